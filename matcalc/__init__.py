@@ -1,0 +1,16 @@
+"""matcalc: matrix calculus by the differential method.
+
+>>> import matcalc as mc
+>>> str(mc.gradient("log det X", wrt="X"))
+'X^-T'
+"""
+from .calculus import Derivative, DifferentialForm, VerifyReport, differential, gradient
+from .errors import (MatcalcError, NotDifferentiableError, ParseError, ShapeError,
+                     UnknownFunctionError, UnsupportedError)
+from .expr import Expr
+from .parser import parse
+from .simplify import simplify
+
+__all__ = ["parse", "gradient", "differential", "simplify", "Expr", "Derivative",
+           "DifferentialForm", "VerifyReport", "MatcalcError", "ParseError", "ShapeError",
+           "UnknownFunctionError", "UnsupportedError", "NotDifferentiableError"]

@@ -1,0 +1,374 @@
+"""The expression tree: small, frozen, hashable nodes that know their shape.
+
+Shapes are checked when a node is built (see shapes.py). Nodes never simplify
+themselves; simplify.py does that. Operators let code read like the math:
+``A @ X``, ``X.T``, ``2 * x``, ``f / g``.
+
+A product ``Mul`` holds scalar factors, which commute, and a chain of matrix
+factors, which must conform: ``Mul((b.T @ x, a))`` is ``(b^T x) a``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields, replace
+from functools import cache
+
+import sympy
+
+from .shapes import describe, is_scalar, is_square, require, resolve, same_dim
+
+SCALAR = (1, 1)
+
+
+@dataclass(frozen=True, slots=True)
+class Expr:
+    shape: tuple = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "shape", self._shape())
+
+    def _shape(self):
+        return SCALAR
+
+    @property
+    def children(self) -> tuple[Expr, ...]:
+        out = []
+        for name in _expr_fields(type(self)):
+            value = getattr(self, name)
+            out.extend(value if isinstance(value, tuple) else (value,))
+        return tuple(out)
+
+    def with_children(self, children) -> Expr:
+        """The same node over new children (in the order of ``children``)."""
+        it = iter(children)
+        updates = {}
+        for name in _expr_fields(type(self)):
+            old = getattr(self, name)
+            updates[name] = tuple(next(it) for _ in old) if isinstance(old, tuple) else next(it)
+        return replace(self, **updates) if updates else self
+
+    @property
+    def is_scalar(self) -> bool:
+        return is_scalar(self.shape)
+
+    # operators, so that rules read like the math
+    def __add__(self, other):
+        return add(self, as_expr(other))
+
+    def __radd__(self, other):
+        return add(as_expr(other), self)
+
+    def __sub__(self, other):
+        return add(self, -as_expr(other))
+
+    def __rsub__(self, other):
+        return add(as_expr(other), -self)
+
+    def __neg__(self):
+        return mul(Number(-1), self)
+
+    def __mul__(self, other):
+        return mul(self, as_expr(other))
+
+    def __rmul__(self, other):
+        return mul(as_expr(other), self)
+
+    __matmul__ = __mul__
+    __rmatmul__ = __rmul__
+
+    def __truediv__(self, other):
+        return mul(self, Power(as_expr(other), Number(-1)))
+
+    @property
+    def T(self):
+        return Transpose(self)
+
+    def __str__(self):
+        from .printing import text
+        return text(self)
+
+    def _repr_latex_(self):
+        from .printing import latex
+        return f"$\\displaystyle {latex(self)}$"
+
+    @property
+    def latex(self) -> str:
+        from .printing import latex
+        return latex(self)
+
+    def evaluate(self, values: dict | None = None):
+        """NumPy value: vectors as 1-D arrays, matrices 2-D, scalars floats."""
+        from .numeric import evaluate
+        return evaluate(self, values or {})
+
+
+@cache
+def _expr_fields(cls):
+    return tuple(f.name for f in fields(cls) if f.name != "shape" and f.type in
+                 ("Expr", "tuple[Expr, ...]"))
+
+
+# ---- leaves ----------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Symbol(Expr):
+    name: str
+    dims: tuple = SCALAR
+
+    def _shape(self):
+        return self.dims
+
+
+@dataclass(frozen=True, slots=True)
+class Differential(Expr):
+    """``dX``: the differential of a variable (``index`` tells dX1 from dX2)."""
+    var: Expr
+    index: int = 0
+
+    def _shape(self):
+        return self.var.shape
+
+
+@dataclass(frozen=True, slots=True)
+class Number(Expr):
+    value: sympy.Expr
+
+    def __post_init__(self):
+        object.__setattr__(self, "value", sympy.nsimplify(self.value, rational=True)
+                           if isinstance(self.value, float) else sympy.sympify(self.value))
+        Expr.__post_init__(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Identity(Expr):
+    n: object = "n"
+
+    def _shape(self):
+        return (self.n, self.n)
+
+
+@dataclass(frozen=True, slots=True)
+class Zero(Expr):
+    dims: tuple = SCALAR
+
+    def _shape(self):
+        return self.dims
+
+
+@dataclass(frozen=True, slots=True)
+class Ones(Expr):
+    """The all-ones vector (or matrix) ``1``."""
+    dims: tuple = ("n", 1)
+
+    def _shape(self):
+        return self.dims
+
+
+# ---- operations --------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Add(Expr):
+    terms: tuple[Expr, ...]
+
+    def _shape(self):
+        first = self.terms[0].shape
+        for t in self.terms[1:]:
+            require(same_dim(first[0], t.shape[0]) and same_dim(first[1], t.shape[1]),
+                    "cannot add a {} and a {}", first, t.shape)
+        return first
+
+
+@dataclass(frozen=True, slots=True)
+class Mul(Expr):
+    """Scalar factors commute; the other factors form a conforming matrix chain."""
+    factors: tuple[Expr, ...]
+
+    def _shape(self):
+        chain = [f for f in self.factors if not f.is_scalar]
+        for left, right in zip(chain, chain[1:]):
+            require(same_dim(left.shape[1], right.shape[0]),
+                    "cannot multiply a {} by a {}", left.shape, right.shape)
+        return (chain[0].shape[0], chain[-1].shape[1]) if chain else SCALAR
+
+
+@dataclass(frozen=True, slots=True)
+class Hadamard(Expr):
+    """Elementwise product ``A .* B``."""
+    left: Expr
+    right: Expr
+
+    def _shape(self):
+        return _elementwise(self.left, self.right, "take the elementwise product of")
+
+
+@dataclass(frozen=True, slots=True)
+class Transpose(Expr):
+    arg: Expr
+
+    def _shape(self):
+        return (self.arg.shape[1], self.arg.shape[0])
+
+
+@dataclass(frozen=True, slots=True)
+class Inverse(Expr):
+    arg: Expr
+
+    def _shape(self):
+        require(is_square(self.arg.shape), "only a square matrix has an inverse, not a {}",
+                self.arg.shape)
+        return self.arg.shape
+
+
+@dataclass(frozen=True, slots=True)
+class MatPower(Expr):
+    """Integer power of a square matrix, ``X^k``."""
+    base: Expr
+    k: int
+
+    def _shape(self):
+        require(is_square(self.base.shape), "only a square matrix has powers, not a {}",
+                self.base.shape)
+        return self.base.shape
+
+
+@dataclass(frozen=True, slots=True)
+class Power(Expr):
+    """Scalar power ``u^v``; on a vector or matrix base it acts elementwise."""
+    base: Expr
+    exponent: Expr
+
+    def _shape(self):
+        require(self.exponent.is_scalar, "an exponent must be a scalar, not a {}",
+                self.exponent.shape)
+        return self.base.shape
+
+
+@dataclass(frozen=True, slots=True)
+class Trace(Expr):
+    arg: Expr
+
+    def _shape(self):
+        require(is_square(self.arg.shape), "the trace needs a square matrix, not a {}",
+                self.arg.shape)
+        return SCALAR
+
+
+@dataclass(frozen=True, slots=True)
+class Det(Expr):
+    arg: Expr
+
+    def _shape(self):
+        require(is_square(self.arg.shape), "the determinant needs a square matrix, not a {}",
+                self.arg.shape)
+        return SCALAR
+
+
+@dataclass(frozen=True, slots=True)
+class Inner(Expr):
+    """``<A, B> = tr(A^T B)``, the Frobenius inner product."""
+    left: Expr
+    right: Expr
+
+    def _shape(self):
+        _elementwise(self.left, self.right, "take the inner product of")
+        return SCALAR
+
+
+@dataclass(frozen=True, slots=True)
+class Norm(Expr):
+    """``||v||_2``, ``||X||_F`` (``p`` is "2" or "F"; both are sqrt(<A, A>))."""
+    arg: Expr
+    p: str = "2"
+
+    def _shape(self):
+        return SCALAR
+
+
+@dataclass(frozen=True, slots=True)
+class Func(Expr):
+    """A catalogue function (functions.py), elementwise on vectors and matrices."""
+    name: str
+    arg: Expr
+
+    def _shape(self):
+        return self.arg.shape
+
+
+def _elementwise(a, b, verb):
+    require(same_dim(a.shape[0], b.shape[0]) and same_dim(a.shape[1], b.shape[1]),
+            "cannot " + verb + " a {} and a {}", a.shape, b.shape)
+    return a.shape
+
+
+# ---- builders -------------------------------------------------------------------
+
+def as_expr(value) -> Expr:
+    if isinstance(value, Expr):
+        return value
+    if isinstance(value, (int, float, sympy.Basic)):
+        return Number(value)
+    raise TypeError(f"not an expression: {value!r}")
+
+
+def add(*terms) -> Expr:
+    """Sum of the terms that are not None, flattened."""
+    flat = []
+    for t in terms:
+        if t is not None:
+            flat.extend(t.terms if isinstance(t, Add) else (t,))
+    if not flat:
+        return None
+    return flat[0] if len(flat) == 1 else Add(tuple(flat))
+
+
+def mul(*factors) -> Expr:
+    """Product of the factors, flattened; None if any factor is None (zero).
+
+    A scalar product of matrices, such as ``b^T x``, stays one factor.
+    """
+    flat = []
+    for f in factors:
+        if f is None:
+            return None
+        flat.extend(f.factors if isinstance(f, Mul) and not is_scalar_chain(f) else (f,))
+    return flat[0] if len(flat) == 1 else Mul(tuple(flat))
+
+
+def is_scalar_chain(e: Expr) -> bool:
+    """A product of matrices whose value is a scalar (``x^T A x``)."""
+    return isinstance(e, Mul) and e.is_scalar and any(not f.is_scalar for f in e.factors)
+
+
+def walk(e: Expr):
+    """Every node of e, parents first."""
+    yield e
+    for c in e.children:
+        yield from walk(c)
+
+
+def free_symbols(e: Expr) -> frozenset:
+    return _free(e)
+
+
+@cache
+def _free(e):
+    if isinstance(e, Symbol):
+        return frozenset((e,))
+    if isinstance(e, Differential):
+        return frozenset((e,))
+    out = frozenset()
+    for c in e.children:
+        out |= _free(c)
+    return out
+
+
+def dims_of(e: Expr):
+    """All dimensions that occur in e (resolved), in order of appearance."""
+    for node in walk(e):
+        for d in node.shape:
+            yield resolve(d)
+
+
+__all__ = ["Expr", "Symbol", "Differential", "Number", "Identity", "Zero", "Ones", "Add",
+           "Mul", "Hadamard", "Transpose", "Inverse", "MatPower", "Power", "Trace", "Det",
+           "Inner", "Norm", "Func", "add", "mul", "as_expr", "walk", "free_symbols",
+           "describe"]

@@ -1,0 +1,98 @@
+"""The function catalogue: one entry per named function.
+
+Elementwise functions are rows of data: a name and aliases, a SymPy definition
+(its derivative comes from SymPy), a NumPy implementation and LaTeX. The
+parser, the differential rules, the printers and the evaluator all read this
+table; adding a function is adding a row. Structural functions (``tr``,
+``det``, ...) build tree nodes of their own.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from typing import Callable
+
+import numpy as np
+import sympy
+
+from . import expr as E
+
+
+class sigma(sympy.Function):
+    """The logistic function 1 / (1 + exp(-z)); sigma' = sigma (1 - sigma)."""
+
+    def fdiff(self, argindex=1):
+        return sigma(self.args[0]) * (1 - sigma(self.args[0]))
+
+
+class softplus(sympy.Function):
+    """log(1 + exp(z)); softplus' = sigma."""
+
+    def fdiff(self, argindex=1):
+        return sigma(self.args[0])
+
+
+@dataclass(frozen=True)
+class Function:
+    name: str
+    sympy: Callable
+    numpy: Callable
+    latex: str
+    aliases: tuple = ()
+    positive_domain: bool = False    # needs a positive argument (log, sqrt)
+
+
+def _sigmoid(z):
+    return 0.5 * (1.0 + np.tanh(0.5 * z))
+
+
+ELEMENTWISE = {f.name: f for f in [
+    Function("log", sympy.log, np.log, r"\log", ("ln",), positive_domain=True),
+    Function("exp", sympy.exp, np.exp, r"\exp"),
+    Function("sqrt", sympy.sqrt, np.sqrt, r"\sqrt", positive_domain=True),
+    Function("sin", sympy.sin, np.sin, r"\sin"),
+    Function("cos", sympy.cos, np.cos, r"\cos"),
+    Function("tan", sympy.tan, np.tan, r"\tan"),
+    Function("tanh", sympy.tanh, np.tanh, r"\tanh"),
+    Function("sigma", sigma, _sigmoid, r"\sigma", ("sigmoid",)),
+    Function("softplus", softplus, lambda z: np.logaddexp(0.0, z),
+             r"\operatorname{softplus}"),
+]}
+
+STRUCTURAL = {
+    "tr": E.Trace,
+    "det": E.Det,
+    "inv": E.Inverse,
+    "logdet": lambda X: E.Func("log", E.Det(X)),
+}
+
+ALIASES = {alias: f.name for f in ELEMENTWISE.values() for alias in f.aliases}
+
+
+def canonical_name(name: str) -> str:
+    return ALIASES.get(name, name)
+
+
+def all_names() -> list[str]:
+    """Every name the parser accepts as a function, longest first."""
+    names = set(ELEMENTWISE) | set(ALIASES) | set(STRUCTURAL)
+    return sorted(names, key=lambda n: (-len(n), n))
+
+
+def build(name: str, arg: E.Expr) -> E.Expr:
+    name = canonical_name(name)
+    if name in STRUCTURAL:
+        return STRUCTURAL[name](arg)
+    return E.Func(name, arg)
+
+
+Z = sympy.Symbol("z")
+
+
+@cache
+def derivative(name: str) -> sympy.Expr:
+    """f'(z) for the elementwise function ``name``, by SymPy (in the variable Z)."""
+    return sympy.diff(ELEMENTWISE[name].sympy(Z), Z)
+
+
+SYMPY_TO_NAME = {f.sympy: f.name for f in ELEMENTWISE.values()}

@@ -1,0 +1,228 @@
+"""Numbers: evaluate expressions with NumPy, draw random inputs, check by finite differences.
+
+Values follow NumPy conventions: a vector is a 1-D array ``(n,)``, a matrix a
+2-D array, a scalar a float. Internally every value is 2-D, like the shapes.
+"""
+from __future__ import annotations
+
+from functools import singledispatch
+
+import numpy as np
+
+from . import expr as E
+from .errors import MatcalcError, ShapeError
+from .functions import ELEMENTWISE
+
+
+def evaluate(e: E.Expr, values: dict, context: tuple = ()):
+    """Value of e; dimensions are bound by the values of the symbols of e and of context."""
+    env = Environment(values, [e, *context])
+    return to_user(ev(e, env), e.shape)
+
+
+class Environment:
+    def __init__(self, values, exprs):
+        self.arrays, self.dims = {}, {}
+        required = E.free_symbols(exprs[0])
+        for s in sorted({s for x in exprs for s in E.free_symbols(x)}, key=_key):
+            name = _key(s)
+            if name not in values:
+                if s in required:
+                    raise MatcalcError(f"no value given for {name}")
+                continue
+            a = to_internal(values[name], name)
+            for d, size in zip(s.shape, a.shape):
+                self.bind(d, size, name)
+            self.arrays[s] = a
+
+    def bind(self, d, size, name):
+        if isinstance(d, int):
+            if d != size:
+                raise ShapeError(f"{name} has {size} where its shape needs {d}")
+            return
+        if self.dims.setdefault(d, size) != size:
+            raise ShapeError(f"the value of {name} makes {d} = {size}, but another value "
+                             f"makes it {self.dims[d]}")
+
+    def size(self, d):
+        if isinstance(d, int):
+            return d
+        if d not in self.dims:
+            raise MatcalcError(f"the dimension {d} is not fixed by the values given")
+        return self.dims[d]
+
+
+def _key(s):
+    from .printing import text
+    return text(s)
+
+
+def to_internal(value, name="value") -> np.ndarray:
+    a = np.asarray(value, dtype=float)
+    if a.ndim == 0:
+        return a.reshape(1, 1)
+    if a.ndim == 1:
+        return a.reshape(-1, 1)
+    if a.ndim == 2:
+        return a
+    raise MatcalcError(f"{name} must be a scalar, vector or matrix, not a {a.ndim}-D array")
+
+
+def to_user(a: np.ndarray, shape):
+    if shape[0] == 1 and shape[1] == 1:
+        return float(a[0, 0])
+    if shape[1] == 1:
+        return a[:, 0]
+    return a
+
+
+@singledispatch
+def ev(e, env) -> np.ndarray:
+    raise MatcalcError(f"cannot evaluate {type(e).__name__}")
+
+
+@ev.register
+def _(e: E.Symbol, env):
+    return env.arrays[e]
+
+
+@ev.register
+def _(e: E.Differential, env):
+    return env.arrays[e]
+
+
+@ev.register
+def _(e: E.Number, env):
+    return np.array([[float(e.value)]])
+
+
+@ev.register
+def _(e: E.Identity, env):
+    return np.eye(env.size(e.n))
+
+
+@ev.register
+def _(e: E.Zero, env):
+    return np.zeros(tuple(env.size(d) for d in e.dims))
+
+
+@ev.register
+def _(e: E.Ones, env):
+    return np.ones(tuple(env.size(d) for d in e.dims))
+
+
+@ev.register
+def _(e: E.Add, env):
+    return sum(ev(t, env) for t in e.terms)
+
+
+@ev.register
+def _(e: E.Mul, env):
+    scale, chain = 1.0, None
+    for f in e.factors:
+        v = ev(f, env)
+        if f.is_scalar:
+            scale = scale * v[0, 0]
+        else:
+            chain = v if chain is None else chain @ v
+    return scale * (chain if chain is not None else np.ones((1, 1)))
+
+
+@ev.register
+def _(e: E.Hadamard, env):
+    return ev(e.left, env) * ev(e.right, env)
+
+
+@ev.register
+def _(e: E.Transpose, env):
+    return ev(e.arg, env).T
+
+
+@ev.register
+def _(e: E.Inverse, env):
+    return np.linalg.inv(ev(e.arg, env))
+
+
+@ev.register
+def _(e: E.MatPower, env):
+    return np.linalg.matrix_power(ev(e.base, env), e.k)
+
+
+@ev.register
+def _(e: E.Power, env):
+    with np.errstate(all="ignore"):
+        return np.power(ev(e.base, env), ev(e.exponent, env)[0, 0])
+
+
+@ev.register
+def _(e: E.Trace, env):
+    return np.array([[np.trace(ev(e.arg, env))]])
+
+
+@ev.register
+def _(e: E.Det, env):
+    return np.array([[np.linalg.det(ev(e.arg, env))]])
+
+
+@ev.register
+def _(e: E.Inner, env):
+    return np.array([[np.sum(ev(e.left, env) * ev(e.right, env))]])
+
+
+@ev.register
+def _(e: E.Norm, env):
+    return np.array([[np.linalg.norm(ev(e.arg, env))]])
+
+
+@ev.register
+def _(e: E.Func, env):
+    with np.errstate(all="ignore"):
+        return ELEMENTWISE[e.name].numpy(ev(e.arg, env))
+
+
+# ---- random inputs and finite differences ---------------------------------------------
+
+def draw(symbols, assume: dict, rng: np.random.Generator, sizes: dict) -> dict:
+    """Random values that respect the shapes and assumptions (square matrices near I)."""
+    values = {}
+    for s in sorted(symbols, key=_key):
+        if isinstance(s, E.Differential):
+            continue
+        rows, cols = (d if isinstance(d, int) else sizes.setdefault(d, int(rng.integers(2, 6)))
+                      for d in s.shape)
+        kind = assume.get(s.name)
+        R = rng.standard_normal((rows, cols))
+        if kind == "orthogonal":
+            value = np.linalg.qr(R)[0]
+        elif kind == "diagonal":
+            value = np.diag(rng.uniform(0.5, 2.0, rows))
+        elif kind in ("spd", "symmetric"):
+            value = R @ R.T / rows + np.eye(rows) if kind == "spd" else \
+                np.eye(rows) + 0.3 * (R + R.T) / np.sqrt(rows)
+        elif rows == cols and rows > 1:
+            value = np.eye(rows) + 0.3 * R / np.sqrt(rows)
+        elif rows == cols == 1:
+            value = float(rng.uniform(0.5, 1.5))
+        else:
+            value = R
+        values[_key(s)] = value if cols != 1 or rows == 1 else value[:, 0]
+    return values
+
+
+def directions(shape, symmetric: bool, rng):
+    """Unit perturbations of every entry, or symmetric pairs for a symmetric variable."""
+    rows, cols = shape
+    for i in range(rows):
+        for j in range(cols):
+            if symmetric and j < i:
+                continue
+            V = np.zeros((rows, cols))
+            V[i, j] = 1.0
+            if symmetric:
+                V[j, i] = 1.0
+            yield V
+
+
+def central_difference(f, X, V, h=1e-6):
+    scale = max(1.0, float(np.max(np.abs(X))))
+    return (f(X + h * scale * V) - f(X - h * scale * V)) / (2 * h * scale)

@@ -1,0 +1,278 @@
+"""Printers: plain text in the input language (re-parseable) and LaTeX.
+
+Both read the expression tree with the same layout logic (signs, fractions,
+precedence); only the spelling differs.
+"""
+from __future__ import annotations
+
+from functools import singledispatchmethod
+
+import sympy
+
+from . import expr as E
+from .functions import ELEMENTWISE
+
+SUM, PRODUCT, JUXT, POSTFIX, ATOM = range(5)
+
+
+def split_sign(e: E.Expr) -> tuple[bool, E.Expr]:
+    """(negative?, |e|) for a term whose leading number is negative."""
+    if isinstance(e, E.Number) and e.value < 0:
+        return True, E.Number(-e.value)
+    if isinstance(e, E.Mul):
+        for i, f in enumerate(e.factors):
+            if isinstance(f, E.Number) and f.value < 0:
+                rest = list(e.factors)
+                if f.value == -1:
+                    del rest[i]
+                else:
+                    rest[i] = E.Number(-f.value)
+                return True, (rest[0] if len(rest) == 1 else E.Mul(tuple(rest)))
+    return False, e
+
+
+def fraction_parts(e: E.Mul):
+    """(coefficient, numerator factors, denominator factors) of a product; scalars first."""
+    coef, num, den, chain = sympy.Integer(1), [], [], []
+    for f in e.factors:
+        if isinstance(f, E.Number):
+            coef *= f.value
+        elif isinstance(f, E.Power) and f.base.is_scalar and isinstance(f.exponent, E.Number) \
+                and f.exponent.value < 0:
+            den.append(f.base if f.exponent.value == -1 else E.Power(f.base, E.Number(-f.exponent.value)))
+        elif f.is_scalar:
+            num.append(f)
+        else:
+            chain.append(f)
+    return coef, num + chain, den
+
+
+class Printer:
+    """Layout shared by the text and LaTeX printers."""
+
+    def __call__(self, e: E.Expr) -> str:
+        return self.print(e)[0]
+
+    def wrap(self, e, level):
+        s, prec = self.print(e)
+        return self.paren(s) if prec < level else s
+
+    @singledispatchmethod
+    def print(self, e) -> tuple[str, int]:
+        raise TypeError(f"no printer for {type(e).__name__}")
+
+    @print.register
+    def _(self, e: E.Symbol):
+        return self.symbol(e.name), ATOM
+
+    @print.register
+    def _(self, e: E.Differential):
+        return self.differential(self.wrap(e.var, ATOM), e.index), ATOM
+
+    @print.register
+    def _(self, e: E.Number):
+        v = e.value
+        if v < 0:
+            return "-" + self.print(E.Number(-v))[0], SUM
+        if isinstance(v, sympy.Rational) and v.q != 1:
+            return self.rational(v.p, v.q), JUXT
+        return self.number(v), ATOM
+
+    @print.register
+    def _(self, e: E.Identity):
+        return "I", ATOM
+
+    @print.register
+    def _(self, e: E.Zero):
+        return "0", ATOM
+
+    @print.register
+    def _(self, e: E.Ones):
+        return self.ones(), ATOM
+
+    @print.register
+    def _(self, e: E.Add):
+        out = self.wrap(e.terms[0], SUM)
+        for t in e.terms[1:]:
+            negative, t = split_sign(t)
+            out += (" - " if negative else " + ") + self.wrap(t, PRODUCT)
+        return out, SUM
+
+    @print.register
+    def _(self, e: E.Mul):
+        negative, positive = split_sign(e)
+        if negative:
+            return "-" + self.wrap(positive, PRODUCT), SUM
+        coef, num, den = fraction_parts(e)
+        if den:
+            numer = self.product(num, coef.p) if num else self.number(coef.p)
+            group = len(den) + (coef.q != 1) > 1 or E.is_scalar_chain(den[0])
+            return self.fraction(numer, self.product(den, coef.q), group), PRODUCT
+        return self.product(num, coef), JUXT
+
+    def product(self, factors, coef):
+        """Factors side by side; sums and scalar products of matrices in parentheses."""
+        parts = [self.print(E.Number(coef))[0]] if coef != 1 else []
+        several = len(factors) + len(parts) > 1
+        for f in factors:
+            s, prec = self.print(f)
+            parts.append(self.paren(s) if prec < JUXT or several and E.is_scalar_chain(f) else s)
+        return self.juxtapose(parts)
+
+    @print.register
+    def _(self, e: E.Hadamard):
+        return f"{self.wrap(e.left, PRODUCT)} {self.hadamard} {self.wrap(e.right, JUXT)}", PRODUCT
+
+    @print.register
+    def _(self, e: E.Transpose):
+        if isinstance(e.arg, E.Inverse):
+            return self.sup(self.wrap(e.arg.arg, ATOM), self.inverse_transpose), POSTFIX
+        return self.sup(self.wrap(e.arg, ATOM), self.transpose), POSTFIX
+
+    @print.register
+    def _(self, e: E.Inverse):
+        return self.sup(self.wrap(e.arg, ATOM), self.inverse), POSTFIX
+
+    @print.register
+    def _(self, e: E.MatPower):
+        if isinstance(e.base, E.Transpose):     # (X^T)^k reads (X^k)^T
+            return self.print(E.Transpose(E.MatPower(e.base.arg, e.k)))
+        return self.sup(self.wrap(e.base, ATOM), self.exponent(str(e.k))), POSTFIX
+
+    @print.register
+    def _(self, e: E.Power):
+        x = e.exponent
+        if isinstance(x, E.Number) and x.value == sympy.Rational(1, 2) and e.base.is_scalar:
+            return self.call("sqrt", self(e.base)), ATOM
+        if isinstance(x, E.Number) and x.value < 0 and e.base.is_scalar:
+            return self.print(E.Mul((E.Number(1), e)))
+        base = self.wrap(e.base, ATOM)
+        exponent = self.exponent(self.wrap(x, ATOM))
+        if not e.base.is_scalar:
+            return self.elementwise_sup(base, exponent), POSTFIX
+        return self.sup(base, exponent), POSTFIX
+
+    @print.register
+    def _(self, e: E.Trace):
+        return self.call("tr", self(e.arg)), ATOM
+
+    @print.register
+    def _(self, e: E.Det):
+        return self.call("det", self(e.arg)), ATOM
+
+    @print.register
+    def _(self, e: E.Func):
+        return self.call(e.name, self(e.arg)), ATOM
+
+    @print.register
+    def _(self, e: E.Inner):
+        return self.inner(self(e.left), self(e.right)), ATOM
+
+    @print.register
+    def _(self, e: E.Norm):
+        return self.norm(self(e.arg), "2" if e.arg.shape[1] == 1 else "F"), ATOM
+
+
+class TextPrinter(Printer):
+    transpose, inverse, inverse_transpose, hadamard = "T", "-1", "-T", ".*"
+
+    def symbol(self, name):
+        return name
+
+    def differential(self, var, index):
+        return f"d{var}" + (str(index) if index else "")
+
+    def number(self, v):
+        return str(v)
+
+    def rational(self, p, q):
+        return f"{p}/{q}"
+
+    def ones(self):
+        return "1"
+
+    def paren(self, s):
+        return f"({s})"
+
+    def juxtapose(self, parts):
+        return " ".join(parts)
+
+    def fraction(self, num, den, group):
+        return f"{num} / {self.paren(den) if group else den}"
+
+    def sup(self, base, s):
+        return f"{base}^{s}"
+
+    def elementwise_sup(self, base, s):
+        return f"{base}.^{s}"
+
+    def exponent(self, s):
+        return s
+
+    def call(self, name, arg):
+        return f"{name}({arg})"
+
+    def inner(self, a, b):
+        return f"<{a}, {b}>"
+
+    def norm(self, arg, p):
+        return f"||{arg}||_{p}"
+
+
+class LatexPrinter(Printer):
+    transpose, inverse, inverse_transpose, hadamard = r"\top", "{-1}", r"{-\top}", r"\odot"
+
+    def symbol(self, name):
+        from .parser import GREEK
+        head, _, sub = name.partition("_")
+        head = "\\" + head if head in GREEK else head
+        return f"{head}_{{{sub}}}" if sub else head
+
+    def differential(self, var, index):
+        return rf"d{var}" + (f"_{{{index}}}" if index else "")
+
+    def number(self, v):
+        return str(v)
+
+    def rational(self, p, q):
+        return rf"\frac{{{p}}}{{{q}}}"
+
+    def ones(self):
+        return r"\mathbf{1}"
+
+    def paren(self, s):
+        return rf"\left({s}\right)"
+
+    def juxtapose(self, parts):
+        return " ".join(parts)
+
+    def fraction(self, num, den, group):
+        return rf"\frac{{{num}}}{{{den}}}"
+
+    def sup(self, base, s):
+        return f"{base}^{{{s}}}" if not s.startswith("{") else f"{base}^{s}"
+
+    def elementwise_sup(self, base, s):
+        return rf"{base}^{{\circ {s.strip('{}')}}}"
+
+    def exponent(self, s):
+        return s
+
+    def call(self, name, arg):
+        if name == "sqrt":
+            return rf"\sqrt{{{arg}}}"
+        if name in ("tr",):
+            return rf"\operatorname{{tr}}\left({arg}\right)"
+        if name == "det":
+            return rf"\det\left({arg}\right)"
+        return rf"{ELEMENTWISE[name].latex}\left({arg}\right)"
+
+    def inner(self, a, b):
+        return rf"\left\langle {a}, {b} \right\rangle"
+
+    def norm(self, arg, p):
+        return rf"\left\| {arg} \right\|_{{{p}}}"
+
+
+text = TextPrinter()
+latex = LatexPrinter()

@@ -1,0 +1,110 @@
+"""The bridge to SymPy for scalar algebra.
+
+A scalar-valued expression is handed to SymPy with every piece SymPy cannot
+see into (``tr(X)``, ``det(X)``, ``x^T A x``, ``||x||_2``) replaced by a named
+atom; SymPy cancels, combines powers and collects, and the result comes back
+as an expression tree. The same bridge turns a SymPy derivative f'(z) of a
+catalogue function into f'(U), elementwise when U is a vector or matrix.
+"""
+from __future__ import annotations
+
+import sympy
+
+from . import expr as E
+from .errors import UnsupportedError
+from .functions import ELEMENTWISE, SYMPY_TO_NAME
+
+
+class Atoms:
+    """Named SymPy symbols standing for opaque scalar sub-expressions."""
+
+    def __init__(self):
+        self.by_expr: dict[E.Expr, sympy.Symbol] = {}
+        self.by_symbol: dict[sympy.Symbol, E.Expr] = {}
+
+    def symbol(self, e: E.Expr) -> sympy.Symbol:
+        if e not in self.by_expr:
+            from .printing import text
+            name = text(e)
+            while sympy.Symbol(name) in self.by_symbol:
+                name += "'"
+            s = sympy.Symbol(name)
+            self.by_expr[e], self.by_symbol[s] = s, e
+        return self.by_expr[e]
+
+
+def to_sympy(e: E.Expr, atoms: Atoms) -> sympy.Expr:
+    """SymPy form of a scalar-valued expression."""
+    match e:
+        case E.Number(value):
+            return value
+        case E.Add(terms):
+            return sympy.Add(*(to_sympy(t, atoms) for t in terms))
+        case E.Mul(factors):
+            scalars = [to_sympy(f, atoms) for f in factors if f.is_scalar]
+            chain = [f for f in factors if not f.is_scalar]
+            if chain:
+                scalars.append(atoms.symbol(chain[0] if len(chain) == 1 else E.Mul(tuple(chain))))
+            return sympy.Mul(*scalars)
+        case E.Power(base, exponent) if base.is_scalar:
+            return sympy.Pow(to_sympy(base, atoms), to_sympy(exponent, atoms))
+        case E.Func(name, arg) if arg.is_scalar:
+            return ELEMENTWISE[name].sympy(to_sympy(arg, atoms))
+        case E.Transpose(arg) | E.Inverse(arg) if arg.is_scalar:
+            inner = to_sympy(arg, atoms)
+            return inner if isinstance(e, E.Transpose) else 1 / inner
+        case _:
+            return atoms.symbol(e)
+
+
+def from_sympy(s: sympy.Expr, atoms: Atoms, shape=E.SCALAR) -> E.Expr:
+    """Expression tree of a SymPy expression; elementwise when shape is not scalar."""
+    back = lambda a: from_sympy(a, atoms, shape)
+    elementwise = shape != E.SCALAR
+    if s.is_Number:
+        return E.Number(s)
+    if s.is_Symbol:
+        return atoms.by_symbol[s]
+    if s.is_Add:
+        terms = [back(a) for a in _ordered(s.as_ordered_terms())]
+        if elementwise:
+            terms = [E.mul(t, E.Ones(shape)) if t.is_scalar else t for t in terms]
+        return E.add(*terms)
+    if s.is_Mul:
+        coef, rest = s.as_coeff_Mul()
+        factors = [back(a) for a in sympy.Mul.make_args(rest)]
+        matrices = [f for f in factors if not f.is_scalar]
+        scalars = [f for f in factors if f.is_scalar]
+        if coef != 1:
+            scalars.insert(0, E.Number(coef))
+        if elementwise and len(matrices) > 1:
+            product = matrices[0]
+            for m in matrices[1:]:
+                product = E.Hadamard(product, m)
+            matrices = [product]
+        return E.mul(*scalars, *matrices)
+    if s.is_Pow:
+        return E.Power(back(s.base), back(s.exp))
+    name = SYMPY_TO_NAME.get(type(s))
+    if name is not None:
+        return E.Func(name, back(s.args[0]))
+    raise UnsupportedError(f"cannot express {s} in matcalc's language")
+
+
+def _ordered(args):
+    """Numbers first, then positive terms, then negative ones: 1 + x^T x, a - b."""
+    return sorted(args, key=lambda a: (not a.is_Number, a.could_extract_minus_sign()))
+
+
+def simplify_scalar(e: E.Expr, atoms: Atoms | None = None) -> E.Expr:
+    """Cancel, combine powers and pull out common factors of a scalar expression."""
+    atoms = atoms or Atoms()
+    s = sympy.factor_terms(to_sympy(e, atoms))
+    return from_sympy(s, atoms)
+
+
+def apply_elementwise(s: sympy.Expr, z: sympy.Symbol, arg: E.Expr) -> E.Expr:
+    """The SymPy function s(z) applied to arg (elementwise when arg is not a scalar)."""
+    atoms = Atoms()
+    atoms.by_symbol[z], atoms.by_expr[arg] = arg, z
+    return from_sympy(s, atoms, arg.shape if not arg.is_scalar else E.SCALAR)

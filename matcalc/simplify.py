@@ -1,0 +1,309 @@
+"""Simplification to a normal form a textbook would print.
+
+One bottom-up pass per node type, repeated to a fixed point; every rule is
+one-directional and makes the expression smaller or more canonical:
+
+- transposes pushed to the leaves: (A B)^T -> B^T A^T, (X^-1)^T -> X^-T,
+  x^T y stays a scalar, A^T -> A for symmetric A;
+- products: scalars gathered (SymPy cancels det X / det X and combines
+  powers), identities dropped, X X^-1 -> I, X X -> X^2;
+- sums: like terms collected (2 x + 3 x -> 5 x), common factors pulled out
+  (A x + A^T x -> (A + A^T) x, A^T A x - A^T b -> A^T (A x - b));
+- scalar sub-expressions handed to SymPy (scalar.py);
+- tr, det and <.,.> rules: tr(A^T) = tr(A), tr(x y^T) = y^T x, <I, M> = tr(M),
+  det(X^-1) = 1 / det(X).
+"""
+from __future__ import annotations
+
+import sympy
+
+from . import expr as E
+from .expr import Identity, Inverse, MatPower, Mul, Number, Transpose, Zero, add, mul
+from .scalar import Atoms, from_sympy, simplify_scalar, to_sympy
+
+SYMMETRIC_KINDS = {"symmetric", "spd", "diagonal"}
+ASSUMPTIONS = SYMMETRIC_KINDS | {"orthogonal"}
+
+
+def simplify(e: E.Expr, assume: dict | None = None) -> E.Expr:
+    return Simplifier(assume or {})(e)
+
+
+class Simplifier:
+    def __init__(self, assume: dict):
+        self.symmetric = {n for n, k in assume.items() if k in SYMMETRIC_KINDS}
+        self.orthogonal = {n for n, k in assume.items() if k == "orthogonal"}
+        self.memo: dict = {}
+
+    def __call__(self, e):
+        for _ in range(20):
+            new = self.simp(e)
+            if new == e:
+                return new
+            e = new
+        return e
+
+    def simp(self, e):
+        if e in self.memo:
+            return self.memo[e]
+        out = e.with_children([self.simp(c) for c in e.children]) if e.children else e
+        rule = getattr(self, type(out).__name__.lower(), None)
+        if rule is not None:
+            out = rule(out)
+        if out.shape != e.shape and out.is_scalar != e.is_scalar:
+            raise AssertionError(f"simplification changed the shape of {e}")
+        self.memo[e] = out
+        return out
+
+    # ---- transposes and inverses -------------------------------------------------
+    def transpose(self, e):
+        a = e.arg
+        if a.is_scalar:
+            return a
+        match a:
+            case E.Transpose(b):
+                return b
+            case E.Symbol(name) if name in self.symmetric:
+                return a
+            case E.Identity():
+                return a
+            case E.Zero(dims):
+                return Zero((dims[1], dims[0]))
+            case E.Add(terms):
+                return self.simp(add(*(Transpose(t) for t in terms)))
+            case E.Mul(factors):
+                scalars = [f for f in factors if f.is_scalar]
+                chain = [Transpose(f) for f in reversed(factors) if not f.is_scalar]
+                return self.simp(mul(*scalars, *chain))
+            case E.MatPower(b, k):
+                return MatPower(self.simp(Transpose(b)), k)
+            case E.Inverse(b):
+                return a if self.is_symmetric(b) else e
+            case E.Hadamard(l, r):
+                return self.simp(E.Hadamard(Transpose(l), Transpose(r)))
+            case E.Func(name, arg):
+                return E.Func(name, self.simp(Transpose(arg)))
+            case E.Power(base, x):
+                return E.Power(self.simp(Transpose(base)), x)
+        return e
+
+    def is_symmetric(self, a) -> bool:
+        return self.simp(Transpose(a)) == a
+
+    def inverse(self, e):
+        a = e.arg
+        match a:
+            case _ if a.is_scalar:
+                return E.Power(a, Number(-1))
+            case E.Transpose(b):
+                return self.simp(Transpose(Inverse(b)))
+            case E.Inverse(b):
+                return b
+            case E.Identity():
+                return a
+            case E.MatPower(b, k):
+                return MatPower(b, -k)
+            case E.Symbol(name) if name in self.orthogonal:
+                return Transpose(a)
+        return e
+
+    def matpower(self, e):
+        if e.k == 0 or isinstance(e.base, Identity):
+            return Identity(e.shape[0])
+        return e.base if e.k == 1 else e
+
+    # ---- products ---------------------------------------------------------------
+    def mul(self, e):
+        factors = mul(*e.factors).factors if isinstance(mul(*e.factors), Mul) else (e,)
+        if any(isinstance(f, Zero) for f in factors):
+            return Zero(e.shape)
+        scalars = [f for f in factors if f.is_scalar]
+        chain = self.chain([f for f in factors if not f.is_scalar])
+        if not chain and not e.is_scalar:
+            chain = [Identity(e.shape[0])]
+        if len(scalars) <= 1 and not (scalars and isinstance(scalars[0], Number)):
+            coefficient = scalars
+        else:
+            atoms = Atoms()
+            s = sympy.Mul(*(to_sympy(f, atoms) for f in scalars))
+            if s == 0:
+                return Zero(e.shape)
+            coefficient = [] if s == 1 else [from_sympy(s, atoms)]
+        if chain and E.Mul(tuple(chain)).is_scalar and len(chain) > 1 and coefficient:
+            chain = [Mul(tuple(chain))]
+        out = mul(*coefficient, *chain)
+        return out if out is not None else Number(1)
+
+    def chain(self, factors):
+        """Drop identities, cancel X X^-1 and Q Q^T (Q orthogonal), merge X X -> X^2."""
+        powers = []   # (base, k): X^k
+        for f in factors:
+            if isinstance(f, Identity) and len(factors) > 1:
+                continue
+            base, k = self.power_of(f)
+            if powers and powers[-1][0] == base and base.shape[0] == base.shape[1]:
+                b, j = powers.pop()
+                if j + k:
+                    powers.append((b, j + k))
+            elif powers and self.cancels(powers[-1], (base, k)):
+                powers.pop()
+            else:
+                powers.append((base, k))
+        return [self.from_power(b, k) for b, k in powers]
+
+    def power_of(self, f):
+        match f:
+            case E.MatPower(b, k):
+                return b, k
+            case E.Inverse(b):
+                return b, -1
+            case E.Transpose(E.Inverse(b)):
+                return Transpose(b), -1
+        return f, 1
+
+    def from_power(self, b, k):
+        if k == 1:
+            return b
+        if k == -1:
+            return Transpose(Inverse(b.arg)) if isinstance(b, Transpose) else Inverse(b)
+        return MatPower(b, k)
+
+    def cancels(self, a, b):
+        """Q^T Q = Q Q^T = I for orthogonal Q."""
+        (p, j), (q, k) = a, b
+        if j != 1 or k != 1:
+            return False
+        name = lambda m: m.name if isinstance(m, E.Symbol) else None
+        return (isinstance(p, Transpose) and name(p.arg) in self.orthogonal and p.arg == q) or \
+               (isinstance(q, Transpose) and name(q.arg) in self.orthogonal and q.arg == p)
+
+    def hadamard(self, e):
+        l, r = e.left, e.right
+        if isinstance(l, Zero) or isinstance(r, Zero):
+            return Zero(e.shape)
+        if isinstance(l, E.Ones):
+            return r
+        if isinstance(r, E.Ones):
+            return l
+        return e
+
+    # ---- sums ---------------------------------------------------------------------
+    def add(self, e):
+        terms = [t for t in add(*e.terms).terms if not isinstance(t, Zero)] \
+            if isinstance(add(*e.terms), E.Add) else [e]
+        if not terms:
+            return Zero(e.shape)
+        if e.is_scalar:
+            return simplify_scalar(E.add(*terms))
+        atoms = Atoms()
+        items = self.collect(terms, atoms)
+        items = self.factor_common(items, atoms)
+        out = [mul(*self.coefficient(c, atoms), *chain) for c, chain in items]
+        return add(*out) if out else Zero(e.shape)
+
+    def coefficient(self, c, atoms):
+        if c == 1:
+            return []
+        return [simplify_scalar(from_sympy(c, atoms), atoms)]
+
+    def collect(self, terms, atoms):
+        """[(coefficient, chain)] with like terms added: 2 x + 3 x -> 5 x."""
+        collected: dict[tuple, sympy.Expr] = {}
+        for t in terms:
+            factors = t.factors if isinstance(t, Mul) else (t,)
+            c = sympy.Mul(*(to_sympy(f, atoms) for f in factors if f.is_scalar))
+            chain = tuple(f for f in factors if not f.is_scalar)
+            collected[chain] = collected.get(chain, 0) + c
+        return [(c, chain) for chain, c in collected.items() if c != 0]
+
+    def factor_common(self, items, atoms):
+        """c (k1 P1 + k2 P2) S for terms c k_i P_i S with numbers k_i; likewise for prefixes."""
+        changed = True
+        while changed and len(items) > 1:
+            changed = False
+            for side in (-1, 0):
+                for i, (c, chain) in enumerate(items):
+                    group = [j for j, (d, other) in enumerate(items)
+                             if other[side] == chain[side] and (d / c).is_Number
+                             and (len(other) > 1 or len(chain) > 1)]
+                    if len(group) < 2:
+                        continue
+                    common = chain[side]
+                    inner = []
+                    for j in group:
+                        d, other = items[j]
+                        rest = other[:-1] if side == -1 else other[1:]
+                        size = common.shape[0] if side == -1 else common.shape[1]
+                        inner.append(mul(Number(d / c), *rest) if rest else
+                                     mul(Number(d / c), Identity(size)))
+                    summed = self.simp(add(*inner))
+                    new = (summed, common) if side == -1 else (common, summed)
+                    items = [it for j, it in enumerate(items) if j not in group]
+                    items.insert(min(group), (c, new))
+                    changed = True
+                    break
+                if changed:
+                    break
+        return items
+
+    # ---- scalar functions ----------------------------------------------------------
+    def power(self, e):
+        if e.base.is_scalar:
+            return simplify_scalar(e)
+        return e.base if e.exponent == Number(1) else e
+
+    def func(self, e):
+        return simplify_scalar(e) if e.arg.is_scalar else e
+
+    def trace(self, e):
+        a = e.arg
+        match a:
+            case _ if a.is_scalar:
+                return a
+            case E.Transpose(b):
+                return self.simp(E.Trace(b))
+            case E.Zero():
+                return Zero(E.SCALAR)
+            case E.Mul(factors):
+                scalars = [f for f in factors if f.is_scalar]
+                chain = [f for f in factors if not f.is_scalar]
+                for i, f in enumerate(chain):
+                    if f.shape[0] == 1:     # a row vector leads: tr(x y^T) = y^T x
+                        return self.simp(mul(*scalars, Mul(tuple(chain[i:] + chain[:i]))))
+                if scalars:
+                    return self.simp(mul(*scalars, E.Trace(mul(*chain))))
+        return e
+
+    def det(self, e):
+        a = e.arg
+        match a:
+            case _ if a.is_scalar:
+                return a
+            case E.Identity():
+                return Number(1)
+            case E.Transpose(b):
+                return self.simp(E.Det(b))
+            case E.Inverse(b):
+                return self.simp(E.Power(E.Det(b), Number(-1)))
+        return e
+
+    def inner(self, e):
+        l, r = e.left, e.right
+        if isinstance(l, Zero) or isinstance(r, Zero):
+            return Zero(E.SCALAR)
+        if l.is_scalar:
+            return self.simp(mul(l, r))
+        if isinstance(l, Identity):
+            return self.simp(E.Trace(r))
+        if isinstance(r, Identity):
+            return self.simp(E.Trace(l))
+        pulled = []
+        parts = []
+        for side in (l, r):
+            if isinstance(side, Mul) and any(f.is_scalar for f in side.factors):
+                pulled += [f for f in side.factors if f.is_scalar]
+                side = mul(*(f for f in side.factors if not f.is_scalar))
+            parts.append(side)
+        if pulled:
+            return self.simp(mul(*pulled, E.Inner(*parts)))
+        return e

@@ -1,0 +1,177 @@
+"""Engine-independent numerical oracle for the acceptance tests.
+
+Nothing here imports matcalc: the tests compare the engine against finite
+differences and against closed forms written directly in NumPy.
+
+- ``central_gradient``: central finite-difference gradient of a scalar function.
+- ``rng_values``: random inputs of the kinds the problem set needs.
+- ``assert_close``: an ``allclose``-style check whose message reports the errors.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["central_gradient", "rng_values", "assert_close"]
+
+
+# ---------------------------------------------------------------------------
+# Finite differences
+# ---------------------------------------------------------------------------
+
+def central_gradient(f, values, wrt, h=1e-6):
+    """Central-difference gradient of ``f(values) -> float`` wrt ``values[wrt]``.
+
+    ``values[wrt]`` may be a float, a 1-D vector or a 2-D matrix; the result has
+    the same shape (a float for a scalar). Neither ``values`` nor its arrays are
+    modified: ``f`` is called on a shallow copy of the dict holding a perturbed
+    copy of the entry.
+    """
+    point = values[wrt]
+    is_scalar = np.ndim(point) == 0
+    base = np.array(point, dtype=float)  # a private copy
+    grad = np.zeros_like(base)
+    trial = dict(values)
+
+    def f_at(entry):
+        trial[wrt] = float(entry) if is_scalar else entry
+        return float(f(trial))
+
+    for index in np.ndindex(base.shape):
+        plus, minus = base.copy(), base.copy()
+        plus[index] += h
+        minus[index] -= h
+        grad[index] = (f_at(plus) - f_at(minus)) / (2 * h)
+    return float(grad) if is_scalar else grad
+
+
+# ---------------------------------------------------------------------------
+# Random draws
+# ---------------------------------------------------------------------------
+
+def _vector(rng, n):
+    return rng.standard_normal(n)
+
+
+def _positive_vector(rng, n):
+    return rng.uniform(0.5, 2.0, n)
+
+
+def _matrix(rng, m, n):
+    return rng.standard_normal((m, n))
+
+
+def _square(rng, n):
+    """Close to I: singular values in about [0.4, 1.6], determinant > 0."""
+    while True:
+        X = np.eye(n) + 0.3 * rng.standard_normal((n, n)) / np.sqrt(n)
+        if np.linalg.det(X) > 0:
+            return X
+
+
+def _symmetric(rng, n):
+    G = rng.standard_normal((n, n))
+    return (G + G.T) / 2
+
+
+def _spd(rng, n):
+    """Eigenvalues in about [1, 5]."""
+    G = rng.standard_normal((n, n))
+    return np.eye(n) + G @ G.T / n
+
+
+def _posdef(rng, n):
+    """Not symmetric, but with an SPD symmetric part, so x^T A x > 0 for x != 0."""
+    G = rng.standard_normal((n, n))
+    return _spd(rng, n) + (G - G.T) / 2
+
+
+def _scalar(rng):
+    return float(rng.standard_normal())
+
+
+def _positive_scalar(rng):
+    return float(rng.uniform(0.5, 2.0))
+
+
+_KINDS = {
+    "scalar": _scalar,
+    "positive_scalar": _positive_scalar,
+    "vector": _vector,
+    "positive_vector": _positive_vector,
+    "matrix": _matrix,
+    "square": _square,
+    "symmetric": _symmetric,
+    "spd": _spd,
+    "posdef": _posdef,
+}
+
+
+def _size(token, dims):
+    token = token.strip()
+    if token.isdigit():
+        return int(token)
+    if token not in dims:
+        raise KeyError(f"dimension {token!r} is not in dims={dims!r}")
+    return int(dims[token])
+
+
+def rng_values(rng, spec, dims=None):
+    """Draw one value per name of ``spec`` (in the dict's order).
+
+    ``spec`` maps names to kinds ``"kind"`` or ``"kind:d1,d2"``, where each ``d``
+    is an integer or a key of ``dims``:
+
+    ============================  ==========================================
+    ``"scalar"``                  float ~ N(0, 1)
+    ``"positive_scalar"``         float in [0.5, 2]
+    ``"vector:n"``                1-D, entries ~ N(0, 1)
+    ``"positive_vector:n"``       1-D, entries in [0.5, 2]
+    ``"matrix:m,n"``              2-D, entries ~ N(0, 1)
+    ``"square:n"``                I + 0.3 randn / sqrt(n): well conditioned,
+                                  det > 0, not symmetric
+    ``"symmetric:n"``             (G + G^T) / 2
+    ``"spd:n"``                   I + G G^T / n
+    ``"posdef:n"``                SPD + skew: not symmetric, x^T A x > 0
+    ============================  ==========================================
+
+    Example: ``rng_values(rng, {"A": "matrix:m,n", "x": "vector:n"},
+    dims={"m": 4, "n": 3})``.
+    """
+    dims = dims or {}
+    values = {}
+    for name, kind in spec.items():
+        label, _, sizes = kind.partition(":")
+        if label not in _KINDS:
+            raise ValueError(f"unknown kind {kind!r} for {name!r}; known: {sorted(_KINDS)}")
+        args = [_size(token, dims) for token in sizes.split(",")] if sizes else []
+        values[name] = _KINDS[label](rng, *args)
+    return values
+
+
+# ---------------------------------------------------------------------------
+# Comparison
+# ---------------------------------------------------------------------------
+
+def assert_close(actual, expected, rtol=1e-6, atol=1e-8, what=""):
+    """Assert ``|actual - expected| <= atol + rtol * |expected|`` elementwise.
+
+    Shapes must match exactly (a scalar and a 1-element array do not). The
+    failure message gives the worst absolute and relative errors and where.
+    """
+    label = f"{what}: " if what else ""
+    a = np.asarray(actual, dtype=float)
+    e = np.asarray(expected, dtype=float)
+    if a.shape != e.shape:
+        raise AssertionError(f"{label}shape {a.shape} != expected shape {e.shape}")
+    if not np.all(np.isfinite(a)):
+        raise AssertionError(f"{label}non-finite entries in actual:\n{a}")
+    err = np.abs(a - e)
+    bad = err > atol + rtol * np.abs(e)
+    if np.any(bad):
+        rel = err / np.maximum(np.abs(e), np.finfo(float).tiny)
+        worst = tuple(int(i) for i in np.unravel_index(np.argmax(err), err.shape))
+        raise AssertionError(
+            f"{label}{int(bad.sum())} of {err.size} entries differ "
+            f"(rtol={rtol:g}, atol={atol:g}); max abs error {err.max():.3e} at {worst}, "
+            f"max rel error {rel.max():.3e}\nactual:\n{a}\nexpected:\n{e}"
+        )
