@@ -4,13 +4,15 @@
 >>> str(mc.gradient("log det X", wrt="X"))
 'X^-T'
 """
-from .calculus import Derivative, DifferentialForm, VerifyReport, differential, gradient
+from .calculus import (Derivative, DifferentialForm, Hessian, Jacobian, Result, VerifyReport,
+                       derivative, differential, gradient, hessian, hvp, jacobian)
 from .errors import (MatcalcError, NotDifferentiableError, ParseError, ShapeError,
                      UnknownFunctionError, UnsupportedError)
 from .expr import Expr
 from .parser import parse
 from .simplify import simplify
 
-__all__ = ["parse", "gradient", "differential", "simplify", "Expr", "Derivative",
+__all__ = ["parse", "gradient", "differential", "hessian", "jacobian", "derivative", "hvp",
+           "simplify", "Hessian", "Jacobian", "Result", "Expr", "Derivative",
            "DifferentialForm", "VerifyReport", "MatcalcError", "ParseError", "ShapeError",
            "UnknownFunctionError", "UnsupportedError", "NotDifferentiableError"]

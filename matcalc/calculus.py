@@ -1,9 +1,16 @@
-"""Gradients by the differential method: df -> <G, dX> -> G.
+"""Derivatives by the differential method.
 
-Conventions: a gradient has the shape of the variable (df = <G, dX>). When
-the variable itself is declared symmetric, the gradient is the one on the
-space of symmetric matrices, sym(G) = (G + G^T) / 2: the unique symmetric G
-with df = <G, dX> for every symmetric dX.
+    gradient    df = <G, dX>                   -> G, shaped like X
+    jacobian    dF = J dx  (vec(dF) = J vec(dX)) -> J, size(F) x size(X)
+    hessian     d^2 f = <H[dX1], dX2>: the Jacobian of the gradient; H[dX] = dG
+    derivative  F^(k)(t) for a scalar t
+    hvp         H[v], without forming H
+
+When the variable itself is declared symmetric, the gradient is the one on
+the space of symmetric matrices, sym(G) = (G + G^T) / 2: the unique symmetric
+G with df = <G, dX> for every symmetric dX (``symmetric="sym"``). Some texts
+use 2 G - diag(G), the derivative with respect to the independent entries
+of X (``symmetric="entries"``).
 """
 from __future__ import annotations
 
@@ -15,13 +22,15 @@ import numpy as np
 import sympy
 
 from . import expr as E
-from .canonical import gradient_from_differential
+from .canonical import gradient_from_differential, jacobian_from_differential, vec_jacobian
 from .differential import differential as d
-from .errors import MatcalcError
+from .errors import MatcalcError, UnsupportedError
 from .numeric import central_difference, directions, draw, evaluate
 from .parser import parse
 from .printing import latex, text
-from .simplify import ASSUMPTIONS, SYMMETRIC_KINDS, simplify
+from .simplify import ASSUMPTIONS, SYMMETRIC_KINDS, expand, simplify
+
+HALF = E.Number(sympy.Rational(1, 2))
 
 
 @dataclass(frozen=True)
@@ -44,68 +53,167 @@ class VerifyReport:
 
 
 @dataclass(frozen=True)
-class Derivative:
-    """The gradient G of a scalar f with respect to a variable X: df = <G, dX>."""
-    function: E.Expr
+class Result:
+    """A derivative: ``expr`` is its value as an expression of the inputs.
+
+    ``base`` is what was differentiated (f, or the gradient for a Hessian),
+    ``wrt`` the variable. ``verify()`` compares ``expr`` with central
+    differences of ``base`` on random inputs that respect the assumptions.
+    """
+    base: E.Expr
     wrt: E.Symbol
-    expr: E.Expr
+    expr: E.Expr | None
     assume: dict = field(default_factory=dict)
+    label: str = "derivative"
 
     def __str__(self):
         return text(self.expr)
 
     def __repr__(self):
-        return f"<gradient of {text(self.function)} wrt {self.wrt.name}: {self}>"
+        return f"<{self.label} of {text(self.base)} wrt {self.wrt.name}: {self}>"
 
     @property
     def latex(self) -> str:
         return latex(self.expr)
 
     def _repr_latex_(self):
-        return f"$\\displaystyle \\nabla_{{{latex(self.wrt)}}} f = {self.latex}$"
-
-    @property
-    def differential(self) -> DifferentialForm:
-        return DifferentialForm(self.function, self.wrt, self.expr)
+        return f"$\\displaystyle {self.latex}$"
 
     def evaluate(self, values: dict):
-        """The gradient at the given values (a NumPy array shaped like the variable)."""
-        return evaluate(self.expr, values, context=(self.function, self.wrt))
+        """The value at the given inputs (NumPy: vectors 1-D, matrices 2-D, scalars float)."""
+        return evaluate(self.expr, values, context=(self.base, self.wrt))
+
+    def predicted_change(self, value, V):
+        """What the derivative predicts for the change of base along V (one direction)."""
+        return value * V if self.wrt.is_scalar else np.sum(value * V)
 
     def verify(self, draws: int = 3, seed: int = 0, tolerance: float = 1e-5) -> VerifyReport:
-        """Compare with central differences of f on random inputs that respect the assumptions."""
+        """Compare with central differences of base on random inputs."""
         rng = np.random.default_rng(seed)
-        symbols = E.free_symbols(self.function) | {self.wrt}
+        symbols = E.free_symbols(self.base) | {self.wrt}
         symmetric = self.assume.get(self.wrt.name) in SYMMETRIC_KINDS
         worst, checks = 0.0, 0
         for _ in range(draws):
             values = self._valid_draw(symbols, rng)
             X = np.asarray(values[self.wrt.name], dtype=float)
-            G = np.asarray(self.evaluate(values), dtype=float).reshape(X.shape)
-            f = lambda Xv: evaluate(self.function, {**values, self.wrt.name: Xv})
-            for V in directions(np.atleast_2d(X).shape if X.ndim else (1, 1), symmetric, rng):
+            value = self.evaluate(values)
+            f = lambda Xv: np.asarray(evaluate(self.base, {**values, self.wrt.name: Xv}))
+            for k, V in enumerate(directions(X.shape if X.ndim == 2 else (X.size, 1),
+                                             symmetric, rng)):
                 V = V.reshape(X.shape)
                 fd = central_difference(f, X, V)
-                exact = float(np.sum(G * V))
-                worst = max(worst, abs(fd - exact) / max(1.0, abs(fd), abs(exact)))
+                exact = self.predicted_change_at(value, V, k)
+                scale = max(1.0, float(np.max(np.abs(fd))), float(np.max(np.abs(exact))))
+                worst = max(worst, float(np.max(np.abs(fd - exact))) / scale)
                 checks += 1
         return VerifyReport(bool(worst < tolerance), worst, draws, checks, tolerance)
 
+    def predicted_change_at(self, value, V, k):
+        return self.predicted_change(value, V)
+
     def _valid_draw(self, symbols, rng):
-        """A draw where f is finite; later tries use positive entries (for log, sqrt)."""
+        """A draw where everything is finite; later tries use positive entries (log, sqrt)."""
         for attempt in range(20):
             values = draw(symbols, self.assume, rng, {})
             if attempt % 2:
                 values = {k: np.abs(v) if np.ndim(v) else abs(v) for k, v in values.items()}
             with np.errstate(all="ignore"):
                 try:
-                    if np.isfinite(evaluate(self.function, values)) and \
+                    if np.all(np.isfinite(evaluate(self.base, values))) and \
                             np.all(np.isfinite(self.evaluate(values))):
                         return values
                 except np.linalg.LinAlgError:
                     pass
-        raise MatcalcError(f"could not find random inputs where {text(self.function)} is "
+        raise MatcalcError(f"could not find random inputs where {text(self.base)} is "
                            "defined; pass assumptions (e.g. assume={'X': 'spd'})")
+
+
+@dataclass(frozen=True, repr=False)
+class Derivative(Result):
+    """The gradient G of a scalar f: df = <G, dX>, G shaped like X."""
+    label: str = "gradient"
+
+    @property
+    def function(self) -> E.Expr:
+        return self.base
+
+    def _repr_latex_(self):
+        return f"$\\displaystyle \\nabla_{{{latex(self.wrt)}}} f = {self.latex}$"
+
+    @property
+    def differential(self) -> DifferentialForm:
+        return DifferentialForm(self.base, self.wrt, self.expr)
+
+
+@dataclass(frozen=True, repr=False)
+class Jacobian(Result):
+    """J with dF = J dX (vec layout: vec(dF) = J vec(dX)); ``map`` is dF itself."""
+    map: E.Expr | None = None
+    label: str = "Jacobian"
+
+    def __str__(self):
+        if self.expr is not None and (self.wrt.shape[1] == 1 and self.base.shape[1] == 1):
+            return text(self.expr)
+        return f"{text(E.Differential(self.wrt))} -> {text(self.map)}"
+
+    @property
+    def kron(self) -> E.Expr | None:
+        """The vec-layout matrix in Kronecker form (None where there is none)."""
+        return self.expr
+
+    def evaluate(self, values: dict):
+        """size(F) x size(X) in vec (column-stacking) layout."""
+        if self.expr is not None:
+            return np.atleast_2d(np.asarray(super().evaluate(values), dtype=float)).reshape(
+                self.size(self.base, values), self.size(self.wrt, values))
+        return self._evaluate_map(values)
+
+    def _evaluate_map(self, values):
+        dX = E.Differential(self.wrt)
+        X = np.asarray(values[self.wrt.name], dtype=float)
+        columns = []
+        for k in range(X.size):
+            basis = np.zeros(X.size)
+            basis[k] = 1.0
+            V = basis.reshape(X.shape, order="F")
+            columns.append(np.ravel(evaluate(self.map, {**values, text(dX): V},
+                                             context=(self.base, self.wrt)), order="F"))
+        return np.array(columns).T
+
+    def size(self, e, values):
+        X = np.asarray(evaluate(e, values) if e is not self.wrt else values[e.name])
+        return X.size
+
+    def verify(self, draws: int = 3, seed: int = 0, tolerance: float = 1e-5) -> VerifyReport:
+        """Columns of J against central differences of F along each entry of X."""
+        rng = np.random.default_rng(seed)
+        symbols = E.free_symbols(self.base) | {self.wrt}
+        worst, checks = 0.0, 0
+        for _ in range(draws):
+            values = self._valid_draw(symbols, rng)
+            X = np.asarray(values[self.wrt.name], dtype=float)
+            J = self.evaluate(values)
+            F = lambda Xv: np.ravel(evaluate(self.base, {**values, self.wrt.name: Xv}), order="F")
+            for k in range(X.size):
+                V = np.zeros(X.size)
+                V[k] = 1.0
+                fd = central_difference(F, X, V.reshape(X.shape, order="F"))
+                scale = max(1.0, float(np.max(np.abs(fd))), float(np.max(np.abs(J[:, k]))))
+                worst = max(worst, float(np.max(np.abs(fd - J[:, k]))) / scale)
+                checks += 1
+        return VerifyReport(bool(worst < tolerance), worst, draws, checks, tolerance)
+
+
+@dataclass(frozen=True, repr=False)
+class Hessian(Jacobian):
+    """The Hessian: the Jacobian of the gradient. For a matrix X, ``map`` is H[dX] = dG."""
+    gradient: Derivative | None = None
+    label: str = "Hessian"
+
+    def __str__(self):
+        if self.wrt.shape[1] == 1:
+            return text(self.expr)
+        return f"H[{text(E.Differential(self.wrt))}] = {text(self.map)}"
 
 
 @dataclass(frozen=True)
@@ -137,6 +245,8 @@ class DifferentialForm:
         return f"$\\displaystyle {self.latex}$"
 
 
+# ---- the public functions ---------------------------------------------------------------
+
 def prepare(f, wrt: str, shapes=None, assume=None):
     """Parse f and find the variable; check the assumptions."""
     assume = dict(assume or {})
@@ -161,25 +271,156 @@ def prepare(f, wrt: str, shapes=None, assume=None):
     return expr, var, assume
 
 
-def gradient(f, wrt: str, shapes: dict | None = None, assume: dict | None = None) -> Derivative:
+def _require_scalar(f, what):
+    if not f.is_scalar:
+        raise MatcalcError(f"{text(f)} is a {E.describe(f.shape)}, not a scalar: {what} "
+                           "needs a scalar function; use jacobian() for the derivative of "
+                           "a vector or matrix")
+
+
+def _gradient_expr(f, X, assume, symmetric="sym"):
+    G = gradient_from_differential(d(simplify(f, assume), X), E.Differential(X))
+    if assume.get(X.name) in SYMMETRIC_KINDS and not X.is_scalar:
+        if symmetric == "sym":
+            G = E.mul(HALF, E.add(G, E.Transpose(G)))
+        elif symmetric == "entries":
+            G = E.add(G, E.Transpose(G), E.mul(E.Number(-1), E.Diag(E.Diag(G))))
+        else:
+            raise MatcalcError(f"symmetric must be 'sym' or 'entries', not {symmetric!r}")
+    return simplify(G, assume)
+
+
+def gradient(f, wrt: str, shapes: dict | None = None, assume: dict | None = None,
+             symmetric: str = "sym") -> Derivative:
     """The gradient of a scalar expression f with respect to the variable named wrt.
 
     >>> str(gradient("tr(A X^-1 B)", wrt="X"))
     '-X^-T A^T B^T X^-T'
     """
     f, X, assume = prepare(f, wrt, shapes, assume)
-    if not f.is_scalar:
-        raise MatcalcError(f"{text(f)} is a {E.describe(f.shape)}, not a scalar: a gradient "
-                           "needs a scalar function; use jacobian() for the derivative of "
-                           "a vector or matrix")
-    G = gradient_from_differential(d(f, X), E.Differential(X))
-    if assume.get(X.name) in SYMMETRIC_KINDS:
-        G = E.mul(E.Number(sympy.Rational(1, 2)), E.add(G, E.Transpose(G)))
-    return Derivative(f, X, simplify(G, assume), assume)
+    _require_scalar(f, "a gradient")
+    return Derivative(f, X, _gradient_expr(f, X, assume, symmetric), assume)
 
 
 def differential(f, wrt: str, shapes: dict | None = None,
                  assume: dict | None = None) -> DifferentialForm:
-    """df in the canonical form <G, dX>."""
-    g = gradient(f, wrt, shapes, assume)
-    return g.differential
+    """df in the canonical form <G, dX>.
+
+    >>> print(differential("ln <x, Ax>", wrt="x"))
+    df = <(A + A^T) x, dx> / <x, A x>
+    """
+    return gradient(f, wrt, shapes, assume).differential
+
+
+def _jacobian_parts(F, X, assume, simplify=simplify):
+    """(dF simplified, J or None): J in matrix form for vectors, Kronecker form otherwise."""
+    dX = E.Differential(X)
+    dF = d(simplify(F, assume), X)
+    dF = simplify(dF, assume) if dF is not None else None
+    dF_simple = dF if dF is not None else E.Zero(F.shape)
+    if F.shape[1] == 1 and X.shape[1] == 1:
+        J = jacobian_from_differential(dF, dX)
+        return dF_simple, simplify(J, assume) if J is not None else E.Zero((F.shape[0], X.shape[0]))
+    try:
+        J = vec_jacobian(dF, dX)
+    except UnsupportedError:
+        return dF_simple, None
+    size = (E.Vec(F).shape[0], E.Vec(X).shape[0])
+    return dF_simple, simplify(J, assume) if J is not None else E.Zero(size)
+
+
+def jacobian(F, wrt: str, shapes: dict | None = None, assume: dict | None = None) -> Jacobian:
+    """J with dF = J dX: m x n for vectors; size(F) x size(X) in vec layout otherwise.
+
+    >>> str(jacobian("A x", wrt="x"))
+    'A'
+    """
+    F, X, assume = prepare(F, wrt, shapes, assume)
+    dF, J = _jacobian_parts(F, X, assume)
+    return Jacobian(F, X, J, assume, map=dF)
+
+
+def hessian(f, wrt: str, shapes: dict | None = None, assume: dict | None = None) -> Hessian:
+    """The Hessian: n x n for a vector x; for a matrix X the map H[dX] and its vec form.
+
+    >>> str(hessian("1/2 ||A x - b||_2^2", wrt="x"))
+    'A^T A'
+    """
+    f, X, assume = prepare(f, wrt, shapes, assume)
+    _require_scalar(f, "a Hessian")
+    g = Derivative(f, X, _gradient_expr(f, X, assume), assume)
+    dG, H = _jacobian_parts(g.expr, X, assume, simplify=expand)
+    if H is not None and X.shape[1] == 1:
+        H = _symmetric_form(H, assume)
+    return Hessian(g.expr, X, H, assume, map=dG, gradient=g)
+
+
+def _symmetric_form(H, assume):
+    """H as printed: itself when it reads symmetric, else (H + H^T) / 2."""
+    if simplify(E.Transpose(H), assume) == H:
+        return H
+    return simplify(E.mul(HALF, E.add(H, E.Transpose(H))), assume)
+
+
+def derivative(F, wrt: str, order: int = 1, shapes: dict | None = None,
+               assume: dict | None = None) -> Result:
+    """The order-th derivative of F with respect to a scalar variable.
+
+    >>> str(derivative("t^3", wrt="t", order=2, shapes={"t": "scalar"}))
+    '6 t'
+    """
+    F, t, assume = prepare(F, wrt, shapes, assume)
+    if not t.is_scalar:
+        raise MatcalcError(f"derivative() is for a scalar variable; {wrt} is a "
+                           f"{E.describe(t.shape)}: use gradient(), jacobian() or hessian()")
+    if not isinstance(order, int) or order < 1:
+        raise MatcalcError(f"order must be a positive integer, not {order!r}")
+    dt = E.Differential(t)
+    current = base = F
+    for _ in range(order):
+        base = current
+        dF = d(current, t)
+        current = simplify(E.substitute(dF, dt, E.Number(1)), assume) if dF is not None \
+            else E.Zero(F.shape)
+    return Result(base, t, current, assume, label=f"derivative of order {order}")
+
+
+def hvp(f, wrt: str, shapes: dict | None = None, assume: dict | None = None,
+        direction: str = "v") -> Result:
+    """The Hessian-vector product H[v] as an expression in a new symbol (``direction``).
+
+    >>> str(hvp("1/2 ||A x - b||_2^2", wrt="x"))
+    'A^T A v'
+    """
+    f, X, assume = prepare(f, wrt, shapes, assume)
+    _require_scalar(f, "a Hessian-vector product")
+    if direction in {s.name for s in E.free_symbols(f) if isinstance(s, E.Symbol)}:
+        raise MatcalcError(f"the direction {direction!r} already occurs in {text(f)}; "
+                           "choose another name with direction=")
+    G = _gradient_expr(f, X, assume)
+    v = E.Symbol(direction, X.shape)
+    dG = d(G, X)
+    Hv = simplify(E.substitute(dG, E.Differential(X), v), assume) if dG is not None \
+        else E.Zero(X.shape)
+    return HVP(G, X, Hv, assume, label="Hessian-vector product", direction=v)
+
+
+@dataclass(frozen=True, repr=False)
+class HVP(Result):
+    """H[v] = dG along v; verify() compares with central differences of the gradient."""
+    direction: E.Symbol | None = None
+
+    def verify(self, draws: int = 3, seed: int = 0, tolerance: float = 1e-5) -> VerifyReport:
+        rng = np.random.default_rng(seed)
+        symbols = E.free_symbols(self.base) | {self.wrt, self.direction}
+        worst = 0.0
+        for _ in range(draws):
+            values = self._valid_draw(symbols, rng)
+            X = np.asarray(values[self.wrt.name], dtype=float)
+            V = np.asarray(values[self.direction.name], dtype=float)
+            G = lambda Xv: np.asarray(evaluate(self.base, {**values, self.wrt.name: Xv}))
+            fd = central_difference(G, X, V)
+            exact = np.asarray(self.evaluate(values))
+            scale = max(1.0, float(np.max(np.abs(fd))))
+            worst = max(worst, float(np.max(np.abs(fd - exact))) / scale)
+        return VerifyReport(bool(worst < tolerance), worst, draws, draws, tolerance)

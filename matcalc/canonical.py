@@ -7,6 +7,7 @@ returns G with <W, e> = <G, dX>. It moves everything off dX by the rules
     <W, s E>    = <s W, E>  (s scalar)  <W, tr E>  = <W I, E>
     <W, E M>    = <<W, M>, E>  (E scalar, M the rest)
     <W, A .* E> = <W .* A, E>           <W, <A, E>> = <W A, E>
+    <W, diag E> = <diag W, E>
 
 so G = adjoint(df, 1) is the gradient, and for a vector-valued dF the
 Jacobian transposed applied to W. Linear algebra, not trace juggling: every
@@ -48,6 +49,8 @@ def adjoint(e: E.Expr, W: E.Expr, dX: E.Differential) -> E.Expr | None:
         case E.Hadamard(left, right):
             return add(adjoint(left, E.Hadamard(W, right), dX),
                        adjoint(right, E.Hadamard(W, left), dX))
+        case E.Diag(arg):
+            return adjoint(arg, E.Diag(W), dX)
         case E.Mul(factors):
             return _adjoint_product(factors, W, dX)
     raise UnsupportedError(f"{type(e).__name__} is not linear in {dX}; cannot read off <G, dX>")
@@ -81,3 +84,87 @@ def _inner(W, M):
     if W.is_scalar and M.is_scalar:
         return mul(W, M)
     return E.Inner(W, M)
+
+
+def jacobian_from_differential(dF: E.Expr | None, dx: E.Differential) -> E.Expr | None:
+    """J with dF = J dx, for a vector (or scalar) dF and a vector (or scalar) variable.
+
+    Term by term: dx -> I; a scalar s linear in dx -> (grad s)^T;
+    c A dx -> c A;  a (dx^T b) -> a b^T;  u .* dF -> diag(u) J_F.
+    """
+    return None if dF is None else _jacobian(dF, dx)
+
+
+def _jacobian(L, dx):
+    if L == dx:
+        return Identity(dx.shape[0])
+    if not contains(L, dx):
+        return None
+    if L.is_scalar:
+        return Transpose(adjoint(L, Number(1), dx))
+    match L:
+        case E.Add(terms):
+            return add(*(_jacobian(t, dx) for t in terms))
+        case E.Hadamard(left, right):
+            return add(mul(E.Diag(right), _jacobian(left, dx)) if contains(left, dx) else None,
+                       mul(E.Diag(left), _jacobian(right, dx)) if contains(right, dx) else None)
+        case E.Mul(factors):
+            holding = [i for i, f in enumerate(factors) if contains(f, dx)]
+            if len(holding) > 1:
+                raise UnsupportedError(f"the product is not linear in {dx}")
+            f = factors[holding[0]]
+            scalars = [g for i, g in enumerate(factors) if g.is_scalar and i != holding[0]]
+            chain = [g for g in factors if not g.is_scalar]
+            if f.is_scalar:                        # (A x) <g, dx>
+                return mul(*scalars, *chain, _jacobian(f, dx))
+            j = chain.index(f)
+            left, right = chain[:j], chain[j + 1:]
+            if isinstance(f, E.Add):               # A (dx b^T + b dx^T) c: distribute
+                return _jacobian(add(*(mul(*scalars, *left, t, *right) for t in f.terms)), dx)
+            if not right:                          # c A dx
+                return mul(*scalars, *left, _jacobian(f, dx))
+            if E.mul(f, *right).is_scalar:         # a (dx^T b): the scalar dx^T b
+                return mul(*scalars, *left, _jacobian(E.mul(f, *right), dx))
+            if E.mul(*right).is_scalar:            # A dx (b^T c): a scalar tail
+                return mul(*scalars, E.mul(*right), *left, _jacobian(f, dx))
+    raise UnsupportedError(f"cannot write the Jacobian of {L} as a matrix")
+
+
+def vec_jacobian(dF: E.Expr | None, dX: E.Differential) -> E.Expr | None:
+    """J with vec(dF) = J vec(dX), in Kronecker form.
+
+    vec(A dX B) = (B^T kron A) vec(dX)  [Cookbook (520)];  vec(M^T) = K vec(M);
+    vec(s M) = vec(M) (grad s)^T for a scalar s linear in dX;  vec(U .* M) = diag(vec U) vec M.
+    """
+    return None if dF is None else _vec_jacobian(dF, dX)
+
+
+def _vec_jacobian(L, dX):
+    if L == dX:
+        return Identity(E.Vec(dX).shape[0])
+    if not contains(L, dX):
+        return None
+    if L.is_scalar:
+        return Transpose(E.Vec(adjoint(L, Number(1), dX)))
+    match L:
+        case E.Add(terms):
+            return add(*(_vec_jacobian(t, dX) for t in terms))
+        case E.Transpose(arg):
+            return mul(E.Commutation(*arg.shape), _vec_jacobian(arg, dX))
+        case E.Hadamard(left, right):
+            return add(*(mul(E.Diag(E.Vec(other)), _vec_jacobian(side, dX))
+                         for side, other in ((left, right), (right, left)) if contains(side, dX)))
+        case E.Mul(factors):
+            holding = [i for i, f in enumerate(factors) if contains(f, dX)]
+            if len(holding) > 1:
+                raise UnsupportedError(f"the product is not linear in {dX}")
+            f = factors[holding[0]]
+            scalars = [g for i, g in enumerate(factors) if g.is_scalar and i != holding[0]]
+            chain = [g for g in factors if not g.is_scalar]
+            if f.is_scalar:
+                return mul(*scalars, E.Vec(mul(*chain)), _vec_jacobian(f, dX))
+            j = chain.index(f)
+            A = mul(*chain[:j]) if j else Identity(f.shape[0])
+            B = mul(*chain[j + 1:]) if chain[j + 1:] else Identity(f.shape[1])
+            return mul(*scalars, E.Kron(Transpose(B), A), _vec_jacobian(f, dX))
+    raise UnsupportedError(f"cannot write the Jacobian of {L} in Kronecker form")

@@ -128,6 +128,12 @@ def norm_rule(e, d):
     return mul(E.Inner(e.arg, d(e.arg)), E.Power(e, Number(-1)))
 
 
+@rule(E.Diag)
+def diag_rule(e, d):
+    """d diag(X) = diag(dX)"""
+    return E.Diag(d(e.arg))
+
+
 @rule(E.Func)
 def chain_rule(e, d):
     """d f(U) = f'(U) .* dU  (f'(u) du for a scalar u)"""

@@ -14,7 +14,7 @@ from functools import cache
 
 import sympy
 
-from .shapes import describe, is_scalar, is_square, require, resolve, same_dim
+from .shapes import describe, dim_product, is_scalar, is_square, is_vector, require, resolve, same_dim
 
 SCALAR = (1, 1)
 
@@ -284,6 +284,55 @@ class Norm(Expr):
 
 
 @dataclass(frozen=True, slots=True)
+class Diag(Expr):
+    """``diag(v)``: the diagonal matrix of a vector; ``diag(X)``: the diagonal of a matrix."""
+    arg: Expr
+
+    def _shape(self):
+        rows, cols = self.arg.shape
+        if is_vector(self.arg.shape) or resolve(cols) == 1:
+            return (rows, rows)
+        require(is_square(self.arg.shape), "diag needs a vector or a square matrix, not a {}",
+                self.arg.shape)
+        return (rows, 1)
+
+    @property
+    def builds_matrix(self) -> bool:
+        return self.shape[1] != 1
+
+
+@dataclass(frozen=True, slots=True)
+class Kron(Expr):
+    """The Kronecker product ``A kron B``: vec(A X B) = (B^T kron A) vec(X)."""
+    left: Expr
+    right: Expr
+
+    def _shape(self):
+        (a, b), (c, d) = self.left.shape, self.right.shape
+        return (dim_product(a, c), dim_product(b, d))
+
+
+@dataclass(frozen=True, slots=True)
+class Vec(Expr):
+    """``vec(X)``: the columns of X stacked into one vector."""
+    arg: Expr
+
+    def _shape(self):
+        return (dim_product(*self.arg.shape), 1)
+
+
+@dataclass(frozen=True, slots=True)
+class Commutation(Expr):
+    """The commutation matrix K of an m x n matrix: K vec(X) = vec(X^T)."""
+    m: object
+    n: object
+
+    def _shape(self):
+        size = dim_product(self.m, self.n)
+        return (size, size)
+
+
+@dataclass(frozen=True, slots=True)
 class Func(Expr):
     """A catalogue function (functions.py), elementwise on vectors and matrices."""
     name: str
@@ -338,6 +387,15 @@ def is_scalar_chain(e: Expr) -> bool:
     return isinstance(e, Mul) and e.is_scalar and any(not f.is_scalar for f in e.factors)
 
 
+def substitute(e: Expr, old: Expr, new: Expr) -> Expr:
+    """e with every occurrence of old replaced by new (same shape)."""
+    if e == old:
+        return new
+    if isinstance(old, (Symbol, Differential)) and old not in _free(e) or not e.children:
+        return e
+    return e.with_children([substitute(c, old, new) for c in e.children])
+
+
 def walk(e: Expr):
     """Every node of e, parents first."""
     yield e
@@ -370,5 +428,5 @@ def dims_of(e: Expr):
 
 __all__ = ["Expr", "Symbol", "Differential", "Number", "Identity", "Zero", "Ones", "Add",
            "Mul", "Hadamard", "Transpose", "Inverse", "MatPower", "Power", "Trace", "Det",
-           "Inner", "Norm", "Func", "add", "mul", "as_expr", "walk", "free_symbols",
+           "Inner", "Norm", "Diag", "Kron", "Vec", "Commutation", "Func", "add", "mul", "as_expr", "walk", "free_symbols",
            "describe"]

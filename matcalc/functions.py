@@ -59,11 +59,20 @@ ELEMENTWISE = {f.name: f for f in [
              r"\operatorname{softplus}"),
 ]}
 
+def _sum(A):
+    """sum(v) = 1^T v; sum(X) = 1^T X 1."""
+    total = E.mul(E.Transpose(E.Ones((A.shape[0], 1))), A)
+    return total if A.shape[1] == 1 else E.mul(total, E.Ones((A.shape[1], 1)))
+
+
 STRUCTURAL = {
     "tr": E.Trace,
+    "trace": E.Trace,
     "det": E.Det,
     "inv": E.Inverse,
     "logdet": lambda X: E.Func("log", E.Det(X)),
+    "diag": E.Diag,
+    "sum": _sum,
 }
 
 ALIASES = {alias: f.name for f in ELEMENTWISE.values() for alias in f.aliases}

@@ -47,6 +47,8 @@ class Environment:
     def size(self, d):
         if isinstance(d, int):
             return d
+        if "*" in d:
+            return int(np.prod([self.size(int(p) if p.isdigit() else p) for p in d.split("*")]))
         if d not in self.dims:
             raise MatcalcError(f"the dimension {d} is not fixed by the values given")
         return self.dims[d]
@@ -172,6 +174,36 @@ def _(e: E.Inner, env):
 @ev.register
 def _(e: E.Norm, env):
     return np.array([[np.linalg.norm(ev(e.arg, env))]])
+
+
+@ev.register
+def _(e: E.Diag, env):
+    a = ev(e.arg, env)
+    return np.diag(a[:, 0]) if e.builds_matrix else np.diag(a).reshape(-1, 1)
+
+
+@ev.register
+def _(e: E.Kron, env):
+    return np.kron(ev(e.left, env), ev(e.right, env))
+
+
+@ev.register
+def _(e: E.Vec, env):
+    return ev(e.arg, env).reshape(-1, 1, order="F")
+
+
+@ev.register
+def _(e: E.Commutation, env):
+    return commutation(env.size(e.m), env.size(e.n))
+
+
+def commutation(m: int, n: int) -> np.ndarray:
+    """K with K vec(X) = vec(X^T) for X of shape (m, n)."""
+    K = np.zeros((m * n, m * n))
+    for i in range(m):
+        for j in range(n):
+            K[i * n + j, j * m + i] = 1.0
+    return K
 
 
 @ev.register

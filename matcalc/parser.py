@@ -121,10 +121,10 @@ class Builder(Transformer):
             return E.Symbol(name, _dims_from_spec(name, self.overrides[name]))
         if name == "I":
             return None
-        if name in GREEK:
-            return E.Symbol(name, (DimVar(), DimVar()) if name[0].isupper() else E.SCALAR)
+        if name in GREEK and name[0].islower():
+            return E.Symbol(name, E.SCALAR)
         if name[0].isupper():
-            return E.Symbol(name, (DimVar(), DimVar()))
+            return E.Symbol(name, (DimVar(False), DimVar(False)))
         return E.Symbol(name, (DimVar(), 1))
 
     # operators
@@ -249,7 +249,7 @@ def _dims_from_spec(name, spec):
     if spec == "vector":
         return (DimVar(), 1)
     if spec == "matrix":
-        return (DimVar(), DimVar())
+        return (DimVar(False), DimVar(False))
     if isinstance(spec, (str, int)):
         return (spec, 1)
     if isinstance(spec, tuple) and len(spec) == 2 and all(isinstance(d, (str, int)) for d in spec):
@@ -259,11 +259,14 @@ def _dims_from_spec(name, spec):
 
 
 def _check_unknown_functions(text):
+    """A word that is no known name: before '(' (3+ letters), or close to one (4+ letters)."""
     known = set(functions.all_names()) | set(GREEK)
-    for m in re.finditer(r"(?<![A-Za-z\\])([a-z]{3,})\s*\(", text):
+    for m in re.finditer(r"(?<![A-Za-z\\])([a-z]{3,})(\s*\()?", text):
         word = m[1]
-        if word not in known and not any(word.startswith(k) for k in known):
-            close = difflib.get_close_matches(word, sorted(known), n=1)
+        if word in known or any(word.startswith(k) for k in known):
+            continue
+        close = difflib.get_close_matches(word, sorted(known), n=1)
+        if m[2] or close and len(word) >= 4:
             hint = f"; did you mean '{close[0]}'?" if close else ""
             raise UnknownFunctionError(f"unknown function '{word}'{hint}", text, 1,
                                        m.start(1) + 1)

@@ -161,6 +161,22 @@ class Printer:
         return self.call("det", self(e.arg)), ATOM
 
     @print.register
+    def _(self, e: E.Diag):
+        return self.call("diag", self(e.arg)), ATOM
+
+    @print.register
+    def _(self, e: E.Kron):
+        return f"{self.wrap(e.left, JUXT)} {self.kron} {self.wrap(e.right, JUXT)}", PRODUCT
+
+    @print.register
+    def _(self, e: E.Vec):
+        return self.call("vec", self(e.arg)), ATOM
+
+    @print.register
+    def _(self, e: E.Commutation):
+        return "K", ATOM
+
+    @print.register
     def _(self, e: E.Func):
         return self.call(e.name, self(e.arg)), ATOM
 
@@ -174,7 +190,7 @@ class Printer:
 
 
 class TextPrinter(Printer):
-    transpose, inverse, inverse_transpose, hadamard = "T", "-1", "-T", ".*"
+    transpose, inverse, inverse_transpose, hadamard, kron = "T", "-1", "-T", ".*", "kron"
 
     def symbol(self, name):
         return name
@@ -220,7 +236,8 @@ class TextPrinter(Printer):
 
 
 class LatexPrinter(Printer):
-    transpose, inverse, inverse_transpose, hadamard = r"\top", "{-1}", r"{-\top}", r"\odot"
+    transpose, inverse, inverse_transpose, hadamard, kron = (r"\top", "{-1}", r"{-\top}",
+                                                             r"\odot", r"\otimes")
 
     def symbol(self, name):
         from .parser import GREEK
@@ -265,6 +282,8 @@ class LatexPrinter(Printer):
             return rf"\operatorname{{tr}}\left({arg}\right)"
         if name == "det":
             return rf"\det\left({arg}\right)"
+        if name in ("diag", "vec"):
+            return rf"\operatorname{{{name}}}\left({arg}\right)"
         return rf"{ELEMENTWISE[name].latex}\left({arg}\right)"
 
     def inner(self, a, b):

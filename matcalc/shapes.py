@@ -18,12 +18,17 @@ _active: contextvars.ContextVar[Unifier | None] = contextvars.ContextVar("unifie
 
 
 class DimVar:
-    """An unknown dimension, met while parsing."""
+    """An unknown dimension, met while parsing.
 
-    __slots__ = ("id",)
+    The length of a vector may turn out to be 1 (``c`` in ``b^T x + c`` is a
+    scalar); a dimension of a matrix may not (``x + A`` is an error).
+    """
 
-    def __init__(self):
+    __slots__ = ("id", "may_be_one")
+
+    def __init__(self, may_be_one: bool = True):
         self.id = next(_counter)
+        self.may_be_one = may_be_one
 
     def __repr__(self):
         return f"?{self.id}"
@@ -44,12 +49,13 @@ class Unifier:
         a, b = self.find(a), self.find(b)
         if a is b or a == b:
             return True
-        if isinstance(a, DimVar):
-            self.parent[a] = b
+        if isinstance(a, DimVar) and isinstance(b, DimVar):
+            a, b = (a, b) if b.may_be_one <= a.may_be_one else (b, a)
         elif isinstance(b, DimVar):
-            self.parent[b] = a
-        else:
+            a, b = b, a
+        if not isinstance(a, DimVar) or b == 1 and not a.may_be_one:
             return False
+        self.parent[a] = b
         return True
 
 
@@ -85,10 +91,11 @@ def is_square(shape) -> bool:
     return same_dim(shape[0], shape[1])
 
 
-def describe(shape) -> str:
+def describe(shape, names=None) -> str:
     """'scalar', 'vector of length n', 'row vector of length n', 'matrix m x n'."""
     r, c = (resolve(d) for d in shape)
-    name = lambda d: "?" if isinstance(d, DimVar) else str(d)
+    names = names if names is not None else name_dims((r, c))
+    name = lambda d: names.get(d, "?") if isinstance(d, DimVar) else str(d)
     if r == 1 and c == 1:
         return "scalar"
     if c == 1:
@@ -100,7 +107,8 @@ def describe(shape) -> str:
 
 def require(ok: bool, message: str, *shapes):
     if not ok:
-        raise ShapeError(message.format(*(describe(s) for s in shapes)))
+        names = name_dims([resolve(d) for s in shapes for d in s])
+        raise ShapeError(message.format(*(describe(s, names) for s in shapes)))
 
 
 def name_dims(dims, taken=()):
@@ -112,3 +120,17 @@ def name_dims(dims, taken=()):
         if isinstance(d, DimVar) and d not in names:
             names[d] = next(pool)
     return names
+
+
+def dim_product(*dims):
+    """The dimension a * b, e.g. of vec(X) or A kron B: an int, or names joined by '*'."""
+    number, names = 1, []
+    for d in dims:
+        d = resolve(d)
+        if isinstance(d, int):
+            number *= d
+        else:
+            names.extend(str(d).split("*"))
+    if not names:
+        return number
+    return "*".join(([str(number)] if number != 1 else []) + sorted(names))

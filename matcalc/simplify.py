@@ -19,6 +19,7 @@ import sympy
 
 from . import expr as E
 from .expr import Identity, Inverse, MatPower, Mul, Number, Transpose, Zero, add, mul
+from .printing import text
 from .scalar import Atoms, from_sympy, simplify_scalar, to_sympy
 
 SYMMETRIC_KINDS = {"symmetric", "spd", "diagonal"}
@@ -27,6 +28,21 @@ ASSUMPTIONS = SYMMETRIC_KINDS | {"orthogonal"}
 
 def simplify(e: E.Expr, assume: dict | None = None) -> E.Expr:
     return Simplifier(assume or {})(e)
+
+
+def expand(e: E.Expr, assume: dict | None = None) -> E.Expr:
+    """Simplified, with products of matrix sums multiplied out: x (a^T + b^T) -> x a^T + x b^T."""
+    return simplify(_distribute(simplify(e, assume)), assume)
+
+
+def _distribute(e: E.Expr) -> E.Expr:
+    e = e.with_children([_distribute(c) for c in e.children]) if e.children else e
+    if isinstance(e, Mul):
+        for i, f in enumerate(e.factors):
+            if isinstance(f, E.Add) and not f.is_scalar:
+                rest = e.factors
+                return add(*(_distribute(mul(*rest[:i], t, *rest[i + 1:])) for t in f.terms))
+    return e
 
 
 class Simplifier:
@@ -66,6 +82,8 @@ class Simplifier:
             case E.Symbol(name) if name in self.symmetric:
                 return a
             case E.Identity():
+                return a
+            case E.Diag() if a.builds_matrix:
                 return a
             case E.Zero(dims):
                 return Zero((dims[1], dims[0]))
@@ -129,10 +147,32 @@ class Simplifier:
             if s == 0:
                 return Zero(e.shape)
             coefficient = [] if s == 1 else [from_sympy(s, atoms)]
-        if chain and E.Mul(tuple(chain)).is_scalar and len(chain) > 1 and coefficient:
-            chain = [Mul(tuple(chain))]
+        if len(chain) > 1 and E.Mul(tuple(chain)).is_scalar:
+            chain = self.scalar_chain(chain)
+            if coefficient:
+                chain = [Mul(tuple(chain))]
+        if len(coefficient) == 1 and len(chain) == 1 and isinstance(chain[0], E.Add):
+            cleared = self.clear_fraction(coefficient[0], chain[0])
+            if cleared is not None:
+                return cleared
         out = mul(*coefficient, *chain)
         return out if out is not None else Number(1)
+
+    def scalar_chain(self, chain):
+        """x^T A x or its transpose x^T A^T x, whichever reads simpler (b^T x, not x^T b)."""
+        reverse = [self.simp(Transpose(f)) for f in reversed(chain)]
+        key = lambda c: (text(Mul(tuple(c))).count("^T"), text(Mul(tuple(c))))
+        return min(chain, reverse, key=key)
+
+    def clear_fraction(self, c, total):
+        """1/2 (2 A + 4 B) -> A + 2 B: distribute a fraction when it leaves whole numbers."""
+        if not (isinstance(c, Number) and not c.value.is_integer):
+            return None
+        atoms = Atoms()
+        coefficients = [c.value * k for k, _ in self.collect(total.terms, atoms)]
+        if all(k.is_Number and k.is_integer for k in coefficients):
+            return self.simp(add(*(mul(c, t) for t in total.terms)))
+        return None
 
     def chain(self, factors):
         """Drop identities, cancel X X^-1 and Q Q^T (Q orthogonal), merge X X -> X^2."""
@@ -189,17 +229,48 @@ class Simplifier:
 
     # ---- sums ---------------------------------------------------------------------
     def add(self, e):
-        terms = [t for t in add(*e.terms).terms if not isinstance(t, Zero)] \
-            if isinstance(add(*e.terms), E.Add) else [e]
+        flat = add(*e.terms)
+        terms = [t for t in (flat.terms if isinstance(flat, E.Add) else (flat,))
+                 if not isinstance(t, Zero)]
         if not terms:
             return Zero(e.shape)
         if e.is_scalar:
             return simplify_scalar(E.add(*terms))
         atoms = Atoms()
         items = self.collect(terms, atoms)
+        expanded = self.collect(self.expand_scaled_sums(terms), atoms)
+        if len(expanded) <= len(items):
+            items = expanded
         items = self.factor_common(items, atoms)
-        out = [mul(*self.coefficient(c, atoms), *chain) for c, chain in items]
-        return add(*out) if out else Zero(e.shape)
+        items.sort(key=lambda item: (item[0].could_extract_minus_sign(), text(mul(*item[1]))))
+        return self.build_sum(items, atoms, e.shape)
+
+    def expand_scaled_sums(self, terms):
+        """c (P + Q) -> c P + c Q, so that it can meet like terms outside."""
+        out = []
+        for t in terms:
+            chain = [f for f in t.factors if not f.is_scalar] if isinstance(t, Mul) else []
+            if len(chain) == 1 and isinstance(chain[0], E.Add):
+                scalars = [f for f in t.factors if f.is_scalar]
+                out.extend(mul(*scalars, u) for u in chain[0].terms)
+            else:
+                out.append(t)
+        return out
+
+    def build_sum(self, items, atoms, shape):
+        """The sum, with a common symbolic factor outside: 2 e I - 4 e x x^T = 2 e (I - 2 x x^T)."""
+        if not items:
+            return Zero(shape)
+        first = items[0][0]
+        common = first / first.as_coeff_Mul()[0]
+        if len(items) > 1 and all((c / common).is_Number for c, _ in items) and (
+                not common.is_Number or len({c for c, _ in items}) == 1 and not first.is_integer):
+            ks = [c / common for c, _ in items]
+            g = sympy.gcd_list(ks) * (1 if ks[0] > 0 else -1)
+            inner = add(*(mul(*self.coefficient(k / g, atoms), *chain)
+                          for k, (_, chain) in zip(ks, items)))
+            return mul(*self.coefficient(g * common, atoms), inner)
+        return add(*(mul(*self.coefficient(c, atoms), *chain) for c, chain in items))
 
     def coefficient(self, c, atoms):
         if c == 1:
@@ -253,6 +324,9 @@ class Simplifier:
         return e.base if e.exponent == Number(1) else e
 
     def func(self, e):
+        match e:     # log(1 + exp(u)) = softplus(u)
+            case E.Func("log", E.Add((E.Number(1) | E.Ones(), E.Func("exp", u)))):
+                return E.Func("softplus", u)
         return simplify_scalar(e) if e.arg.is_scalar else e
 
     def trace(self, e):
@@ -297,6 +371,8 @@ class Simplifier:
             return self.simp(E.Trace(r))
         if isinstance(r, Identity):
             return self.simp(E.Trace(l))
+        if (len(text(r)), text(r)) < (len(text(l)), text(l)):   # <a, b> = <b, a>: one order
+            return self.simp(E.Inner(r, l))
         pulled = []
         parts = []
         for side in (l, r):

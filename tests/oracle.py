@@ -4,6 +4,8 @@ Nothing here imports matcalc: the tests compare the engine against finite
 differences and against closed forms written directly in NumPy.
 
 - ``central_gradient``: central finite-difference gradient of a scalar function.
+- ``central_jacobian``: central finite-difference Jacobian of a scalar, vector or
+  matrix function, in vec (column-major) layout.
 - ``rng_values``: random inputs of the kinds the problem set needs.
 - ``assert_close``: an ``allclose``-style check whose message reports the errors.
 """
@@ -11,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["central_gradient", "rng_values", "assert_close"]
+__all__ = ["central_gradient", "central_jacobian", "rng_values", "assert_close"]
 
 
 # ---------------------------------------------------------------------------
@@ -42,6 +44,36 @@ def central_gradient(f, values, wrt, h=1e-6):
         minus[index] -= h
         grad[index] = (f_at(plus) - f_at(minus)) / (2 * h)
     return float(grad) if is_scalar else grad
+
+
+def central_jacobian(F, values, wrt, h=1e-6):
+    """Central-difference Jacobian of ``F(values)`` wrt ``values[wrt]``, in vec layout.
+
+    ``F`` may return a float, a 1-D vector or a 2-D matrix, and ``values[wrt]``
+    may be a float, a vector or a matrix. With ``vec`` stacking columns
+    (column-major, Fortran order; a float counts as a 1-vector), the result is
+    the 2-D array ``J`` of shape ``(size(F), size(X))`` with
+    ``J[i, j] = d vec(F)_i / d vec(X)_j``. For a vector variable and a vector
+    function this is the usual Jacobian; for the gradient of a scalar function
+    it is the Hessian. ``values`` and its arrays are not modified.
+    """
+    point = values[wrt]
+    is_scalar = np.ndim(point) == 0
+    base = np.array(point, dtype=float)  # a private copy
+    trial = dict(values)
+
+    def vec_F_at(entry):
+        trial[wrt] = float(entry) if is_scalar else entry
+        return np.ravel(np.asarray(F(trial), dtype=float), order="F")
+
+    columns = []
+    for j in range(base.size):
+        plus, minus = base.copy(), base.copy()
+        index = np.unravel_index(j, base.shape, order="F") if base.ndim else ()
+        plus[index] += h
+        minus[index] -= h
+        columns.append((vec_F_at(plus) - vec_F_at(minus)) / (2 * h))
+    return np.stack(columns, axis=1)
 
 
 # ---------------------------------------------------------------------------
