@@ -23,11 +23,12 @@ import sympy
 
 from . import expr as E
 from .canonical import gradient_from_differential, jacobian_from_differential, vec_jacobian
-from .differential import differential as d
+from .differential import Step, differential as d
 from .errors import MatcalcError, UnsupportedError
 from .numeric import central_difference, directions, draw, evaluate
 from .parser import parse
 from .printing import latex, text
+from .steps import explain, latex_derivation
 from .simplify import ASSUMPTIONS, SYMMETRIC_KINDS, expand, simplify
 
 HALF = E.Number(sympy.Rational(1, 2))
@@ -65,6 +66,7 @@ class Result:
     expr: E.Expr | None
     assume: dict = field(default_factory=dict)
     label: str = "derivative"
+    steps: tuple = ()
 
     def __str__(self):
         return text(self.expr)
@@ -77,7 +79,20 @@ class Result:
         return latex(self.expr)
 
     def _repr_latex_(self):
+        if self.steps:
+            return f"$\\displaystyle {latex_derivation(self.lhs_latex, self.steps, self.boxed)}$"
         return f"$\\displaystyle {self.latex}$"
+
+    lhs_text, lhs_latex = "df", "df"
+
+    @property
+    def boxed(self) -> str:
+        return self.latex
+
+    def explain(self) -> str:
+        """The derivation as plain text, step by step."""
+        return explain(f"f = {text(self.base)}", self.lhs_text, list(self.steps),
+                       f"{self.label}: {self}")
 
     def evaluate(self, values: dict):
         """The value at the given inputs (NumPy: vectors 1-D, matrices 2-D, scalars float)."""
@@ -137,8 +152,9 @@ class Derivative(Result):
     def function(self) -> E.Expr:
         return self.base
 
-    def _repr_latex_(self):
-        return f"$\\displaystyle \\nabla_{{{latex(self.wrt)}}} f = {self.latex}$"
+    @property
+    def boxed(self) -> str:
+        return f"\\nabla_{{{latex(self.wrt)}}} f = {self.latex}"
 
     @property
     def differential(self) -> DifferentialForm:
@@ -278,8 +294,14 @@ def _require_scalar(f, what):
                            "a vector or matrix")
 
 
-def _gradient_expr(f, X, assume, symmetric="sym"):
-    G = gradient_from_differential(d(simplify(f, assume), X), E.Differential(X))
+def _gradient_expr(f, X, assume, symmetric="sym", steps=None):
+    """G with df = <G, dX>; the derivation goes into steps (a list) if given."""
+    dX = E.Differential(X)
+    df = d(simplify(f, assume), X, steps=steps)
+    G = simplify(gradient_from_differential(df, dX), assume)
+    if steps is not None:
+        steps.append(Step(("canonical form <G, " + text(dX) + ">",),
+                          DifferentialForm(f, X, G).expr))
     if assume.get(X.name) in SYMMETRIC_KINDS and not X.is_scalar:
         if symmetric == "sym":
             G = E.mul(HALF, E.add(G, E.Transpose(G)))
@@ -287,7 +309,12 @@ def _gradient_expr(f, X, assume, symmetric="sym"):
             G = E.add(G, E.Transpose(G), E.mul(E.Number(-1), E.Diag(E.Diag(G))))
         else:
             raise MatcalcError(f"symmetric must be 'sym' or 'entries', not {symmetric!r}")
-    return simplify(G, assume)
+        G = simplify(G, assume)
+        if steps is not None:
+            steps.append(Step((f"{X.name} symmetric: the gradient on symmetric matrices, "
+                               + ("sym(G)" if symmetric == "sym" else "2 G - diag(G)"),),
+                              DifferentialForm(f, X, G).expr))
+    return G
 
 
 def gradient(f, wrt: str, shapes: dict | None = None, assume: dict | None = None,
@@ -299,7 +326,9 @@ def gradient(f, wrt: str, shapes: dict | None = None, assume: dict | None = None
     """
     f, X, assume = prepare(f, wrt, shapes, assume)
     _require_scalar(f, "a gradient")
-    return Derivative(f, X, _gradient_expr(f, X, assume, symmetric), assume)
+    steps = []
+    G = _gradient_expr(f, X, assume, symmetric, steps)
+    return Derivative(f, X, G, assume, steps=tuple(steps))
 
 
 def differential(f, wrt: str, shapes: dict | None = None,

@@ -3,10 +3,14 @@
 ``differential(f, X)`` returns df, an expression linear in ``dX``; None stands
 for zero (f does not depend on X). A ``Differential`` met on the way (the dX1
 of a first differential) is a constant: d(dX1) = 0, which gives second
-differentials. Sources: Magnus & Neudecker, "Matrix Differential Calculus";
+differentials. The work goes as on a blackboard: d(f) is expanded one layer
+at a time, every pending d(U) of a layer by its rule, and each layer can be
+recorded as a step. Sources: Magnus & Neudecker, "Matrix Differential Calculus";
 Petersen & Pedersen, "The Matrix Cookbook" (numbers in brackets).
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from . import expr as E
 from .errors import UnsupportedError
@@ -24,19 +28,66 @@ def rule(node_type):
     return register
 
 
-def differential(f: E.Expr, var: E.Symbol, index: int = 0) -> E.Expr | None:
-    """df with respect to var; ``index`` names the differential (dX, dX1, dX2)."""
+@dataclass(frozen=True)
+class Step:
+    """One line of a derivation: the rules used and the whole expression after them."""
+    rules: tuple[str, ...]
+    expr: E.Expr
+
+
+def differential(f: E.Expr, var: E.Symbol, index: int = 0,
+                 steps: list | None = None) -> E.Expr | None:
+    """df with respect to var; ``index`` names the differential (dX, dX1, dX2).
+
+    With a list as ``steps``, every layer of the expansion is appended to it.
+    """
     dX = E.Differential(var, index)
-    memo = {}
+    pending = lambda e: None if var not in E.free_symbols(e) else dX if e == var else E.D(e)
+    state = pending(f)
+    if steps is not None and state is not None:
+        steps.append(Step((), state))
+    while state is not None:
+        layer = [e for e in E.walk(state) if isinstance(e, E.D)]
+        if not layer:
+            break
+        mapping, used = {}, []
+        for p in layer:
+            if p not in mapping:
+                rule_fn = RULES.get(type(p.arg))
+                if rule_fn is None:
+                    raise UnsupportedError(f"no rule for the differential of {type(p.arg).__name__}")
+                mapping[p] = rule_fn(p.arg, pending)
+                used.append(rule_name(rule_fn, p.arg))
+        state = _drop_zeros(E.replace_all(state, {k: v for k, v in mapping.items()
+                                                  if v is not None}), mapping)
+        if steps is not None and state is not None:
+            steps.append(Step(tuple(dict.fromkeys(used)), state))
+    return state
 
-    def d(e):
-        if var not in E.free_symbols(e):
+
+def _drop_zeros(state, mapping):
+    """Pending differentials that turned out zero vanish from sums and products."""
+    zeros = {k for k, v in mapping.items() if v is None}
+    if not zeros:
+        return state
+
+    def prune(e):
+        if e in zeros:
             return None
-        if e not in memo:
-            memo[e] = dX if e == var else RULES[type(e)](e, d)
-        return memo[e]
+        if isinstance(e, E.Add):
+            return add(*(prune(t) for t in e.terms))
+        if isinstance(e, E.Mul):
+            return mul(*(prune(f) for f in e.factors))
+        kids = [prune(c) for c in e.children]
+        return None if any(k is None for k in kids) else e.with_children(kids) if kids else e
+    return prune(state)
 
-    return d(f)
+
+def rule_name(rule_fn, e) -> str:
+    """The rule as the seminar states it: its docstring, or f's derivative for a function."""
+    if rule_fn is chain_rule:
+        return f"d {e.name}(u) = {chain_rule_text(e.name)}"
+    return (rule_fn.__doc__ or rule_fn.__name__).split("  ")[0].strip()
 
 
 def hadamard(a, b):
@@ -134,7 +185,26 @@ def diag_rule(e, d):
     return E.Diag(d(e.arg))
 
 
+@rule(E.Kron)
+def kronecker_rule(e, d):
+    """d(X kron Y) = dX kron Y + X kron dY"""
+    da, db = d(e.left), d(e.right)
+    return add(da and E.Kron(da, e.right), db and E.Kron(e.left, db))
+
+
+@rule(E.Vec)
+def vec_rule(e, d):
+    """d vec(X) = vec(dX)"""
+    return E.Vec(d(e.arg))
+
+
 @rule(E.Func)
 def chain_rule(e, d):
     """d f(U) = f'(U) .* dU  (f'(u) du for a scalar u)"""
     return scale(apply_elementwise(derivative(e.name), Z, e.arg), d(e.arg))
+
+
+def chain_rule_text(name) -> str:
+    from .printing import text
+    u = E.Symbol("u")
+    return text(chain_rule(E.Func(name, u), lambda _: E.Differential(u)))

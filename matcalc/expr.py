@@ -129,6 +129,15 @@ class Differential(Expr):
 
 
 @dataclass(frozen=True, slots=True)
+class D(Expr):
+    """``d(U)``: a differential not yet worked out (a step of a derivation)."""
+    arg: Expr
+
+    def _shape(self):
+        return self.arg.shape
+
+
+@dataclass(frozen=True, slots=True)
 class Number(Expr):
     value: sympy.Expr
 
@@ -396,6 +405,13 @@ def substitute(e: Expr, old: Expr, new: Expr) -> Expr:
     return e.with_children([substitute(c, old, new) for c in e.children])
 
 
+def replace_all(e: Expr, mapping: dict) -> Expr:
+    """e with every sub-expression that is a key of mapping replaced by its value."""
+    if e in mapping:
+        return mapping[e]
+    return e.with_children([replace_all(c, mapping) for c in e.children]) if e.children else e
+
+
 def walk(e: Expr):
     """Every node of e, parents first."""
     yield e
@@ -426,7 +442,7 @@ def dims_of(e: Expr):
             yield resolve(d)
 
 
-__all__ = ["Expr", "Symbol", "Differential", "Number", "Identity", "Zero", "Ones", "Add",
+__all__ = ["Expr", "Symbol", "Differential", "D", "Number", "Identity", "Zero", "Ones", "Add",
            "Mul", "Hadamard", "Transpose", "Inverse", "MatPower", "Power", "Trace", "Det",
            "Inner", "Norm", "Diag", "Kron", "Vec", "Commutation", "Func", "add", "mul", "as_expr", "walk", "free_symbols",
            "describe"]

@@ -70,6 +70,10 @@ class Printer:
         return self.differential(self.wrap(e.var, ATOM), e.index), ATOM
 
     @print.register
+    def _(self, e: E.D):
+        return self.differential(self.paren(self(e.arg)), 0), ATOM
+
+    @print.register
     def _(self, e: E.Number):
         v = e.value
         if v < 0:
@@ -105,10 +109,13 @@ class Printer:
             return "-" + self.wrap(positive, PRODUCT), SUM
         coef, num, den = fraction_parts(e)
         if den:
-            numer = self.product(num, coef.p) if num else self.number(coef.p)
+            numer = self.numerator(num, coef.p)
             group = len(den) + (coef.q != 1) > 1 or E.is_scalar_chain(den[0])
             return self.fraction(numer, self.product(den, coef.q), group), PRODUCT
         return self.product(num, coef), JUXT
+
+    def numerator(self, num, p):
+        return self.product(num, p) if num else self.number(p)
 
     def product(self, factors, coef):
         """Factors side by side; sums and scalar products of matrices in parentheses."""
@@ -265,6 +272,12 @@ class LatexPrinter(Printer):
 
     def fraction(self, num, den, group):
         return rf"\frac{{{num}}}{{{den}}}"
+
+    def numerator(self, num, p):
+        """No parentheses around a lone sum over a fraction bar."""
+        if len(num) == 1 and p == 1:
+            return self(num[0])
+        return super().numerator(num, p)
 
     def sup(self, base, s):
         return f"{base}^{{{s}}}" if not s.startswith("{") else f"{base}^{s}"
