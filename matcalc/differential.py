@@ -87,6 +87,8 @@ def rule_name(rule_fn, e) -> str:
     """The rule as the seminar states it: its docstring, or f's derivative for a function."""
     if rule_fn is chain_rule:
         return f"d {e.name}(u) = {chain_rule_text(e.name)}"
+    if rule_fn is norm_rule:
+        rule_fn = NORM_RULES.get(e.kind, norm_rule)
     return (rule_fn.__doc__ or rule_fn.__name__).split("  ")[0].strip()
 
 
@@ -173,10 +175,54 @@ def inner_rule(e, d):
     return add(da and E.Inner(da, e.right), db and E.Inner(e.left, db))
 
 
-@rule(E.Norm)
-def norm_rule(e, d):
+def euclidean_norm_rule(e, d):
     """d||X|| = <X, dX> / ||X||  (2-norm of a vector, Frobenius norm of a matrix)"""
     return mul(E.Inner(e.arg, d(e.arg)), E.Power(e, Number(-1)))
+
+
+def l1_norm_rule(e, d):
+    """d||x||_1 = <sign(x), dx>  (x without zero entries)"""
+    return E.Inner(E.Func("sign", e.arg), d(e.arg))
+
+
+def spectral_norm_rule(e, d):
+    """d||X||_2 = <u1 v1^T, dX>  (top singular pair; sigma_1 simple)"""
+    return E.Inner(E.SingularFactor(e.arg, "top"), d(e.arg))
+
+
+def nuclear_norm_rule(e, d):
+    """d||X||_* = <U V^T, dX>  (X = U S V^T of full rank)"""
+    return E.Inner(E.SingularFactor(e.arg, "polar"), d(e.arg))
+
+
+NORM_RULES = {"euclid": euclidean_norm_rule, "l1": l1_norm_rule,
+              "spectral": spectral_norm_rule, "nuclear": nuclear_norm_rule}
+
+
+@rule(E.Norm)
+def norm_rule(e, d):
+    if e.kind not in NORM_RULES:
+        raise UnsupportedError(f"the differential of the norm {e}")
+    return NORM_RULES[e.kind](e, d)
+
+
+@rule(E.Softmax)
+def softmax_rule(e, d):
+    """d softmax(u) = (diag(s) - s s^T) du = s .* du - s (s^T du),  s = softmax(u)"""
+    du = d(e.arg)
+    return add(Hadamard(e, du), mul(Number(-1), e, mul(Transpose(e), du)))
+
+
+@rule(E.LogSumExp)
+def logsumexp_rule(e, d):
+    """d logsumexp(u) = <softmax(u), du>"""
+    return E.Inner(E.Softmax(e.arg), d(e.arg))
+
+
+@rule(E.LambdaMax)
+def lambda_max_rule(e, d):
+    """d lambda_max(X) = v1^T dX v1 = <v1 v1^T, dX>  (X symmetric, lambda_max simple)"""
+    return E.Inner(E.TopEigvec(e.arg), d(e.arg))
 
 
 @rule(E.Diag)

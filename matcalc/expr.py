@@ -284,12 +284,25 @@ class Inner(Expr):
 
 @dataclass(frozen=True, slots=True)
 class Norm(Expr):
-    """``||v||_2``, ``||X||_F`` (``p`` is "2" or "F"; both are sqrt(<A, A>))."""
+    """A norm as written: ``p`` is "" (none), "2", "F", "1" or "*".
+
+    Its ``kind``: "euclid" (||v||, ||v||_2, ||X||, ||X||_F: sqrt<A, A>), "l1" (||v||_1),
+    "spectral" (||X||_2) or "nuclear" (||X||_*).
+    """
     arg: Expr
-    p: str = "2"
+    p: str = ""
 
     def _shape(self):
         return SCALAR
+
+    @property
+    def kind(self) -> str:
+        vector = resolve(self.arg.shape[1]) == 1
+        if self.p == "1":
+            return "l1" if vector else "matrix-l1"
+        if self.p in ("", "F") or vector:
+            return "euclid"
+        return "spectral" if self.p == "2" else "nuclear"
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,6 +321,70 @@ class Diag(Expr):
     @property
     def builds_matrix(self) -> bool:
         return self.shape[1] != 1
+
+
+@dataclass(frozen=True, slots=True)
+class Softmax(Expr):
+    """softmax(u) = exp(u) / (1^T exp(u))."""
+    arg: Expr
+
+    def _shape(self):
+        require(resolve(self.arg.shape[1]) == 1, "softmax needs a vector, not a {}",
+                self.arg.shape)
+        return self.arg.shape
+
+
+@dataclass(frozen=True, slots=True)
+class LogSumExp(Expr):
+    """logsumexp(u) = log(1^T exp(u))."""
+    arg: Expr
+
+    def _shape(self):
+        require(resolve(self.arg.shape[1]) == 1, "logsumexp needs a vector, not a {}",
+                self.arg.shape)
+        return SCALAR
+
+
+@dataclass(frozen=True, slots=True)
+class Eig(Expr):
+    """eig(X): the eigenvalues of X (only sum(eig X) = tr X and prod(eig X) = det X are
+    differentiated)."""
+    arg: Expr
+
+    def _shape(self):
+        require(is_square(self.arg.shape), "eig needs a square matrix, not a {}", self.arg.shape)
+        return (self.arg.shape[0], 1)
+
+
+@dataclass(frozen=True, slots=True)
+class SingularFactor(Expr):
+    """From the SVD X = U S V^T: ``polar`` is U V^T (the gradient of ||X||_*),
+    ``top`` is u1 v1^T (the gradient of ||X||_2)."""
+    arg: Expr
+    which: str = "polar"
+
+    def _shape(self):
+        return self.arg.shape
+
+
+@dataclass(frozen=True, slots=True)
+class LambdaMax(Expr):
+    """The largest eigenvalue of a symmetric matrix."""
+    arg: Expr
+
+    def _shape(self):
+        require(is_square(self.arg.shape), "lambda_max needs a square matrix, not a {}",
+                self.arg.shape)
+        return SCALAR
+
+
+@dataclass(frozen=True, slots=True)
+class TopEigvec(Expr):
+    """v1 v1^T for the top unit eigenvector v1 of a symmetric matrix (grad of lambda_max)."""
+    arg: Expr
+
+    def _shape(self):
+        return self.arg.shape
 
 
 @dataclass(frozen=True, slots=True)
@@ -444,5 +521,6 @@ def dims_of(e: Expr):
 
 __all__ = ["Expr", "Symbol", "Differential", "D", "Number", "Identity", "Zero", "Ones", "Add",
            "Mul", "Hadamard", "Transpose", "Inverse", "MatPower", "Power", "Trace", "Det",
-           "Inner", "Norm", "Diag", "Kron", "Vec", "Commutation", "Func", "add", "mul", "as_expr", "walk", "free_symbols",
+           "Inner", "Norm", "Diag", "Softmax", "LogSumExp", "Eig", "SingularFactor", "LambdaMax",
+           "TopEigvec", "Kron", "Vec", "Commutation", "Func", "add", "mul", "as_expr", "walk", "free_symbols",
            "describe"]

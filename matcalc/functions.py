@@ -32,14 +32,44 @@ class softplus(sympy.Function):
         return sigma(self.args[0])
 
 
+class step(sympy.Function):
+    """The unit step (0 for z < 0, 1 for z > 0); step' = 0 away from the kink at 0."""
+
+    def fdiff(self, argindex=1):
+        return sympy.S.Zero
+
+
+class relu(sympy.Function):
+    """max(z, 0); relu' = step, a subgradient at the kink 0."""
+
+    def fdiff(self, argindex=1):
+        return step(self.args[0])
+
+
+class sign(sympy.Function):
+    """The sign of z; sign' = 0 away from 0."""
+
+    def fdiff(self, argindex=1):
+        return sympy.S.Zero
+
+
+class abs_(sympy.Function):
+    """|z|; abs' = sign, a subgradient at the kink 0."""
+
+    def fdiff(self, argindex=1):
+        return sign(self.args[0])
+
+
 @dataclass(frozen=True)
 class Function:
+    """One elementwise function. ``domain``: "positive" (log, sqrt) or "kink" (not
+    differentiable at 0: the derivative there is a subgradient)."""
     name: str
     sympy: Callable
     numpy: Callable
     latex: str
     aliases: tuple = ()
-    positive_domain: bool = False    # needs a positive argument (log, sqrt)
+    domain: str = ""
 
 
 def _sigmoid(z):
@@ -47,9 +77,9 @@ def _sigmoid(z):
 
 
 ELEMENTWISE = {f.name: f for f in [
-    Function("log", sympy.log, np.log, r"\log", ("ln",), positive_domain=True),
+    Function("log", sympy.log, np.log, r"\log", ("ln",), domain="positive"),
     Function("exp", sympy.exp, np.exp, r"\exp"),
-    Function("sqrt", sympy.sqrt, np.sqrt, r"\sqrt", positive_domain=True),
+    Function("sqrt", sympy.sqrt, np.sqrt, r"\sqrt", domain="positive"),
     Function("sin", sympy.sin, np.sin, r"\sin"),
     Function("cos", sympy.cos, np.cos, r"\cos"),
     Function("tan", sympy.tan, np.tan, r"\tan"),
@@ -57,12 +87,27 @@ ELEMENTWISE = {f.name: f for f in [
     Function("sigma", sigma, _sigmoid, r"\sigma", ("sigmoid",)),
     Function("softplus", softplus, lambda z: np.logaddexp(0.0, z),
              r"\operatorname{softplus}"),
+    Function("relu", relu, lambda z: np.maximum(z, 0.0), r"\operatorname{relu}", domain="kink"),
+    Function("step", step, lambda z: np.heaviside(z, 0.0), r"\operatorname{step}",
+             domain="kink"),
+    Function("abs", abs_, np.abs, r"\operatorname{abs}", domain="kink"),
+    Function("sign", sign, np.sign, r"\operatorname{sign}", domain="kink"),
 ]}
 
 def _sum(A):
-    """sum(v) = 1^T v; sum(X) = 1^T X 1."""
+    """sum(v) = 1^T v; sum(X) = 1^T X 1; sum(eig(X)) = tr(X)."""
+    if isinstance(A, E.Eig):
+        return E.Trace(A.arg)
     total = E.mul(E.Transpose(E.Ones((A.shape[0], 1))), A)
     return total if A.shape[1] == 1 else E.mul(total, E.Ones((A.shape[1], 1)))
+
+
+def _prod(A):
+    """prod(eig(X)) = det(X); no other product of entries is supported."""
+    if isinstance(A, E.Eig):
+        return E.Det(A.arg)
+    from .errors import UnsupportedError
+    raise UnsupportedError("prod(.) is supported for prod(eig(X)) = det(X) only")
 
 
 STRUCTURAL = {
@@ -73,6 +118,14 @@ STRUCTURAL = {
     "logdet": lambda X: E.Func("log", E.Det(X)),
     "diag": E.Diag,
     "sum": _sum,
+    "prod": _prod,
+    "eig": E.Eig,
+    "softmax": E.Softmax,
+    "logsumexp": E.LogSumExp,
+    "polar": lambda X: E.SingularFactor(X, "polar"),
+    "svtop": lambda X: E.SingularFactor(X, "top"),
+    "lambda_max": E.LambdaMax,
+    "eigtop": E.TopEigvec,
 }
 
 ALIASES = {alias: f.name for f in ELEMENTWISE.values() for alias in f.aliases}
@@ -95,7 +148,7 @@ def build(name: str, arg: E.Expr) -> E.Expr:
     return E.Func(name, arg)
 
 
-Z = sympy.Symbol("z")
+Z = sympy.Symbol("z", real=True)
 
 
 @cache

@@ -171,9 +171,17 @@ def _(e: E.Inner, env):
     return np.array([[np.sum(ev(e.left, env) * ev(e.right, env))]])
 
 
+NORMS = {"euclid": None, "l1": 1, "spectral": 2, "nuclear": "nuc"}
+
+
 @ev.register
 def _(e: E.Norm, env):
-    return np.array([[np.linalg.norm(ev(e.arg, env))]])
+    a = ev(e.arg, env)
+    if e.kind == "l1":
+        return np.array([[np.sum(np.abs(a))]])
+    if e.kind not in NORMS:
+        raise MatcalcError(f"cannot evaluate the norm {e}")
+    return np.array([[np.linalg.norm(a, NORMS[e.kind])]])
 
 
 @ev.register
@@ -204,6 +212,42 @@ def commutation(m: int, n: int) -> np.ndarray:
         for j in range(n):
             K[i * n + j, j * m + i] = 1.0
     return K
+
+
+@ev.register
+def _(e: E.Softmax, env):
+    u = ev(e.arg, env)
+    w = np.exp(u - np.max(u))
+    return w / np.sum(w)
+
+
+@ev.register
+def _(e: E.LogSumExp, env):
+    u = ev(e.arg, env)
+    m = np.max(u)
+    return np.array([[m + np.log(np.sum(np.exp(u - m)))]])
+
+
+@ev.register
+def _(e: E.Eig, env):
+    return np.sort(np.real(np.linalg.eigvals(ev(e.arg, env))))[::-1].reshape(-1, 1)
+
+
+@ev.register
+def _(e: E.SingularFactor, env):
+    U, _, Vt = np.linalg.svd(ev(e.arg, env), full_matrices=False)
+    return U @ Vt if e.which == "polar" else np.outer(U[:, 0], Vt[0])
+
+
+@ev.register
+def _(e: E.LambdaMax, env):
+    return np.array([[np.linalg.eigvalsh(ev(e.arg, env))[-1]]])
+
+
+@ev.register
+def _(e: E.TopEigvec, env):
+    v = np.linalg.eigh(ev(e.arg, env))[1][:, -1]
+    return np.outer(v, v)
 
 
 @ev.register

@@ -156,6 +156,15 @@ class Builder(Transformer):
         return E.Hadamard(*_broadcast(a, b))
 
     @_located
+    def elementwise_div(self, a, b):
+        a, b = _broadcast(a, b)
+        return E.Hadamard(a, E.Power(b, E.Number(-1)))
+
+    @_located
+    def kron(self, a, _op, b):
+        return E.Kron(a, b)
+
+    @_located
     def transpose(self, a, _op):
         if a == E.Number(1):
             return E.Transpose(E.Ones((DimVar(), 1)))
@@ -196,16 +205,13 @@ class Builder(Transformer):
 
     @_located
     def norm(self, _open, arg, _close, sub=None):
-        p = re.sub(r"[_{}\s]", "", str(sub)) if sub else "2"
-        if p not in ("2", "F"):
-            raise ParseError(f"the norm ||.||_{p} is not supported yet (||.||_2 and ||.||_F are)")
-        return E.Norm(arg, p)
+        return E.Norm(arg, re.sub(r"[_{}\s]", "", str(sub)) if sub else "")
 
     @_located
     def abs(self, _open, arg, _close):
         if not arg.is_scalar:
             raise ShapeError(f"|.| is for scalars; use ||.|| for a {E.describe(arg.shape)}")
-        return E.Power(E.Power(arg, E.Number(2)), E.Number(sympy.Rational(1, 2)))
+        return E.Func("abs", arg)
 
     @_located
     def call(self, name, arg):
@@ -261,7 +267,7 @@ def _dims_from_spec(name, spec):
 def _check_unknown_functions(text):
     """A word that is no known name: before '(' (3+ letters), or close to one (4+ letters)."""
     known = set(functions.all_names()) | set(GREEK)
-    for m in re.finditer(r"(?<![A-Za-z\\])([a-z]{3,})(\s*\()?", text):
+    for m in re.finditer(r"(?<![A-Za-z\\_])([a-z]{3,})(\s*\()?", text):
         word = m[1]
         if word in known or any(word.startswith(k) for k in known):
             continue

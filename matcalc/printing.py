@@ -128,6 +128,10 @@ class Printer:
 
     @print.register
     def _(self, e: E.Hadamard):
+        r = e.right
+        if isinstance(r, E.Power) and isinstance(r.exponent, E.Number) and r.exponent.value < 0:
+            den = r.base if r.exponent.value == -1 else E.Power(r.base, E.Number(-r.exponent.value))
+            return f"{self.wrap(e.left, PRODUCT)} {self.ediv} {self.wrap(den, JUXT)}", PRODUCT
         return f"{self.wrap(e.left, PRODUCT)} {self.hadamard} {self.wrap(e.right, JUXT)}", PRODUCT
 
     @print.register
@@ -151,8 +155,10 @@ class Printer:
         x = e.exponent
         if isinstance(x, E.Number) and x.value == sympy.Rational(1, 2) and e.base.is_scalar:
             return self.call("sqrt", self(e.base)), ATOM
-        if isinstance(x, E.Number) and x.value < 0 and e.base.is_scalar:
-            return self.print(E.Mul((E.Number(1), e)))
+        if isinstance(x, E.Number) and x.value < 0:
+            if e.base.is_scalar:
+                return self.print(E.Mul((E.Number(1), e)))
+            return self.print(E.Hadamard(E.Ones(e.shape), e))
         base = self.wrap(e.base, ATOM)
         exponent = self.exponent(self.wrap(x, ATOM))
         if not e.base.is_scalar:
@@ -193,11 +199,38 @@ class Printer:
 
     @print.register
     def _(self, e: E.Norm):
-        return self.norm(self(e.arg), "2" if e.arg.shape[1] == 1 else "F"), ATOM
+        vector = e.arg.shape[1] == 1
+        sub = {"euclid": "2" if vector else "F", "l1": "1", "spectral": "2",
+               "nuclear": "*"}.get(e.kind, e.p)
+        return self.norm(self(e.arg), sub), ATOM
+
+    @print.register
+    def _(self, e: E.Softmax):
+        return self.call("softmax", self(e.arg)), ATOM
+
+    @print.register
+    def _(self, e: E.LogSumExp):
+        return self.call("logsumexp", self(e.arg)), ATOM
+
+    @print.register
+    def _(self, e: E.Eig):
+        return self.call("eig", self(e.arg)), ATOM
+
+    @print.register
+    def _(self, e: E.SingularFactor):
+        return self.call("polar" if e.which == "polar" else "svtop", self(e.arg)), ATOM
+
+    @print.register
+    def _(self, e: E.LambdaMax):
+        return self.call("lambda_max", self(e.arg)), ATOM
+
+    @print.register
+    def _(self, e: E.TopEigvec):
+        return self.call("eigtop", self(e.arg)), ATOM
 
 
 class TextPrinter(Printer):
-    transpose, inverse, inverse_transpose, hadamard, kron = "T", "-1", "-T", ".*", "kron"
+    transpose, inverse, inverse_transpose, hadamard, kron, ediv = "T", "-1", "-T", ".*", "kron", "./"
 
     def symbol(self, name):
         return name
@@ -243,8 +276,8 @@ class TextPrinter(Printer):
 
 
 class LatexPrinter(Printer):
-    transpose, inverse, inverse_transpose, hadamard, kron = (r"\top", "{-1}", r"{-\top}",
-                                                             r"\odot", r"\otimes")
+    transpose, inverse, inverse_transpose, hadamard, kron, ediv = (
+        r"\top", "{-1}", r"{-\top}", r"\odot", r"\otimes", r"\oslash")
 
     def symbol(self, name):
         from .parser import GREEK
@@ -289,13 +322,15 @@ class LatexPrinter(Printer):
         return s
 
     def call(self, name, arg):
+        if name == "lambda_max":
+            return rf"\lambda_{{\max}}\left({arg}\right)"
         if name == "sqrt":
             return rf"\sqrt{{{arg}}}"
         if name in ("tr",):
             return rf"\operatorname{{tr}}\left({arg}\right)"
         if name == "det":
             return rf"\det\left({arg}\right)"
-        if name in ("diag", "vec"):
+        if name in ("diag", "vec", "softmax", "logsumexp", "eig", "polar", "svtop", "eigtop"):
             return rf"\operatorname{{{name}}}\left({arg}\right)"
         return rf"{ELEMENTWISE[name].latex}\left({arg}\right)"
 

@@ -151,12 +151,27 @@ class Simplifier:
             chain = self.scalar_chain(chain)
             if coefficient:
                 chain = [Mul(tuple(chain))]
+        softmax = self.recognize_softmax(coefficient, chain)
+        if softmax is not None:
+            return softmax
         if len(coefficient) == 1 and len(chain) == 1 and isinstance(chain[0], E.Add):
             cleared = self.clear_fraction(coefficient[0], chain[0])
             if cleared is not None:
                 return cleared
         out = mul(*coefficient, *chain)
         return out if out is not None else Number(1)
+
+    def recognize_softmax(self, coefficient, chain):
+        """exp(u) / (1^T exp(u)) = softmax(u)."""
+        if len(chain) != 1 or not isinstance(chain[0], E.Func) or chain[0].name != "exp":
+            return None
+        u = chain[0].arg
+        total = Mul((Transpose(E.Ones(u.shape)), chain[0]))
+        atoms = Atoms()
+        c = sympy.Mul(*(to_sympy(f, atoms) for f in coefficient)) * to_sympy(total, atoms)
+        if c.free_symbols & {atoms.symbol(total)}:
+            return None
+        return self.simp(mul(from_sympy(c, atoms), E.Softmax(u)))
 
     def scalar_chain(self, chain):
         """x^T A x or its transpose x^T A^T x, whichever reads simpler (b^T x, not x^T b)."""
@@ -218,6 +233,7 @@ class Simplifier:
                (isinstance(q, Transpose) and name(q.arg) in self.orthogonal and q.arg == p)
 
     def hadamard(self, e):
+        """0 .* A = 0;  1 .* A = A;  (c A) .* B = c (A .* B) for a scalar c."""
         l, r = e.left, e.right
         if isinstance(l, Zero) or isinstance(r, Zero):
             return Zero(e.shape)
@@ -225,6 +241,12 @@ class Simplifier:
             return r
         if isinstance(r, E.Ones):
             return l
+        scalars = [f for side in (l, r) if isinstance(side, Mul) for f in side.factors
+                   if f.is_scalar]
+        if scalars:
+            strip = lambda m: mul(*(f for f in m.factors if not f.is_scalar)) \
+                if isinstance(m, Mul) else m
+            return self.simp(mul(*scalars, E.Hadamard(strip(l), strip(r))))
         return e
 
     # ---- sums ---------------------------------------------------------------------
@@ -324,10 +346,22 @@ class Simplifier:
         return e.base if e.exponent == Number(1) else e
 
     def func(self, e):
-        match e:     # log(1 + exp(u)) = softplus(u)
+        match e:
             case E.Func("log", E.Add((E.Number(1) | E.Ones(), E.Func("exp", u)))):
-                return E.Func("softplus", u)
+                return E.Func("softplus", u)            # log(1 + exp(u))
+            case E.Func("log", E.Mul((E.Transpose(E.Ones()), E.Func("exp", u)))):
+                return E.LogSumExp(u)                   # log(1^T exp(u))
         return simplify_scalar(e) if e.arg.is_scalar else e
+
+    def norm(self, e):
+        """||u v^T|| = ||u|| ||v|| (2-norm, Frobenius and nuclear alike); ||x x^T|| = x^T x."""
+        match e.arg:
+            case E.Mul((u, E.Transpose(v))) if u.shape[1] == 1 and v.shape[1] == 1 \
+                    and e.kind in ("spectral", "euclid", "nuclear"):
+                if u == v:
+                    return self.simp(Mul((Transpose(u), u)))
+                return self.simp(mul(E.Norm(u), E.Norm(v)))
+        return e
 
     def trace(self, e):
         a = e.arg
