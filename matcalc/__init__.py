@@ -4,8 +4,9 @@
 >>> str(mc.gradient("log det X", wrt="X"))
 'X^-T'
 """
-from .calculus import (Derivative, DifferentialForm, Hessian, Jacobian, Result, VerifyReport,
+from .calculus import (Derivative, DifferentialForm, Gradients, Hessian, Jacobian, Result, VerifyReport,
                        derivative, differential, gradient, hessian, hvp, jacobian)
+from .conditions import Condition, conditions
 from .errors import (MatcalcError, NotDifferentiableError, ParseError, ShapeError,
                      UnknownFunctionError, UnsupportedError)
 from .expr import Expr
@@ -13,6 +14,6 @@ from .parser import parse
 from .simplify import simplify
 
 __all__ = ["parse", "gradient", "differential", "hessian", "jacobian", "derivative", "hvp",
-           "simplify", "Hessian", "Jacobian", "Result", "Expr", "Derivative",
+           "simplify", "Gradients", "Hessian", "Jacobian", "Result", "Expr", "Derivative",
            "DifferentialForm", "VerifyReport", "MatcalcError", "ParseError", "ShapeError",
            "UnknownFunctionError", "UnsupportedError", "NotDifferentiableError"]

@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 import sympy
 
 from . import expr as E
+from .conditions import Condition, conditions
 from .canonical import gradient_from_differential, jacobian_from_differential, vec_jacobian
 from .differential import Step, differential as d
 from .errors import MatcalcError, UnsupportedError
@@ -42,15 +44,16 @@ class VerifyReport:
     draws: int
     checks: int
     tolerance: float
+    notes: tuple = ()      # conditions of differentiability that fail at the points checked
 
     def __bool__(self):
         return self.ok
 
     def __str__(self):
         verdict = "verified" if self.ok else "FAILED"
-        return (f"{verdict}: max relative error {self.max_rel_error:.1e} (tolerance "
-                f"{self.tolerance:.0e}) over {self.draws} random draws, {self.checks} "
-                f"finite differences")
+        out = (f"{verdict}: max relative error {self.max_rel_error:.1e} (tolerance "
+               f"{self.tolerance:.0e}) over {self.draws} draws, {self.checks} finite differences")
+        return out + "".join(f"\n  not differentiable here: {n}" for n in self.notes)
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,7 @@ class Result:
     assume: dict = field(default_factory=dict)
     label: str = "derivative"
     steps: tuple = ()
+    source: E.Expr | None = None      # the function f itself, when base is not f
 
     def __str__(self):
         return text(self.expr)
@@ -98,38 +102,57 @@ class Result:
         """The value at the given inputs (NumPy: vectors 1-D, matrices 2-D, scalars float)."""
         return evaluate(self.expr, values, context=(self.base, self.wrt))
 
-    def predicted_change(self, value, V):
-        """What the derivative predicts for the change of base along V (one direction)."""
-        return value * V if self.wrt.is_scalar else np.sum(value * V)
+    @property
+    def conditions(self) -> list[Condition]:
+        """Where this derivative holds (see conditions.py)."""
+        return conditions(self.source if self.source is not None else self.base)
 
-    def verify(self, draws: int = 3, seed: int = 0, tolerance: float = 1e-5) -> VerifyReport:
-        """Compare with central differences of base on random inputs."""
+    def verify(self, draws: int = 3, seed: int = 0, tolerance: float = 1e-5,
+               at: dict | None = None) -> VerifyReport:
+        """Compare with central differences on random inputs that respect the assumptions.
+
+        ``at`` fixes some or all values (the rest are drawn); the conditions of
+        differentiability are checked there too and failures are reported.
+        """
         rng = np.random.default_rng(seed)
-        symbols = E.free_symbols(self.base) | {self.wrt}
-        symmetric = self.assume.get(self.wrt.name) in SYMMETRIC_KINDS
-        worst, checks = 0.0, 0
-        for _ in range(draws):
-            values = self._valid_draw(symbols, rng)
-            X = np.asarray(values[self.wrt.name], dtype=float)
-            value = self.evaluate(values)
-            f = lambda Xv: np.asarray(evaluate(self.base, {**values, self.wrt.name: Xv}))
-            for k, V in enumerate(directions(X.shape if X.ndim == 2 else (X.size, 1),
-                                             symmetric, rng)):
-                V = V.reshape(X.shape)
-                fd = central_difference(f, X, V)
-                exact = self.predicted_change_at(value, V, k)
+        worst, checks, notes, done = 0.0, 0, [], 0
+        for _ in range(draws if at is None or not self._fixed(at) else 1):
+            values = {**self._valid_draw(self._symbols(), rng, at), **(at or {})}
+            notes += [str(c) for c in self.conditions if not c.holds(values)]
+            for fd, exact in self._comparisons(values):
+                fd, exact = np.asarray(fd, dtype=float), np.asarray(exact, dtype=float)
                 scale = max(1.0, float(np.max(np.abs(fd))), float(np.max(np.abs(exact))))
-                worst = max(worst, float(np.max(np.abs(fd - exact))) / scale)
+                error = float(np.max(np.abs(fd - exact))) / scale
+                worst = max(worst, error if np.isfinite(error) else np.inf)
                 checks += 1
-        return VerifyReport(bool(worst < tolerance), worst, draws, checks, tolerance)
+            done += 1
+        notes = tuple(dict.fromkeys(notes))
+        return VerifyReport(bool(worst < tolerance) and not notes, worst, done, checks,
+                            tolerance, notes)
 
-    def predicted_change_at(self, value, V, k):
-        return self.predicted_change(value, V)
+    def _fixed(self, at):
+        return all(s.name in at for s in self._symbols() if isinstance(s, E.Symbol))
 
-    def _valid_draw(self, symbols, rng):
+    def _symbols(self):
+        return E.free_symbols(self.base) | {self.wrt}
+
+    def _comparisons(self, values):
+        """(finite difference, prediction) pairs: along every entry (or symmetric pair) of X."""
+        X = np.asarray(values[self.wrt.name], dtype=float)
+        value = self.evaluate(values)
+        f = lambda Xv: np.asarray(evaluate(self.base, {**values, self.wrt.name: Xv}))
+        symmetric = self.assume.get(self.wrt.name) in SYMMETRIC_KINDS
+        for V in directions(X.shape if X.ndim == 2 else (X.size, 1), symmetric):
+            V = V.reshape(X.shape)
+            exact = value * V if self.wrt.is_scalar else np.sum(value * V)
+            yield central_difference(f, X, V), exact
+
+    def _valid_draw(self, symbols, rng, at=None):
         """A draw where everything is finite; later tries use positive entries (log, sqrt)."""
+        if at:
+            symbols = {s for s in symbols if not (isinstance(s, E.Symbol) and s.name in at)}
         for attempt in range(20):
-            values = draw(symbols, self.assume, rng, {})
+            values = {**draw(symbols, self.assume, rng, self._sizes(at)), **(at or {})}
             if attempt % 2:
                 values = {k: np.abs(v) if np.ndim(v) else abs(v) for k, v in values.items()}
             with np.errstate(all="ignore"):
@@ -137,10 +160,22 @@ class Result:
                     if np.all(np.isfinite(evaluate(self.base, values))) and \
                             np.all(np.isfinite(self.evaluate(values))):
                         return values
+                    if at and self._fixed(at):
+                        return values
                 except np.linalg.LinAlgError:
                     pass
         raise MatcalcError(f"could not find random inputs where {text(self.base)} is "
                            "defined; pass assumptions (e.g. assume={'X': 'spd'})")
+
+    def _sizes(self, at):
+        """Dimensions already fixed by the given values."""
+        sizes = {}
+        for s in self._symbols():
+            if isinstance(s, E.Symbol) and at and s.name in at:
+                for d, n in zip(s.shape, np.shape(np.atleast_1d(at[s.name]))):
+                    if isinstance(d, str):
+                        sizes[d] = n
+        return sizes
 
 
 @dataclass(frozen=True, repr=False)
@@ -200,24 +235,15 @@ class Jacobian(Result):
         X = np.asarray(evaluate(e, values) if e is not self.wrt else values[e.name])
         return X.size
 
-    def verify(self, draws: int = 3, seed: int = 0, tolerance: float = 1e-5) -> VerifyReport:
+    def _comparisons(self, values):
         """Columns of J against central differences of F along each entry of X."""
-        rng = np.random.default_rng(seed)
-        symbols = E.free_symbols(self.base) | {self.wrt}
-        worst, checks = 0.0, 0
-        for _ in range(draws):
-            values = self._valid_draw(symbols, rng)
-            X = np.asarray(values[self.wrt.name], dtype=float)
-            J = self.evaluate(values)
-            F = lambda Xv: np.ravel(evaluate(self.base, {**values, self.wrt.name: Xv}), order="F")
-            for k in range(X.size):
-                V = np.zeros(X.size)
-                V[k] = 1.0
-                fd = central_difference(F, X, V.reshape(X.shape, order="F"))
-                scale = max(1.0, float(np.max(np.abs(fd))), float(np.max(np.abs(J[:, k]))))
-                worst = max(worst, float(np.max(np.abs(fd - J[:, k]))) / scale)
-                checks += 1
-        return VerifyReport(bool(worst < tolerance), worst, draws, checks, tolerance)
+        X = np.asarray(values[self.wrt.name], dtype=float)
+        J = self.evaluate(values)
+        F = lambda Xv: np.ravel(evaluate(self.base, {**values, self.wrt.name: Xv}), order="F")
+        for k in range(X.size):
+            V = np.zeros(X.size)
+            V[k] = 1.0
+            yield central_difference(F, X, V.reshape(X.shape, order="F")), J[:, k]
 
 
 @dataclass(frozen=True, repr=False)
@@ -230,6 +256,38 @@ class Hessian(Jacobian):
         if self.wrt.shape[1] == 1:
             return text(self.expr)
         return f"H[{text(E.Differential(self.wrt))}] = {text(self.map)}"
+
+
+@dataclass(frozen=True)
+class Gradients(Mapping):
+    """The gradients of one f with respect to several variables, by name."""
+    by_name: dict
+
+    def __getitem__(self, name):
+        return self.by_name[name]
+
+    def __iter__(self):
+        return iter(self.by_name)
+
+    def __len__(self):
+        return len(self.by_name)
+
+    def __str__(self):
+        return "\n".join(f"grad_{name} f = {g}" for name, g in self.by_name.items())
+
+    def _repr_latex_(self):
+        rows = r" \\ ".join(g.boxed.replace("=", "&=", 1) for g in self.by_name.values())
+        return rf"$\displaystyle \begin{{aligned}} {rows} \end{{aligned}}$"
+
+    def evaluate(self, values: dict) -> dict:
+        return {name: g.evaluate(values) for name, g in self.by_name.items()}
+
+    def verify(self, **options) -> VerifyReport:
+        reports = [g.verify(**options) for g in self.by_name.values()]
+        worst = max(reports, key=lambda r: r.max_rel_error)
+        return VerifyReport(all(reports), worst.max_rel_error, worst.draws,
+                            sum(r.checks for r in reports), worst.tolerance,
+                            tuple(dict.fromkeys(n for r in reports for n in r.notes)))
 
 
 @dataclass(frozen=True)
@@ -317,13 +375,20 @@ def _gradient_expr(f, X, assume, symmetric="sym", steps=None):
     return G
 
 
-def gradient(f, wrt: str, shapes: dict | None = None, assume: dict | None = None,
-             symmetric: str = "sym") -> Derivative:
+def gradient(f, wrt, shapes: dict | None = None, assume: dict | None = None,
+             symmetric: str = "sym") -> Derivative | Gradients:
     """The gradient of a scalar expression f with respect to the variable named wrt.
+
+    With a list of names, the gradients with respect to each (a ``Gradients`` mapping).
 
     >>> str(gradient("tr(A X^-1 B)", wrt="X"))
     '-X^-T A^T B^T X^-T'
     """
+    if isinstance(wrt, (list, tuple)):
+        f = f if isinstance(f, E.Expr) else parse(f, shapes)
+        if len(set(wrt)) != len(wrt) or not wrt:
+            raise MatcalcError(f"wrt must list distinct variables, not {wrt!r}")
+        return Gradients({name: gradient(f, name, shapes, assume, symmetric) for name in wrt})
     f, X, assume = prepare(f, wrt, shapes, assume)
     _require_scalar(f, "a gradient")
     steps = []
@@ -381,7 +446,7 @@ def hessian(f, wrt: str, shapes: dict | None = None, assume: dict | None = None)
     dG, H = _jacobian_parts(g.expr, X, assume, simplify=expand)
     if H is not None and X.shape[1] == 1:
         H = _symmetric_form(H, assume)
-    return Hessian(g.expr, X, H, assume, map=dG, gradient=g)
+    return Hessian(g.expr, X, H, assume, map=dG, gradient=g, source=f)
 
 
 def _symmetric_form(H, assume):
@@ -411,7 +476,7 @@ def derivative(F, wrt: str, order: int = 1, shapes: dict | None = None,
         dF = d(current, t)
         current = simplify(E.substitute(dF, dt, E.Number(1)), assume) if dF is not None \
             else E.Zero(F.shape)
-    return Result(base, t, current, assume, label=f"derivative of order {order}")
+    return Result(base, t, current, assume, label=f"derivative of order {order}", source=F)
 
 
 def hvp(f, wrt: str, shapes: dict | None = None, assume: dict | None = None,
@@ -431,7 +496,7 @@ def hvp(f, wrt: str, shapes: dict | None = None, assume: dict | None = None,
     dG = d(G, X)
     Hv = simplify(E.substitute(dG, E.Differential(X), v), assume) if dG is not None \
         else E.Zero(X.shape)
-    return HVP(G, X, Hv, assume, label="Hessian-vector product", direction=v)
+    return HVP(G, X, Hv, assume, label="Hessian-vector product", direction=v, source=f)
 
 
 @dataclass(frozen=True, repr=False)
@@ -439,17 +504,11 @@ class HVP(Result):
     """H[v] = dG along v; verify() compares with central differences of the gradient."""
     direction: E.Symbol | None = None
 
-    def verify(self, draws: int = 3, seed: int = 0, tolerance: float = 1e-5) -> VerifyReport:
-        rng = np.random.default_rng(seed)
-        symbols = E.free_symbols(self.base) | {self.wrt, self.direction}
-        worst = 0.0
-        for _ in range(draws):
-            values = self._valid_draw(symbols, rng)
-            X = np.asarray(values[self.wrt.name], dtype=float)
-            V = np.asarray(values[self.direction.name], dtype=float)
-            G = lambda Xv: np.asarray(evaluate(self.base, {**values, self.wrt.name: Xv}))
-            fd = central_difference(G, X, V)
-            exact = np.asarray(self.evaluate(values))
-            scale = max(1.0, float(np.max(np.abs(fd))))
-            worst = max(worst, float(np.max(np.abs(fd - exact))) / scale)
-        return VerifyReport(bool(worst < tolerance), worst, draws, draws, tolerance)
+    def _symbols(self):
+        return E.free_symbols(self.base) | {self.wrt, self.direction}
+
+    def _comparisons(self, values):
+        X = np.asarray(values[self.wrt.name], dtype=float)
+        V = np.asarray(values[self.direction.name], dtype=float)
+        G = lambda Xv: np.asarray(evaluate(self.base, {**values, self.wrt.name: Xv}))
+        yield central_difference(G, X, V), self.evaluate(values)

@@ -127,7 +127,8 @@ def _(e: E.Mul, env):
             scale = scale * v[0, 0]
         else:
             chain = v if chain is None else chain @ v
-    return scale * (chain if chain is not None else np.ones((1, 1)))
+    with np.errstate(all="ignore"):
+        return scale * (chain if chain is not None else np.ones((1, 1)))
 
 
 @ev.register
@@ -285,7 +286,7 @@ def draw(symbols, assume: dict, rng: np.random.Generator, sizes: dict) -> dict:
     return values
 
 
-def directions(shape, symmetric: bool, rng):
+def directions(shape, symmetric: bool):
     """Unit perturbations of every entry, or symmetric pairs for a symmetric variable."""
     rows, cols = shape
     for i in range(rows):

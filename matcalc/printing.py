@@ -132,7 +132,8 @@ class Printer:
         if isinstance(r, E.Power) and isinstance(r.exponent, E.Number) and r.exponent.value < 0:
             den = r.base if r.exponent.value == -1 else E.Power(r.base, E.Number(-r.exponent.value))
             return f"{self.wrap(e.left, PRODUCT)} {self.ediv} {self.wrap(den, JUXT)}", PRODUCT
-        return f"{self.wrap(e.left, PRODUCT)} {self.hadamard} {self.wrap(e.right, JUXT)}", PRODUCT
+        right = self.wrap(r, PRODUCT if isinstance(r, E.Hadamard) else JUXT)   # associative
+        return f"{self.wrap(e.left, PRODUCT)} {self.hadamard} {right}", PRODUCT
 
     @print.register
     def _(self, e: E.Transpose):
