@@ -6,6 +6,7 @@
 """
 from .calculus import (Derivative, DifferentialForm, Gradients, Hessian, Jacobian, Result, VerifyReport,
                        derivative, differential, gradient, hessian, hvp, jacobian)
+from .check import CheckResult, check
 from .conditions import Condition, conditions
 from .errors import (MatcalcError, NotDifferentiableError, ParseError, ShapeError,
                      UnknownFunctionError, UnsupportedError)
@@ -13,7 +14,7 @@ from .expr import Expr
 from .parser import parse
 from .simplify import simplify
 
-__all__ = ["parse", "gradient", "differential", "hessian", "jacobian", "derivative", "hvp",
+__all__ = ["check", "CheckResult", "conditions", "Condition", "parse", "gradient", "differential", "hessian", "jacobian", "derivative", "hvp",
            "simplify", "Gradients", "Hessian", "Jacobian", "Result", "Expr", "Derivative",
            "DifferentialForm", "VerifyReport", "MatcalcError", "ParseError", "ShapeError",
            "UnknownFunctionError", "UnsupportedError", "NotDifferentiableError"]

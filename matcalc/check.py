@@ -1,0 +1,94 @@
+"""Checking a student's answer: is this the gradient (or Hessian) of f?
+
+Symbolically where the simplifier can tell (answer - G simplifies to 0),
+numerically on random inputs that respect the assumptions otherwise; when the
+answer is wrong, the message says how: transposed, off by a factor, right
+only for symmetric X, or simply what the gradient is.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import expr as E
+from .calculus import Result, gradient, hessian, prepare
+from .errors import MatcalcError
+from .numeric import evaluate
+from .parser import parse
+from .printing import text
+from .simplify import simplify
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    correct: bool
+    message: str
+    expected: Result
+
+    def __bool__(self):
+        return self.correct
+
+    def __str__(self):
+        return self.message
+
+
+def check(f, wrt: str, answer: str, kind: str = "gradient", shapes: dict | None = None,
+          assume: dict | None = None, draws: int = 5, seed: int = 0) -> CheckResult:
+    """Whether ``answer`` is the gradient (kind="gradient") or Hessian of f with respect to wrt.
+
+    >>> print(check("log det X", wrt="X", answer="X^-1"))
+    right only for symmetric X: the gradient is X^-T
+    """
+    if kind not in ("gradient", "hessian"):
+        raise MatcalcError(f"kind must be 'gradient' or 'hessian', not {kind!r}")
+    f, X, assume = prepare(f, wrt, shapes, assume)
+    expected = (gradient if kind == "gradient" else hessian)(f, wrt, shapes, assume)
+    if expected.expr is None:
+        raise MatcalcError(f"the {kind} of {text(f)} has no matrix form to compare with")
+    known = {s.name: s.shape for s in E.free_symbols(f) | {X} if isinstance(s, E.Symbol)}
+    given = parse(answer, {**known, **(shapes or {})})
+    if given.shape != expected.expr.shape:
+        how = "transposed" if given.shape == expected.expr.shape[::-1] else "wrong shape"
+        return CheckResult(False, f"{how}: the answer {text(given)} is a "
+                           f"{E.describe(given.shape)}, but the {kind} {expected} is a "
+                           f"{E.describe(expected.expr.shape)}", expected)
+    if isinstance(simplify(E.add(given, -expected.expr), assume), E.Zero):
+        return CheckResult(True, f"right: the {kind} is {expected}", expected)
+    rng = np.random.default_rng(seed)
+    symbols = E.free_symbols(f) | E.free_symbols(given) | {X}
+    compare = lambda values, e: _close(evaluate(e, values, (f, X)), expected.evaluate(values))
+    samples = [expected._valid_draw(symbols, rng) for _ in range(draws)]
+    if all(compare(v, given) for v in samples):
+        return CheckResult(True, f"right (checked numerically): the {kind} is {expected}",
+                           expected)
+    return CheckResult(False, _diagnose(f, X, given, expected, assume, samples, rng), expected)
+
+
+def _close(a, b):
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    return a.shape == b.shape and np.allclose(a, b, rtol=1e-7, atol=1e-9 * max(1.0, np.max(np.abs(b))))
+
+
+def _diagnose(f, X, given, expected, assume, samples, rng) -> str:
+    truth = f"the {expected.label.lower()} is {expected}"
+    G = lambda v: np.asarray(expected.evaluate(v), dtype=float)
+    A = lambda v: np.asarray(evaluate(given, v, (f, X)), dtype=float)
+    square = sorted(s.name for s in E.free_symbols(f) | {X} if isinstance(s, E.Symbol)
+                    and s.shape[0] == s.shape[1] and s.shape[1] != 1 and s.name not in assume)
+    if square:
+        symmetric = [{**v, **{n: _symmetrized(v[n]) for n in square}} for v in samples]
+        if all(_close(A(v), G(v)) for v in symmetric):
+            return f"right only for symmetric {', '.join(square)}: {truth}"
+    if X.shape[1] != 1 and all(_close(A(v), G(v).T) for v in samples):
+        return f"transposed: {truth}"
+    ratios = [np.sum(A(v) * G(v)) / np.sum(G(v) * G(v)) for v in samples if np.any(G(v))]
+    if ratios and np.allclose(ratios, ratios[0]) and not np.isclose(ratios[0], 1) and \
+            all(_close(A(v), ratios[0] * G(v)) for v in samples):
+        return f"off by a factor {ratios[0]:.4g}: {truth}"
+    return f"wrong: {truth}"
+
+
+def _symmetrized(M):
+    M = np.asarray(M, dtype=float)
+    return (M + M.T) / 2 + M.shape[0] * np.eye(M.shape[0])
