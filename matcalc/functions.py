@@ -125,6 +125,7 @@ STRUCTURAL = {
     "polar": lambda X: E.SingularFactor(X, "polar"),
     "svtop": lambda X: E.SingularFactor(X, "top"),
     "lambda_max": E.LambdaMax,
+    "lambda_{\\max}": E.LambdaMax,
     "eigtop": E.TopEigvec,
 }
 

@@ -139,7 +139,7 @@ class Builder(Transformer):
 
     @_located
     def neg(self, a):
-        return -a
+        return E.Number(-a.value) if isinstance(a, E.Number) else -a
 
     @_located
     def mul(self, a, b):
@@ -149,6 +149,8 @@ class Builder(Transformer):
     def div(self, a, b):
         if not b.is_scalar:
             raise ShapeError(f"can only divide by a scalar, not by a {E.describe(b.shape)}")
+        if isinstance(a, E.Number) and isinstance(b, E.Number) and b.value != 0:
+            return E.Number(a.value / b.value)      # a literal fraction: \frac{1}{2} = 1/2
         return a / b
 
     @_located
@@ -246,7 +248,9 @@ def _symbol_name(tok: str) -> str:
 
 
 def _function_name(tok) -> str:
-    return re.sub(r"^\\(?:operatorname|text|mathrm)\{|^\\|\}$", "", str(tok))
+    """tr from tr, \\tr, \\operatorname{tr}, \\text{tr} or \\mathrm{tr}."""
+    m = re.fullmatch(r"\\(?:operatorname|text|mathrm)\{(.*)\}", str(tok))
+    return m[1] if m else str(tok).removeprefix("\\")
 
 
 def _dims_from_spec(name, spec):
