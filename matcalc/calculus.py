@@ -95,7 +95,8 @@ class Result:
 
     def explain(self) -> str:
         """The derivation as plain text, step by step."""
-        return explain(f"f = {text(self.base)}", self.lhs_text, list(self.steps),
+        f = self.source if self.source is not None else self.base
+        return explain(f"f = {text(f)}", self.lhs_text, list(self.steps),
                        f"{self.label}: {self}")
 
     def evaluate(self, values: dict):
@@ -406,21 +407,26 @@ def differential(f, wrt: str, shapes: dict | None = None,
     return gradient(f, wrt, shapes, assume).differential
 
 
-def _jacobian_parts(F, X, assume, simplify=simplify):
+def _jacobian_parts(F, X, assume, tidy=simplify, steps=None, lhs="dF"):
     """(dF simplified, J or None): J in matrix form for vectors, Kronecker form otherwise."""
     dX = E.Differential(X)
-    dF = d(simplify(F, assume), X)
-    dF = simplify(dF, assume) if dF is not None else None
+    layers = []
+    dF = d(tidy(F, assume), X, steps=layers)
+    if layers:
+        layers[0] = Step((), layers[0].expr, lhs)
+    dF = tidy(dF, assume) if dF is not None else None
+    if steps is not None:
+        steps += layers + ([Step(("simplify",), dF)] if dF is not None else [])
     dF_simple = dF if dF is not None else E.Zero(F.shape)
     if F.shape[1] == 1 and X.shape[1] == 1:
         J = jacobian_from_differential(dF, dX)
-        return dF_simple, simplify(J, assume) if J is not None else E.Zero((F.shape[0], X.shape[0]))
+        return dF_simple, tidy(J, assume) if J is not None else E.Zero((F.shape[0], X.shape[0]))
     try:
         J = vec_jacobian(dF, dX)
     except UnsupportedError:
         return dF_simple, None
     size = (E.Vec(F).shape[0], E.Vec(X).shape[0])
-    return dF_simple, simplify(J, assume) if J is not None else E.Zero(size)
+    return dF_simple, tidy(J, assume) if J is not None else E.Zero(size)
 
 
 def jacobian(F, wrt: str, shapes: dict | None = None, assume: dict | None = None) -> Jacobian:
@@ -430,8 +436,11 @@ def jacobian(F, wrt: str, shapes: dict | None = None, assume: dict | None = None
     'A'
     """
     F, X, assume = prepare(F, wrt, shapes, assume)
-    dF, J = _jacobian_parts(F, X, assume)
-    return Jacobian(F, X, J, assume, map=dF)
+    steps = []
+    dF, J = _jacobian_parts(F, X, assume, steps=steps)
+    if J is not None:
+        steps.append(Step((f"read off dF = J {text(E.Differential(X))}",), J, "J"))
+    return Jacobian(F, X, J, assume, map=dF, steps=tuple(steps))
 
 
 def hessian(f, wrt: str, shapes: dict | None = None, assume: dict | None = None) -> Hessian:
@@ -442,11 +451,14 @@ def hessian(f, wrt: str, shapes: dict | None = None, assume: dict | None = None)
     """
     f, X, assume = prepare(f, wrt, shapes, assume)
     _require_scalar(f, "a Hessian")
-    g = Derivative(f, X, _gradient_expr(f, X, assume), assume)
-    dG, H = _jacobian_parts(g.expr, X, assume, simplify=expand)
+    steps = []
+    g = Derivative(f, X, _gradient_expr(f, X, assume, steps=steps), assume, steps=tuple(steps))
+    steps.append(Step(("read off the gradient",), g.expr, "grad f"))
+    dG, H = _jacobian_parts(g.expr, X, assume, tidy=expand, steps=steps, lhs="d(grad f)")
     if H is not None and X.shape[1] == 1:
         H = _symmetric_form(H, assume)
-    return Hessian(g.expr, X, H, assume, map=dG, gradient=g, source=f)
+        steps.append(Step((f"read off d(grad f) = H {text(E.Differential(X))}",), H, "H"))
+    return Hessian(g.expr, X, H, assume, map=dG, gradient=g, source=f, steps=tuple(steps))
 
 
 def _symmetric_form(H, assume):

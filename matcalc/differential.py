@@ -30,9 +30,13 @@ def rule(node_type):
 
 @dataclass(frozen=True)
 class Step:
-    """One line of a derivation: the rules used and the whole expression after them."""
+    """One line of a derivation: the rules used and the whole expression after them.
+
+    ``lhs`` starts a new equation ("grad f", "H"); otherwise the line continues the last.
+    """
     rules: tuple[str, ...]
     expr: E.Expr
+    lhs: str | None = None
 
 
 def differential(f: E.Expr, var: E.Symbol, index: int = 0,
@@ -89,7 +93,7 @@ def rule_name(rule_fn, e) -> str:
         return f"d {e.name}(u) = {chain_rule_text(e.name)}"
     if rule_fn is norm_rule:
         rule_fn = NORM_RULES.get(e.kind, norm_rule)
-    return (rule_fn.__doc__ or rule_fn.__name__).split("  ")[0].strip()
+    return (rule_fn.__doc__ or rule_fn.__name__).split("  ")[0].split(";")[0].strip()
 
 
 def hadamard(a, b):
@@ -150,7 +154,8 @@ def power_rule(e, d):
     u, v = e.base, e.exponent
     du, dv = d(u), d(v)
     if dv is None:
-        return scale(mul(v, E.Power(u, add(v, Number(-1)))), du)
+        lowered = Number(v.value - 1) if isinstance(v, Number) else add(v, Number(-1))
+        return scale(mul(v, E.Power(u, lowered)), du)
     if not u.is_scalar:
         raise UnsupportedError("an elementwise power whose exponent depends on the variable")
     return mul(e, add(mul(E.Func("log", u), dv), mul(v, du, E.Power(u, Number(-1)))))

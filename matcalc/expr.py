@@ -486,7 +486,12 @@ def replace_all(e: Expr, mapping: dict) -> Expr:
     """e with every sub-expression that is a key of mapping replaced by its value."""
     if e in mapping:
         return mapping[e]
-    return e.with_children([replace_all(c, mapping) for c in e.children]) if e.children else e
+    if not e.children:
+        return e
+    children = [replace_all(c, mapping) for c in e.children]
+    if isinstance(e, Mul):
+        return mul(*children)
+    return add(*children) if isinstance(e, Add) else e.with_children(children)
 
 
 def walk(e: Expr):

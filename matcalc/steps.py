@@ -15,7 +15,11 @@ def explain(title: str, lhs: str, steps: list[Step], result: str) -> str:
     lines = [title] if title else []
     width = max((len(text(s.expr)) for s in steps), default=0)
     for i, s in enumerate(steps):
-        head = f"{lhs} = " if i == 0 else " " * len(lhs) + " = "
+        if s.lhs or i == 0:
+            lhs = s.lhs or lhs
+            head = f"{lhs} = "
+        else:
+            head = " " * len(lhs) + " = "
         rule = f"  [{'; '.join(s.rules)}]" if s.rules else ""
         lines.append(f"{head}{text(s.expr):<{width}}{rule}".rstrip())
     lines.append(result)
@@ -26,7 +30,8 @@ def latex_derivation(lhs: str, steps: list[Step], result: str) -> str:
     rows = []
     for i, s in enumerate(steps):
         rule = r" && \text{" + _latex_text("; ".join(s.rules)) + "}" if s.rules else ""
-        rows.append((lhs if i == 0 else "") + " &= " + latex(s.expr) + rule)
+        head = _latex_lhs(s.lhs) if s.lhs else lhs if i == 0 else ""
+        rows.append(head + " &= " + latex(s.expr) + rule)
     body = r" \\ ".join(rows)
     return rf"\begin{{aligned}} {body} \end{{aligned}} \qquad \boxed{{{result}}}"
 
@@ -36,3 +41,8 @@ def _latex_text(s: str) -> str:
                  ("%", r"\%"), ("#", r"\#"), ("{", r"\{"), ("}", r"\}")):
         s = s.replace(a, b)
     return s
+
+
+def _latex_lhs(lhs: str) -> str:
+    return {"grad f": r"\nabla f", "d(grad f)": r"d(\nabla f)", "H": r"\nabla^2 f"}.get(
+        lhs, lhs.replace("[", r"\left[").replace("]", r"\right]"))
