@@ -191,7 +191,6 @@ class Builder(Transformer):
                 return E.Inverse(base)
             return E.MatPower(base, k)
         if not base.is_scalar:
-            base = E.Symbol("?", (1, 1)) if False else base
             if not _force_scalar(base):
                 raise ShapeError(f"a non-integer power needs a scalar base, not a "
                                  f"{E.describe(base.shape)}; use .^ for an elementwise power")

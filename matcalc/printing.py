@@ -104,6 +104,9 @@ class Printer:
 
     @print.register
     def _(self, e: E.Mul):
+        if len(e.factors) == 2 and isinstance(e.factors[1], E.Ones) and \
+                isinstance(e.factors[0], E.Number):     # c 1 in a sum reads c
+            return self.print(e.factors[0])
         negative, positive = split_sign(e)
         if negative:
             return "-" + self.wrap(positive, PRODUCT), SUM

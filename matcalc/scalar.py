@@ -72,7 +72,8 @@ def from_sympy(s: sympy.Expr, atoms: Atoms, shape=E.SCALAR) -> E.Expr:
         return E.add(*terms)
     if s.is_Mul:
         coef, rest = s.as_coeff_Mul()
-        factors = [back(a) for a in sympy.Mul.make_args(rest)]
+        args = sorted(sympy.Mul.make_args(rest), key=lambda a: bool(a.is_Pow and a.exp.is_negative))
+        factors = [back(a) for a in args]
         matrices = [f for f in factors if not f.is_scalar]
         scalars = [f for f in factors if f.is_scalar]
         if coef != 1:
@@ -96,11 +97,47 @@ def _ordered(args):
     return sorted(args, key=lambda a: (not a.is_Number, a.could_extract_minus_sign()))
 
 
+def tidy(s: sympy.Expr) -> sympy.Expr:
+    """The shortest of: common factors pulled out; cancelled to one fraction, then factored."""
+    candidates = [sympy.factor_terms(s)]
+    if any(p.exp.is_negative for p in s.atoms(sympy.Pow)):
+        candidates.append(sympy.factor_terms(sympy.together(s)))
+    if isinstance(s, sympy.Add):
+        candidates.append(sympy.factor_terms(sympy.expand(s)))
+    return min(candidates, key=lambda c: (sympy.count_ops(c), len(str(c))))
+
+
 def simplify_scalar(e: E.Expr, atoms: Atoms | None = None) -> E.Expr:
     """Cancel, combine powers and pull out common factors of a scalar expression."""
     atoms = atoms or Atoms()
-    s = sympy.factor_terms(to_sympy(e, atoms))
-    return from_sympy(s, atoms)
+    return from_sympy(tidy(to_sympy(e, atoms)), atoms)
+
+
+def elementwise_to_sympy(e: E.Expr, atoms: Atoms) -> sympy.Expr:
+    """SymPy form of an elementwise expression: .* is *, ./ is /, f(U) is f, 1 is 1."""
+    match e:
+        case E.Hadamard(left, right):
+            return elementwise_to_sympy(left, atoms) * elementwise_to_sympy(right, atoms)
+        case E.Power(base, exponent) if not base.is_scalar:
+            return elementwise_to_sympy(base, atoms) ** to_sympy(exponent, atoms)
+        case E.Func(name, arg) if not arg.is_scalar:
+            return ELEMENTWISE[name].sympy(elementwise_to_sympy(arg, atoms))
+        case E.Add(terms):
+            return sympy.Add(*(elementwise_to_sympy(t, atoms) for t in terms))
+        case E.Mul(factors) if sum(not f.is_scalar for f in factors) == 1:
+            return sympy.Mul(*(to_sympy(f, atoms) if f.is_scalar else
+                               elementwise_to_sympy(f, atoms) for f in factors))
+        case E.Ones():
+            return sympy.S.One
+        case E.Zero():
+            return sympy.S.Zero
+    return atoms.symbol(e)
+
+
+def simplify_elementwise(e: E.Expr) -> E.Expr:
+    """An elementwise expression simplified as scalar algebra, entry by entry."""
+    atoms = Atoms()
+    return from_sympy(tidy(elementwise_to_sympy(e, atoms)), atoms, e.shape)
 
 
 def apply_elementwise(s: sympy.Expr, z: sympy.Symbol, arg: E.Expr) -> E.Expr:

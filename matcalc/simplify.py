@@ -20,7 +20,7 @@ import sympy
 from . import expr as E
 from .expr import Identity, Inverse, MatPower, Mul, Number, Transpose, Zero, add, mul
 from .printing import text
-from .scalar import Atoms, from_sympy, simplify_scalar, to_sympy
+from .scalar import Atoms, from_sympy, simplify_elementwise, simplify_scalar, to_sympy
 
 SYMMETRIC_KINDS = {"symmetric", "spd", "diagonal"}
 ASSUMPTIONS = SYMMETRIC_KINDS | {"orthogonal"}
@@ -84,6 +84,8 @@ class Simplifier:
             case E.Identity():
                 return a
             case E.Diag() if a.builds_matrix:
+                return a
+            case E.TopEigvec():
                 return a
             case E.Zero(dims):
                 return Zero((dims[1], dims[0]))
@@ -202,6 +204,9 @@ class Simplifier:
                     powers.append((b, j + k))
             elif powers and self.cancels(powers[-1], (base, k)):
                 powers.pop()
+            elif powers and _diagonal(powers[-1]) and _diagonal((base, k)):
+                left = powers.pop()[0].arg     # diag(a) diag(b) = diag(a .* b)
+                powers.append((E.Diag(self.simp(E.Hadamard(left, base.arg))), 1))
             else:
                 powers.append((base, k))
         return [self.from_power(b, k) for b, k in powers]
@@ -247,7 +252,16 @@ class Simplifier:
             strip = lambda m: mul(*(f for f in m.factors if not f.is_scalar)) \
                 if isinstance(m, Mul) else m
             return self.simp(mul(*scalars, E.Hadamard(strip(l), strip(r))))
-        return e
+        return self.elementwise(e)
+
+    def elementwise(self, e):
+        """Entrywise algebra by SymPy: (1 - y) ./ (1 - s) .* (1 - s) .* s -> (1 - y) .* s.
+
+        Not on linear forms in dX, whose shape the Jacobian reads."""
+        if any(isinstance(n, (E.Differential, E.D)) for n in E.walk(e)):
+            return e
+        out = simplify_elementwise(e)
+        return out if _size(out) < _size(e) else e
 
     # ---- sums ---------------------------------------------------------------------
     def add(self, e):
@@ -258,6 +272,13 @@ class Simplifier:
             return Zero(e.shape)
         if e.is_scalar:
             return simplify_scalar(E.add(*terms))
+        nodes = [n for t in terms for n in E.walk(t)]
+        if any(isinstance(n, E.Hadamard) for n in nodes) and \
+                not any(isinstance(n, (E.Differential, E.D)) for n in nodes):
+            shorter = self.elementwise(E.add(*terms))
+            if not isinstance(shorter, E.Add):
+                return shorter
+            terms = list(shorter.terms)
         atoms = Atoms()
         items = self.collect(terms, atoms)
         expanded = self.collect(self.expand_scaled_sums(terms), atoms)
@@ -417,3 +438,12 @@ class Simplifier:
         if pulled:
             return self.simp(mul(*pulled, E.Inner(*parts)))
         return e
+
+
+def _size(e: E.Expr) -> int:
+    return sum(1 for _ in E.walk(e))
+
+
+def _diagonal(power) -> bool:
+    base, k = power
+    return k == 1 and isinstance(base, E.Diag) and base.builds_matrix

@@ -117,6 +117,46 @@ def _posdef(rng, n):
     return _spd(rng, n) + (G - G.T) / 2
 
 
+def _binary_vector(rng, n):
+    """Labels: entries 0.0 or 1.0."""
+    return rng.integers(0, 2, n).astype(float)
+
+
+def _nonzero_vector(rng, n):
+    """Random signs, magnitudes in [0.5, 2]: away from the kinks of |.| and sign."""
+    return rng.choice([-1.0, 1.0], n) * rng.uniform(0.5, 2.0, n)
+
+
+def _positive_matrix(rng, m, n):
+    """Entries in [0.2, 1.2] (inside (0, pi/2): sin, cos, log, sqrt are smooth)."""
+    return rng.uniform(0.2, 1.2, (m, n))
+
+
+def _orthonormal_columns(rng, m, r):
+    Q, R = np.linalg.qr(rng.standard_normal((m, r)))
+    return Q * np.sign(np.diag(R))
+
+
+def _separated_matrix(rng, m, n):
+    """U diag(s) V^T of full rank min(m, n), singular values s in [1, ~1 + 0.8 r]
+    pairwise at least 0.5 apart (so the SVD, the spectral and the nuclear norm are
+    differentiable)."""
+    r = min(m, n)
+    s = 1.0 + 0.8 * np.arange(r) + rng.uniform(0.0, 0.3, r)
+    return _orthonormal_columns(rng, m, r) @ np.diag(rng.permutation(s)) @ \
+        _orthonormal_columns(rng, n, r).T
+
+
+def _gapped_symmetric(rng, n):
+    """Symmetric, top eigenvalue at least 1 above the others (simple lambda_max)."""
+    lam = rng.standard_normal(n)
+    top = int(np.argmax(lam))
+    lam[top] = np.max(np.delete(lam, top)) + rng.uniform(1.0, 2.0) if n > 1 else lam[top]
+    Q = _orthonormal_columns(rng, n, n)
+    X = Q @ np.diag(lam) @ Q.T
+    return (X + X.T) / 2
+
+
 def _scalar(rng):
     return float(rng.standard_normal())
 
@@ -135,6 +175,11 @@ _KINDS = {
     "symmetric": _symmetric,
     "spd": _spd,
     "posdef": _posdef,
+    "binary_vector": _binary_vector,
+    "nonzero_vector": _nonzero_vector,
+    "positive_matrix": _positive_matrix,
+    "separated_matrix": _separated_matrix,
+    "gapped_symmetric": _gapped_symmetric,
 }
 
 
@@ -164,6 +209,13 @@ def rng_values(rng, spec, dims=None):
     ``"symmetric:n"``             (G + G^T) / 2
     ``"spd:n"``                   I + G G^T / n
     ``"posdef:n"``                SPD + skew: not symmetric, x^T A x > 0
+    ``"binary_vector:n"``         1-D, entries 0.0 or 1.0 (labels)
+    ``"nonzero_vector:n"``        1-D, random signs, |entries| in [0.5, 2]
+    ``"positive_matrix:m,n"``     2-D, entries in [0.2, 1.2]
+    ``"separated_matrix:m,n"``    full rank, singular values >= 1 and
+                                  pairwise >= 0.5 apart
+    ``"gapped_symmetric:n"``      symmetric, top eigenvalue >= 1 above the
+                                  rest
     ============================  ==========================================
 
     Example: ``rng_values(rng, {"A": "matrix:m,n", "x": "vector:n"},
