@@ -492,14 +492,16 @@ def derivative(F, wrt: str, order: int = 1, shapes: dict | None = None,
 
 
 def hvp(f, wrt: str, shapes: dict | None = None, assume: dict | None = None,
-        direction: str = "v") -> Result:
-    """The Hessian-vector product H[v] as an expression in a new symbol (``direction``).
+        direction: str | None = None) -> Result:
+    """The Hessian-vector product H[v] as an expression in a new symbol ``direction``
+    (by default v for a vector variable, V for a matrix).
 
     >>> str(hvp("1/2 ||A x - b||_2^2", wrt="x"))
     'A^T A v'
     """
     f, X, assume = prepare(f, wrt, shapes, assume)
     _require_scalar(f, "a Hessian-vector product")
+    direction = direction or ("v" if X.shape[1] == 1 else "V")
     if direction in {s.name for s in E.free_symbols(f) if isinstance(s, E.Symbol)}:
         raise MatcalcError(f"the direction {direction!r} already occurs in {text(f)}; "
                            "choose another name with direction=")

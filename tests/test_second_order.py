@@ -492,7 +492,7 @@ def direction(problem):
 @functools.cache
 def engine_hvp(problem_id):
     p = HESSIANS[problem_id]
-    return mc.hvp(p.text, wrt=p.wrt, shapes=p.shapes, assume=p.assume)
+    return mc.hvp(p.text, wrt=p.wrt, shapes=p.shapes, assume=p.assume, direction="v")
 
 
 def hvp_expected(problem, values):
