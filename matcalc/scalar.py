@@ -8,6 +8,8 @@ catalogue function into f'(U), elementwise when U is a vector or matrix.
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import sympy
 
 from . import expr as E
@@ -97,19 +99,21 @@ def _ordered(args):
     return sorted(args, key=lambda a: (not a.is_Number, a.could_extract_minus_sign()))
 
 
+@lru_cache(maxsize=4096)
 def tidy(s: sympy.Expr) -> sympy.Expr:
-    """The shortest of: common factors pulled out; cancelled to one fraction, then factored."""
+    """The shortest of: common factors pulled out; over one denominator; expanded."""
     candidates = [sympy.factor_terms(s)]
     if any(p.exp.is_negative for p in s.atoms(sympy.Pow)):
         candidates.append(sympy.factor_terms(sympy.together(s)))
     if isinstance(s, sympy.Add):
         candidates.append(sympy.factor_terms(sympy.expand(s)))
-    return min(candidates, key=lambda c: (sympy.count_ops(c), len(str(c))))
+    return min(candidates, key=sympy.count_ops)
 
 
-def simplify_scalar(e: E.Expr, atoms: Atoms | None = None) -> E.Expr:
+@lru_cache(maxsize=4096)
+def simplify_scalar(e: E.Expr) -> E.Expr:
     """Cancel, combine powers and pull out common factors of a scalar expression."""
-    atoms = atoms or Atoms()
+    atoms = Atoms()
     return from_sympy(tidy(to_sympy(e, atoms)), atoms)
 
 

@@ -20,7 +20,8 @@ import sympy
 from . import expr as E
 from .expr import Identity, Inverse, MatPower, Mul, Number, Transpose, Zero, add, mul
 from .printing import text
-from .scalar import Atoms, from_sympy, simplify_elementwise, simplify_scalar, to_sympy
+from .scalar import (Atoms, from_sympy, simplify_elementwise, simplify_scalar, tidy,
+                     to_sympy)
 
 SYMMETRIC_KINDS = {"symmetric", "spd", "diagonal"}
 ASSUMPTIONS = SYMMETRIC_KINDS | {"orthogonal"}
@@ -318,7 +319,7 @@ class Simplifier:
     def coefficient(self, c, atoms):
         if c == 1:
             return []
-        return [simplify_scalar(from_sympy(c, atoms), atoms)]
+        return [from_sympy(tidy(c), atoms)]
 
     def collect(self, terms, atoms):
         """[(coefficient, chain)] with like terms added: 2 x + 3 x -> 5 x."""
