@@ -56,27 +56,30 @@ def adjoint(e: E.Expr, W: E.Expr, dX: E.Differential) -> E.Expr | None:
     raise UnsupportedError(f"{type(e).__name__} is not linear in {dX}; cannot read off <G, dX>")
 
 
+def split_product(factors, dX):
+    """(E, scalars, left, right) for a product s L E R whose one factor E holds dX.
+
+    For a scalar E, ``left`` is the whole matrix chain and ``right`` is empty.
+    """
+    holding = [i for i, f in enumerate(factors) if contains(f, dX)]
+    if len(holding) != 1:
+        raise UnsupportedError(f"the product is not linear in {dX}")
+    f = factors[holding[0]]
+    scalars = [g for i, g in enumerate(factors) if g.is_scalar and i != holding[0]]
+    chain = [g for g in factors if not g.is_scalar]
+    if f.is_scalar:
+        return f, scalars, chain, []
+    j = chain.index(f)
+    return f, scalars, chain[:j], chain[j + 1:]
+
+
 def _adjoint_product(factors, W, dX):
     """<W, s A E B> = <s A^T W B^T, E>;  <W, E M> = <<W, M>, E> for a scalar E."""
-    holding = [i for i, f in enumerate(factors) if contains(f, dX)]
-    if len(holding) > 1:
-        raise UnsupportedError(f"the product is not linear in {dX}")
-    terms = []
-    for i in holding:
-        f = factors[i]
-        others = factors[:i] + factors[i + 1:]
-        if f.is_scalar:
-            rest = mul(*others)
-            weight = _inner(W, rest)
-        else:
-            scalars = [g for g in others if g.is_scalar]
-            chain = [g for g in factors if not g.is_scalar]
-            j = chain.index(f)
-            left, right = chain[:j], chain[j + 1:]
-            weight = mul(*scalars, *( [Transpose(mul(*left))] if left else []), W,
-                         *([Transpose(mul(*right))] if right else []))
-        terms.append(adjoint(f, weight, dX))
-    return add(*terms)
+    f, scalars, left, right = split_product(factors, dX)
+    if f.is_scalar:
+        return adjoint(f, _inner(W, mul(*scalars, *left)), dX)
+    return adjoint(f, mul(*scalars, *([Transpose(mul(*left))] if left else []), W,
+                          *([Transpose(mul(*right))] if right else [])), dX)
 
 
 def _inner(W, M):
@@ -109,16 +112,9 @@ def _jacobian(L, dx):
             return add(mul(E.Diag(right), _jacobian(left, dx)) if contains(left, dx) else None,
                        mul(E.Diag(left), _jacobian(right, dx)) if contains(right, dx) else None)
         case E.Mul(factors):
-            holding = [i for i, f in enumerate(factors) if contains(f, dx)]
-            if len(holding) > 1:
-                raise UnsupportedError(f"the product is not linear in {dx}")
-            f = factors[holding[0]]
-            scalars = [g for i, g in enumerate(factors) if g.is_scalar and i != holding[0]]
-            chain = [g for g in factors if not g.is_scalar]
+            f, scalars, left, right = split_product(factors, dx)
             if f.is_scalar:                        # (A x) <g, dx>
-                return mul(*scalars, *chain, _jacobian(f, dx))
-            j = chain.index(f)
-            left, right = chain[:j], chain[j + 1:]
+                return mul(*scalars, *left, _jacobian(f, dx))
             if isinstance(f, E.Add):               # A (dx b^T + b dx^T) c: distribute
                 return _jacobian(add(*(mul(*scalars, *left, t, *right) for t in f.terms)), dx)
             if not right:                          # c A dx
@@ -155,16 +151,10 @@ def _vec_jacobian(L, dX):
             return add(*(mul(E.Diag(E.Vec(other)), _vec_jacobian(side, dX))
                          for side, other in ((left, right), (right, left)) if contains(side, dX)))
         case E.Mul(factors):
-            holding = [i for i, f in enumerate(factors) if contains(f, dX)]
-            if len(holding) > 1:
-                raise UnsupportedError(f"the product is not linear in {dX}")
-            f = factors[holding[0]]
-            scalars = [g for i, g in enumerate(factors) if g.is_scalar and i != holding[0]]
-            chain = [g for g in factors if not g.is_scalar]
+            f, scalars, left, right = split_product(factors, dX)
             if f.is_scalar:
-                return mul(*scalars, E.Vec(mul(*chain)), _vec_jacobian(f, dX))
-            j = chain.index(f)
-            A = mul(*chain[:j]) if j else Identity(f.shape[0])
-            B = mul(*chain[j + 1:]) if chain[j + 1:] else Identity(f.shape[1])
+                return mul(*scalars, E.Vec(mul(*left)), _vec_jacobian(f, dX))
+            A = mul(*left) if left else Identity(f.shape[0])
+            B = mul(*right) if right else Identity(f.shape[1])
             return mul(*scalars, E.Kron(Transpose(B), A), _vec_jacobian(f, dX))
     raise UnsupportedError(f"cannot write the Jacobian of {L} in Kronecker form")
