@@ -329,7 +329,8 @@ def prepare(f, wrt: str, shapes=None, assume=None):
         if kind not in ASSUMPTIONS:
             raise MatcalcError(f"unknown assumption {kind!r} for {name}; known: "
                                f"{', '.join(sorted(ASSUMPTIONS))}")
-    expr = f if isinstance(f, E.Expr) else parse(f, shapes)
+    square = {name: "square" for name in assume if name not in (shapes or {})}
+    expr = f if isinstance(f, E.Expr) else parse(f, {**square, **(shapes or {})})
     if not isinstance(wrt, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", wrt):
         raise MatcalcError(f"wrt must name a variable, such as 'x' or 'X', not {wrt!r}")
     symbols = {s.name: s for s in E.free_symbols(expr) if isinstance(s, E.Symbol)}

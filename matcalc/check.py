@@ -13,7 +13,7 @@ import numpy as np
 
 from . import expr as E
 from .calculus import Result, gradient, hessian, prepare
-from .errors import MatcalcError
+from .errors import MatcalcError, ShapeError
 from .numeric import evaluate
 from .parser import parse
 from .printing import text
@@ -47,7 +47,10 @@ def check(f, wrt: str, answer: str, kind: str = "gradient", shapes: dict | None 
     if expected.expr is None:
         raise MatcalcError(f"the {kind} of {text(f)} has no matrix form to compare with")
     known = {s.name: s.shape for s in E.free_symbols(f) | {X} if isinstance(s, E.Symbol)}
-    given = parse(answer, {**known, **(shapes or {})})
+    try:
+        given = parse(answer, {**known, **(shapes or {})}, shape=expected.expr.shape)
+    except ShapeError:
+        given = parse(answer, {**known, **(shapes or {})})
     if given.shape != expected.expr.shape:
         how = "transposed" if given.shape == expected.expr.shape[::-1] else "wrong shape"
         return CheckResult(False, f"{how}: the answer {text(given)} is a "

@@ -1,8 +1,25 @@
 """Every failure a user can cause is a MatcalcError with a message a student understands."""
+from __future__ import annotations
 
 
 class MatcalcError(Exception):
-    """Base class of all errors matcalc raises on purpose."""
+    """Base class of all errors matcalc raises on purpose.
+
+    An error about a place in the text knows its ``line`` and ``column``
+    (1-based) and shows the line with a caret under that column.
+    """
+
+    line: int | None = None
+    column: int | None = None
+    text: str = ""
+
+    def locate(self, text: str, line: int | None, column: int | None) -> MatcalcError:
+        """Point the error at (line, column) of text, unless it already points somewhere."""
+        if self.column is None and line and column:
+            self.text, self.line, self.column = text, line, column
+            message = self.args[0] if self.args else ""
+            self.args = (f"{message}{_caret(text, line, column)}", *self.args[1:])
+        return self
 
 
 class ParseError(MatcalcError, ValueError):
@@ -29,7 +46,19 @@ class NotDifferentiableError(MatcalcError, ValueError):
     """The expression is not differentiable where asked."""
 
 
+CARET_WIDTH = 72
+
+
 def _caret(text, line, column):
-    lines = text.splitlines() or [""]
-    source = lines[min(line or 1, len(lines)) - 1]
-    return f"\n  {source}\n  {' ' * (column - 1)}^"
+    """The source line and a caret under the column; a window around it for long lines."""
+    lines = text.split("\n")
+    source = lines[min(max(line or 1, 1), len(lines)) - 1]
+    source = "".join(c if c.isprintable() or c == "\t" else "?" for c in source)
+    col = max((column or 1) - 1, 0)
+    if len(source) > CARET_WIDTH:
+        start = max(0, min(col - CARET_WIDTH // 2, len(source) - CARET_WIDTH))
+        end = start + CARET_WIDTH
+        prefix, suffix = ("..." if start else ""), ("..." if end < len(source) else "")
+        source, col = prefix + source[start:end] + suffix, col - start + len(prefix)
+    pad = "".join("\t" if c == "\t" else " " for c in source[:col]) + " " * (col - len(source))
+    return f"\n  {source}\n  {pad}^"

@@ -2,6 +2,13 @@
 
 Shapes are inferred while the tree is built: unknown dimensions are unified
 (shapes.Unifier), then named (n, m, k, ...) and the tree is rebuilt with them.
+
+Limits: the tree is built without Python recursion, and an expression nested
+deeper than MAX_DEPTH (functions of functions, transposes of transposes, ...)
+is refused with a ParseError, so that no later stage runs out of stack.
+Parentheses and long sums or products cost no depth: ``((((x))))`` is ``x``.
+Input longer than MAX_LENGTH characters or with more than MAX_NODES operations
+is refused too, before any work is done on it.
 """
 from __future__ import annotations
 
@@ -11,13 +18,14 @@ from functools import cache
 from importlib import resources
 
 import sympy
-from lark import Lark, Token, Transformer, v_args
+from lark import Lark, Token, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, VisitError
+from lark.visitors import Transformer_NonRecursive
 
 from . import expr as E
 from . import functions
-from .errors import MatcalcError, ParseError, ShapeError, UnknownFunctionError
-from .shapes import DimVar, Unifier, is_scalar, name_dims, resolve, unifying
+from .errors import MatcalcError, ParseError, ShapeError, UnknownFunctionError, UnsupportedError
+from .shapes import DimVar, Unifier, is_scalar, name_dims, require, resolve, unifying
 
 GREEK = ["alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta",
          "iota", "kappa", "lambda", "mu", "nu", "xi", "rho", "sigma", "tau", "upsilon",
@@ -29,7 +37,13 @@ GREEK_UNICODE = dict(zip("αβγδεζηθικλμνξρστυφχψωΓΔΘΛΞ
                           "upsilon", "phi", "chi", "psi", "omega", "Gamma", "Delta", "Theta",
                           "Lambda", "Xi", "Pi", "Sigma", "Phi", "Psi", "Omega"]))
 
-SHAPE_WORDS = {"scalar", "vector", "matrix"}
+SHAPE_WORDS = {"scalar", "vector", "matrix", "square"}
+
+MAX_LENGTH = 100_000      # characters
+MAX_DEPTH = 100           # nesting of the expression tree (not of parentheses)
+MAX_NODES = 1_000         # operations and operands in the whole expression
+MAX_MATRIX_POWER = 100    # |k| in X^k: d(X^k) has k terms
+DIMENSION = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 
 
 def _alternation(words):
@@ -84,29 +98,63 @@ def _lark() -> Lark:
 
 
 def _located(method):
-    """Attach the text position to shape errors raised while building a node."""
+    """Point errors raised while building a node at its place in the text; guard the depth."""
     def wrapper(self, meta, *args):
         try:
-            return method(self, *args)
-        except ShapeError as err:
-            if getattr(err, "column", None) is None and not getattr(meta, "empty", True):
-                err.line, err.column = meta.line, meta.column
+            out = method(self, *args)
+            if out is not None:
+                self.check_depth(out)
+            return out
+        except MatcalcError as err:
+            if not getattr(meta, "empty", True):
+                err.locate(self.text, meta.line, meta.column)
             raise
     wrapper.__name__ = method.__name__
     return v_args(meta=True, inline=True)(wrapper)
 
 
-class Builder(Transformer):
-    """Builds Expr nodes; methods are named after the grammar's rule aliases."""
+class Builder(Transformer_NonRecursive):
+    """Builds Expr nodes; methods are named after the grammar's rule aliases.
 
-    def __init__(self, shapes: dict):
+    Non-recursive (huge inputs are fine); every node built is checked against
+    MAX_DEPTH.
+    """
+
+    def __init__(self, shapes: dict, text: str = ""):
         super().__init__()
         self.overrides = shapes
+        self.text = text
         self.symbols: dict[str, E.Expr] = {}
+        self.depths: dict[int, tuple[E.Expr, int]] = {}   # id -> (node kept alive, depth)
+
+    def depth(self, e: E.Expr) -> int:
+        """Height of the tree e, without recursion (memoized by node identity)."""
+        stack = [e]
+        while stack:
+            top = stack[-1]
+            if id(top) in self.depths:
+                stack.pop()
+                continue
+            todo = [c for c in top.children if id(c) not in self.depths]
+            if todo:
+                stack.extend(todo)
+                continue
+            stack.pop()
+            height = 1 + max((self.depths[id(c)][1] for c in top.children), default=0)
+            self.depths[id(top)] = (top, height)
+        return self.depths[id(e)][1]
+
+    def check_depth(self, e: E.Expr):
+        if self.depth(e) > MAX_DEPTH:
+            raise ParseError(f"the expression is nested too deeply (more than {MAX_DEPTH} "
+                             "levels of functions, powers or transposes inside each other)")
 
     # leaves
     @_located
     def number(self, tok):
+        numerator, _, denominator = str(tok).partition("/")
+        if denominator and sympy.Integer(denominator) == 0:
+            raise ParseError(f"division by zero in {tok}")
         return E.Number(sympy.Rational(str(tok)))
 
     @_located
@@ -139,7 +187,12 @@ class Builder(Transformer):
 
     @_located
     def neg(self, a):
-        return E.Number(-a.value) if isinstance(a, E.Number) else -a
+        if isinstance(a, E.Number):
+            return E.Number(-a.value)
+        if isinstance(a, E.Mul) and isinstance(a.factors[0], E.Number):   # -(-x) is x
+            c = -a.factors[0].value
+            return E.mul(*a.factors[1:]) if c == 1 else E.Mul((E.Number(c), *a.factors[1:]))
+        return -a
 
     @_located
     def mul(self, a, b):
@@ -149,6 +202,7 @@ class Builder(Transformer):
     def div(self, a, b):
         if not b.is_scalar:
             raise ShapeError(f"can only divide by a scalar, not by a {E.describe(b.shape)}")
+        _check_not_zero(b)
         if isinstance(a, E.Number) and isinstance(b, E.Number) and b.value != 0:
             return E.Number(a.value / b.value)      # a literal fraction: \frac{1}{2} = 1/2
         return a / b
@@ -159,6 +213,7 @@ class Builder(Transformer):
 
     @_located
     def elementwise_div(self, a, b):
+        _check_not_zero(b)
         a, b = _broadcast(a, b)
         return E.Hadamard(a, E.Power(b, E.Number(-1)))
 
@@ -185,6 +240,9 @@ class Builder(Transformer):
         k = exponent.value if isinstance(exponent, E.Number) else None
         if k is not None and k.is_integer and not base.is_scalar:
             k = int(k)
+            if abs(k) > MAX_MATRIX_POWER:
+                raise UnsupportedError(f"the matrix power ^{k} is too large (at most "
+                                       f"^{MAX_MATRIX_POWER} and ^-{MAX_MATRIX_POWER})")
             if k == 1:
                 return base
             if k == -1:
@@ -223,6 +281,11 @@ class Builder(Transformer):
         return functions.build(_function_name(name), arg)
 
 
+def _check_not_zero(b):
+    if isinstance(b, E.Number) and b.value == 0:
+        raise ParseError("division by zero")
+
+
 def _force_scalar(e):
     """While parsing, make e a scalar if its dimensions are still free."""
     from .shapes import same_dim
@@ -259,61 +322,142 @@ def _dims_from_spec(name, spec):
         return (DimVar(), 1)
     if spec == "matrix":
         return (DimVar(False), DimVar(False))
-    if isinstance(spec, (str, int)):
+    if spec == "square":
+        n = DimVar(False)
+        return (n, n)
+    if _is_dimension(spec):
         return (spec, 1)
-    if isinstance(spec, tuple) and len(spec) == 2 and all(isinstance(d, (str, int)) for d in spec):
-        return spec
-    raise MatcalcError(f"shape of {name!r} must be 'scalar', 'vector', 'matrix', a dimension "
-                       f"or a pair of dimensions, not {spec!r}")
+    if isinstance(spec, (tuple, list)) and len(spec) == 2 and all(map(_is_dimension, spec)):
+        return tuple(spec)
+    raise MatcalcError(f"shape of {name!r} must be 'scalar', 'vector', 'matrix', 'square', a "
+                       f"dimension (a positive integer or a name such as 'n') or a pair of "
+                       f"dimensions such as ('m', 'n'), not {spec!r}")
+
+
+def _is_dimension(d) -> bool:
+    """A positive integer or a name such as 'n' or 'n_1'."""
+    if isinstance(d, bool):
+        return False
+    if isinstance(d, int):
+        return d > 0
+    return isinstance(d, str) and d not in SHAPE_WORDS and bool(DIMENSION.match(d))
+
+
+def _check_shapes(shapes) -> dict:
+    if shapes is None:
+        return {}
+    if not isinstance(shapes, dict):
+        raise MatcalcError("shapes must be a dict from symbol names to shapes, such as "
+                           f"{{'t': 'scalar', 'A': ('m', 'n')}}, not {type(shapes).__name__}")
+    for name in shapes:
+        if not isinstance(name, str):
+            raise MatcalcError(f"shapes: a symbol name must be a string, not {name!r}")
+    return dict(shapes)
 
 
 def _check_unknown_functions(text):
-    """A word that is no known name: before '(' (3+ letters), or close to one (4+ letters)."""
+    """Words that look like a function but are none, with the closest known name.
+
+    Refused: a word of 3+ lowercase letters (and digits) before '(' that is no
+    known name (``lgo(x)``, ``sinh(x)``, ``log2(x)``); a capitalized known name
+    before '(' (``Tr(X)``); an unknown ``\\operatorname{...}``; a word of 4+
+    letters close to a known name that does not start with one (``trace`` is
+    known, ``tarce X`` is refused, ``trAX`` and ``logx`` are fine).
+    """
     known = set(functions.all_names()) | set(GREEK)
-    for m in re.finditer(r"(?<![A-Za-z\\_])([a-z]{3,})(\s*\()?", text):
-        word = m[1]
-        if word in known or any(word.startswith(k) for k in known):
+    for m in re.finditer(r"\\(?:operatorname|text|mathrm)\s*\{\s*([^{}]*?)\s*\}", text):
+        if m[1] not in known and not re.fullmatch(r"[A-Za-z]", m[1]):
+            _unknown(m[1], known, text, m.start(1))
+    for m in re.finditer(r"(?<![A-Za-z0-9\\_{])([A-Za-z]{2,}[0-9]*)(\s*\()?", text):
+        word, call = m[1], bool(m[2])
+        if word in known:
             continue
-        close = difflib.get_close_matches(word, sorted(known), n=1)
-        if m[2] or close and len(word) >= 4:
-            hint = f"; did you mean '{close[0]}'?" if close else ""
-            raise UnknownFunctionError(f"unknown function '{word}'{hint}", text, 1,
-                                       m.start(1) + 1)
+        if call and word.lower() in known:
+            _unknown(word, known, text, m.start(1), hint=word.lower())
+        if not word.islower():
+            continue
+        if call and len(word) >= 3:
+            _unknown(word, known, text, m.start(1))
+        if not call and len(word) >= 4 and not any(word.startswith(k) for k in known):
+            close = difflib.get_close_matches(word, sorted(known), n=1)
+            if close:
+                _unknown(word, known, text, m.start(1), hint=close[0])
 
 
-def parse(text: str, shapes: dict | None = None) -> E.Expr:
-    """Parse text in the input language into an expression with resolved shapes."""
+def _unknown(word, known, text, offset, hint=None):
+    hint = hint or next(iter(difflib.get_close_matches(word, sorted(known), n=1)), None)
+    line, column = _position(text, offset)
+    raise UnknownFunctionError(f"unknown function '{word}'"
+                               + (f"; did you mean '{hint}'?" if hint else ""), text, line, column)
+
+
+def _position(text, offset):
+    """(line, column), both from 1, of an offset into text."""
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
+def parse(text: str, shapes: dict | None = None, shape: tuple | None = None) -> E.Expr:
+    """Parse text in the input language into an expression with resolved shapes.
+
+    ``shape``, if given, is the shape the whole expression must have (it sizes an
+    ``I`` or ``1`` that nothing else sizes, as in an answer ``I`` to be checked).
+    """
     if not isinstance(text, str):
         raise MatcalcError(f"expected the expression as a string, got {type(text).__name__}")
-    shapes = dict(shapes or {})
+    shapes = _check_shapes(shapes)
+    if len(text) > MAX_LENGTH:
+        raise ParseError(f"the expression is too long ({len(text)} characters; at most "
+                         f"{MAX_LENGTH})")
     _check_unknown_functions(text)
     try:
         tree = _lark().parse(text)
     except UnexpectedInput as err:
         raise _parse_error(err, text) from None
+    if _size(tree) > MAX_NODES:
+        raise ParseError(f"the expression is too large (more than {MAX_NODES} operations "
+                         "and operands)")
     unifier = Unifier()
-    builder = Builder(shapes)
+    builder = Builder(shapes, text)
     try:
         with unifying(unifier):
             raw = builder.transform(tree)
+            if shape is not None:
+                require(all(unifier.unify(a, b) for a, b in zip(raw.shape, shape)),
+                        "the expression is a {} where a {} is expected", raw.shape, shape)
             raw = _name_dimensions(raw, unifier, shapes)
     except VisitError as err:
-        inner = err.orig_exc
-        if isinstance(inner, ShapeError) and getattr(inner, "column", None):
-            raise ShapeError(f"{inner}" + _caret_line(text, inner.line, inner.column)) from None
-        if isinstance(inner, MatcalcError):
-            raise inner from None
-        raise
+        raise err.orig_exc from None
     return raw
+
+
+def _size(tree) -> int:
+    """Number of nodes and tokens of a Lark tree, without recursion."""
+    count, stack = 0, [tree]
+    while stack:
+        node = stack.pop()
+        count += 1
+        stack.extend(getattr(node, "children", ()))
+    return count
 
 
 def _name_dimensions(e, unifier, shapes):
     """Replace unresolved dimensions by readable names, then rebuild strictly."""
-    taken = {d for spec in shapes.values() if isinstance(spec, tuple) for d in spec}
-    dims = [unifier.find(d) for d in E.dims_of(e)]
+    taken = {d for spec in shapes.values() if isinstance(spec, (tuple, list, str))
+             for d in ((spec,) if isinstance(spec, str) else spec)}
+    dims = [unifier.find(d) for node in _preorder(e) for d in node.shape]
     names = name_dims(dims, taken)
     final = lambda d: names.get(unifier.find(d), unifier.find(d))
     return _rebuild(e, final)
+
+
+def _preorder(e):
+    """Every node of e, parents first (as expr.walk, without recursion)."""
+    stack = [e]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(reversed(node.children))
 
 
 def _rebuild(e, final):
@@ -326,24 +470,29 @@ def _rebuild(e, final):
 
 
 def _rebuild_strict(e, final, memo):
-    if e in memo:
-        return memo[e]
-    match e:
-        case E.Symbol(name, dims):
-            out = E.Symbol(name, tuple(final(d) for d in dims))
-        case E.Identity(n):
-            out = E.Identity(final(n))
-        case E.Zero(dims) | E.Ones(dims):
-            out = type(e)(tuple(final(d) for d in dims))
-        case _:
-            out = e.with_children([_rebuild_strict(c, final, memo) for c in e.children])
-    memo[e] = out
-    return out
-
-
-def _caret_line(text, line, column):
-    from .errors import _caret
-    return _caret(text, line, column)
+    """e with final dimensions, children first (without recursion)."""
+    stack = [e]
+    while stack:
+        node = stack[-1]
+        if node in memo:
+            stack.pop()
+            continue
+        todo = [c for c in node.children if c not in memo]
+        if todo:
+            stack.extend(todo)
+            continue
+        stack.pop()
+        match node:
+            case E.Symbol(name, dims):
+                out = E.Symbol(name, tuple(final(d) for d in dims))
+            case E.Identity(n):
+                out = E.Identity(final(n))
+            case E.Zero(dims) | E.Ones(dims):
+                out = type(node)(tuple(final(d) for d in dims))
+            case _:
+                out = node.with_children([memo[c] for c in node.children])
+        memo[node] = out
+    return memo[e]
 
 
 TOKEN_NAMES = {"RPAR": "')'", "LPAR": "'('", "RBRACE": "'}'", "COMMA": "','", "RANGLE": "'>'",

@@ -64,6 +64,8 @@ def from_sympy(s: sympy.Expr, atoms: Atoms, shape=E.SCALAR) -> E.Expr:
     back = lambda a: from_sympy(a, atoms, shape)
     elementwise = shape != E.SCALAR
     if s.is_Number:
+        if elementwise:
+            return E.Zero(shape) if s == 0 else E.mul(E.Number(s), E.Ones(shape))
         return E.Number(s)
     if s.is_Symbol:
         return atoms.by_symbol[s]
@@ -87,7 +89,7 @@ def from_sympy(s: sympy.Expr, atoms: Atoms, shape=E.SCALAR) -> E.Expr:
             matrices = [product]
         return E.mul(*scalars, *matrices)
     if s.is_Pow:
-        return E.Power(back(s.base), back(s.exp))
+        return E.Power(back(s.base), from_sympy(s.exp, atoms))
     name = SYMPY_TO_NAME.get(type(s))
     if name is not None:
         return E.Func(name, back(s.args[0]))

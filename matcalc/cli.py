@@ -1,0 +1,343 @@
+"""The command line: ``matcalc grad "tr(A X^-1 B)" --wrt X`` and friends.
+
+Commands:
+
+    grad   gradient G with df = <G, dX> (several variables: --wrt W,b)
+    hess   Hessian (a matrix for a vector variable; H[dX] and its vec form otherwise)
+    jac    Jacobian (dF = J dx; dX -> dF and its vec form for matrices)
+    deriv  derivative of order --order with respect to a scalar (--shape "t scalar")
+    diff   the differential df = <G, dX>
+    check  is --answer the gradient (or --kind hessian) of the expression?
+    problems  solve and verify the seminar problem set, print a table
+
+The expression is read from stdin when it is not given (or given as "-").
+Exit codes: 0 success; 1 a wrong answer, a failed verification or a failing
+problem; 2 bad input (the message points at the column with a caret);
+3 an internal error of matcalc (please report it).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+import time
+
+from .errors import MatcalcError
+
+EXIT_OK, EXIT_FAIL, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+
+ASSUMPTION_HELP = "symmetric, spd, diagonal or orthogonal"
+
+
+class UsageError(MatcalcError):
+    """Bad command-line input that the engine never sees (a malformed --shape, ...)."""
+
+
+# ---- option values ----------------------------------------------------------------------
+
+def parse_shape(spec: str) -> tuple[str, object]:
+    """'t scalar' -> ('t', 'scalar'); 'x n' -> ('x', 'n'); 'A m n' (or 'A: m x n',
+    'A 3 4') -> ('A', ('m', 'n'))."""
+    tokens = [t for t in re.split(r"[\s,:=()]+", spec.strip()) if t]
+    if len(tokens) == 4 and tokens[2] in ("x", "X", "×", "by"):
+        tokens = [tokens[0], tokens[1], tokens[3]]
+    if len(tokens) not in (2, 3) or not re.fullmatch(r"[A-Za-z\\][\w\\{}]*", tokens[0]):
+        raise UsageError(f"--shape {spec!r}: write a name and its shape, e.g. "
+                         "'t scalar', 'x vector', 'x n', 'A matrix' or 'A m n'")
+    name, dims = tokens[0], [int(t) if t.isdigit() else t for t in tokens[1:]]
+    if len(dims) == 1:
+        return name, dims[0]
+    if any(d in ("scalar", "vector", "matrix") for d in dims):
+        raise UsageError(f"--shape {spec!r}: give either a kind (scalar, vector, matrix) "
+                         "or dimensions (A m n), not both")
+    return name, tuple(dims)
+
+
+def parse_assumption(spec: str) -> dict:
+    """'A symmetric' (also 'A: spd', 'A=spd', 'A,B symmetric') -> {'A': 'symmetric'}."""
+    tokens = [t for t in re.split(r"[\s:=]+", spec.strip()) if t]
+    names = [n for t in tokens[:-1] for n in t.split(",") if n]
+    if len(tokens) < 2 or not names:
+        raise UsageError(f"--assume {spec!r}: write a name and what it is, e.g. "
+                         f"'A symmetric' ({ASSUMPTION_HELP})")
+    return {name: tokens[-1] for name in names}
+
+
+def _options(args) -> dict:
+    shapes = dict(parse_shape(s) for s in args.shape or [])
+    assume = {}
+    for a in args.assume or []:
+        assume.update(parse_assumption(a))
+    return {"shapes": shapes or None, "assume": assume or None}
+
+
+def _expression(args, stdin) -> str:
+    text = args.expression
+    if text is None or text == "-":
+        if stdin is None or (text is None and _isatty(stdin)):
+            raise UsageError("no expression: give it as an argument, e.g. "
+                             "matcalc grad \"tr(A X)\" --wrt X, or on stdin")
+        text = stdin.read()
+    text = text.strip()
+    if not text:
+        raise UsageError("the expression is empty")
+    return text
+
+
+def _isatty(stream) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _wrt(args):
+    names = [w.strip() for w in args.wrt.split(",") if w.strip()]
+    if not names:
+        raise UsageError("--wrt needs a variable name, e.g. --wrt X")
+    return names[0] if len(names) == 1 else names
+
+
+# ---- the derivation commands -------------------------------------------------------------
+
+def _numpy_source_function():
+    """matcalc.codegen.numpy_source, imported only when --numpy asks for it."""
+    import importlib
+    try:
+        codegen = importlib.import_module("matcalc.codegen")
+    except ModuleNotFoundError as e:
+        if e.name == "matcalc.codegen":
+            raise UsageError("--numpy needs matcalc.codegen, which this installation of "
+                             "matcalc does not have (yet)") from None
+        raise UsageError(f"--numpy: matcalc.codegen could not be imported: {e}") from None
+    except ImportError as e:
+        raise UsageError(f"--numpy: matcalc.codegen could not be imported: {e}") from None
+    source = getattr(codegen, "numpy_source", None)
+    if source is None:
+        raise UsageError("--numpy: matcalc.codegen has no numpy_source()")
+    return source
+
+
+def _results(result):
+    """The single results inside (a Gradients mapping holds one per variable)."""
+    from .calculus import Gradients
+    return list(result.by_name.values()) if isinstance(result, Gradients) else [result]
+
+
+def _vec_form(r) -> str | None:
+    """'J = B^T kron A' for a Jacobian or Hessian printed as a map dX -> ..."""
+    from .calculus import Jacobian
+    from .printing import text
+    if isinstance(r, Jacobian) and r.expr is not None and str(r) != text(r.expr):
+        return f"vec form: {'H' if r.label == 'Hessian' else 'J'} = {text(r.expr)}"
+    return None
+
+
+def derive(args, stdin) -> int:
+    import matcalc as mc
+    text = _expression(args, stdin)
+    options = _options(args)
+    numpy_source = _numpy_source_function() if args.numpy else None
+    command = args.command
+    wrt = _wrt(args)
+    if isinstance(wrt, list) and command != "grad":
+        raise UsageError(f"several variables (--wrt {args.wrt}) work with grad only")
+    if command == "grad" or command == "diff":
+        result = mc.gradient(text, wrt=wrt, **options)
+    elif command == "hess":
+        result = mc.hessian(text, wrt=wrt, **options)
+    elif command == "jac":
+        result = mc.jacobian(text, wrt=wrt, **options)
+    else:
+        result = mc.derivative(text, wrt=wrt, order=args.order, **options)
+    parts = _results(result)
+    several = len(parts) > 1
+
+    if args.steps:
+        print("\n\n".join(r.explain() for r in parts))
+    elif command == "diff":
+        print("\n".join(str(r.differential) for r in parts))
+    else:
+        print(result)
+        for r in parts:
+            vec = _vec_form(r)
+            if vec:
+                print(vec)
+    if args.latex:
+        for r in parts:
+            if command == "diff":
+                print(r.differential.latex)
+            else:
+                print(r.boxed if several else r.latex)
+    if numpy_source is not None:
+        for r in parts:
+            print(numpy_source(r).rstrip("\n"))
+    if args.verify:
+        report = result.verify()
+        print(report)
+        if not report.ok:
+            return EXIT_FAIL
+    return EXIT_OK
+
+
+def check_command(args, stdin) -> int:
+    import matcalc as mc
+    text = _expression(args, stdin)
+    answer = args.answer.strip()
+    if not answer:
+        raise UsageError("--answer is empty")
+    result = mc.check(text, wrt=args.wrt.strip(), answer=answer, kind=args.kind,
+                      **_options(args))
+    print(result)
+    return EXIT_OK if result.correct else EXIT_FAIL
+
+
+# ---- matcalc problems --------------------------------------------------------------------
+
+def problems_command(args, stdin) -> int:
+    from . import problems as P
+    if args.only:
+        try:
+            chosen = P.select(args.only.split(","))
+        except KeyError as e:
+            raise UsageError(f"--only: no problem {e.args[0]!r}; ids: "
+                             + ", ".join(p.id for p in P.PROBLEMS)) from None
+    else:
+        chosen = list(P.PROBLEMS)
+    start = time.perf_counter()
+    outcomes = [P.run(p) for p in chosen]
+    total = time.perf_counter() - start
+    yes = lambda b: "yes" if b else "no"
+    rows = [("id", "f", "result", "verified", "matches", "ms")]
+    rows += [(o.problem.id, o.problem.text, o.result or o.error, yes(o.verified),
+              yes(o.matches), f"{o.ms:.0f}") for o in outcomes]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    right = {5}
+    for k, r in enumerate(rows):
+        cells = [c.rjust(w) if i in right else c.ljust(w)
+                 for i, (c, w) in enumerate(zip(r, widths))]
+        print("  ".join(cells).rstrip())
+        if k == 0:
+            print("  ".join("-" * w for w in widths))
+    failing = [o for o in outcomes if not o.ok]
+    for o in failing:
+        print(f"FAILED {o.problem.id}: {o.error or o.message or 'not verified'}")
+        if not o.matches and not o.error:
+            print(f"  expected: {o.problem.answer}")
+    notes = [o for o in outcomes if o.note]
+    if notes:
+        print("notes:")
+        for o in notes:
+            print(f"  {o.problem.id}: {o.note}")
+    verified = sum(o.verified for o in outcomes)
+    matches = sum(o.matches for o in outcomes)
+    print(f"{len(outcomes)} problems: {verified} verified, {matches} match the expected "
+          f"answer, {len(failing)} failing ({total:.1f} s)")
+    return EXIT_FAIL if failing else EXIT_OK
+
+
+# ---- the parser --------------------------------------------------------------------------
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="matcalc",
+        description="Symbolic matrix calculus by the differential method: gradients, "
+                    "Hessians, Jacobians and derivatives, checked numerically.",
+        epilog="Exit codes: 0 success; 1 wrong answer, failed verification or failing "
+               "problem; 2 bad input; 3 internal error. Example: matcalc grad "
+               "\"tr(A X^-1 B)\" --wrt X --steps")
+    sub = parser.add_subparsers(dest="command", metavar="command")
+    sub.required = True
+
+    def common(p, wrt_help):
+        p.add_argument("expression", nargs="?",
+                       help="the function, e.g. \"tr(A X^-1 B)\" (read from stdin when "
+                            "omitted or -)")
+        p.add_argument("--wrt", required=True, metavar="VAR", help=wrt_help)
+        p.add_argument("--assume", action="append", metavar="'NAME KIND'",
+                       help=f"an assumption, e.g. 'A symmetric' ({ASSUMPTION_HELP}); "
+                            "repeatable")
+        p.add_argument("--shape", action="append", metavar="'NAME SHAPE'",
+                       help="a shape: 't scalar', 'x vector', 'x n', 'A matrix', 'A m n'; "
+                            "repeatable")
+
+    derivations = {
+        "grad": ("gradient", "the gradient G with df = <G, dX>"),
+        "hess": ("hessian", "the Hessian (H[dX] and its vec form for a matrix variable)"),
+        "jac": ("jacobian", "the Jacobian J with dF = J dx"),
+        "deriv": ("derivative", "the derivative of a given order with respect to a scalar"),
+        "diff": ("differential", "the differential in canonical form df = <G, dX>"),
+    }
+    for name, (alias, help_) in derivations.items():
+        p = sub.add_parser(name, aliases=[alias], help=help_, description=help_ + ".")
+        p.set_defaults(run=derive, command=name)
+        common(p, "the variable, e.g. X" + (" (several: W,b)" if name == "grad" else ""))
+        if name == "deriv":
+            p.add_argument("--order", type=int, default=1, help="the order (default 1)")
+        p.add_argument("--steps", action="store_true",
+                       help="print the derivation step by step")
+        p.add_argument("--latex", action="store_true", help="print the result in LaTeX")
+        p.add_argument("--numpy", action="store_true",
+                       help="print NumPy code that evaluates the result")
+        p.add_argument("--verify", action="store_true",
+                       help="compare with finite differences on random inputs; exit 1 "
+                            "if they disagree")
+
+    p = sub.add_parser("check", help="is an answer the gradient (or Hessian)?",
+                       description="Whether --answer is the gradient (or, with --kind "
+                                   "hessian, the Hessian) of the expression; says where a "
+                                   "wrong answer differs. Exit 0 right, 1 wrong.")
+    p.set_defaults(run=check_command)
+    common(p, "the variable, e.g. X")
+    p.add_argument("--answer", required=True, help="the answer to check, e.g. \"X^-1\"")
+    p.add_argument("--kind", choices=("gradient", "hessian"), default="gradient")
+
+    p = sub.add_parser("problems", help="solve and verify the seminar problem set",
+                       description="Solve every problem of the seminar problem set, "
+                                   "verify it with finite differences and compare it with "
+                                   "the expected answer. Exit 1 if any fails.")
+    p.set_defaults(run=problems_command)
+    p.add_argument("--only", metavar="IDS",
+                   help="comma-separated ids, e.g. P3,P5 (P3 selects P3, P3-hess, P3-sym...)")
+    return parser
+
+
+def _protect_leading_minus(argv) -> list[str]:
+    """'-exp(-x^T x)' or --answer '-X^-T' would read as options: a leading space keeps them
+    positional values (the parser of the language ignores it)."""
+    known = {"-h"}
+    out, rest = [], False
+    for a in argv:
+        if rest or a in ("-", "--") or a.startswith("--") or a in known \
+                or not a.startswith("-"):
+            rest = rest or a == "--"
+            out.append(a)
+        else:
+            out.append(" " + a)
+    return out
+
+
+def main(argv: list[str] | None = None, stdin=None) -> int:
+    """Run the command line; returns the exit code (0 ok, 1 wrong/failed, 2 bad input)."""
+    parser = build_parser()
+    argv = _protect_leading_minus(sys.argv[1:] if argv is None else list(argv))
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args, sys.stdin if stdin is None else stdin)
+    except MatcalcError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as e:      # a bug in matcalc: say so, without a traceback
+        if os.environ.get("MATCALC_DEBUG"):
+            raise
+        print(f"internal error: {type(e).__name__}: {e}\n(this is a bug in matcalc; "
+              "set MATCALC_DEBUG=1 for the traceback)", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":
+    sys.exit(main())
