@@ -225,11 +225,6 @@ def problems_command(args, stdin) -> int:
         print(f"FAILED {o.problem.id}: {o.error or o.message or 'not verified'}")
         if not o.matches and not o.error:
             print(f"  expected: {o.problem.answer}")
-    notes = [o for o in outcomes if o.note]
-    if notes:
-        print("notes:")
-        for o in notes:
-            print(f"  {o.problem.id}: {o.note}")
     verified = sum(o.verified for o in outcomes)
     matches = sum(o.matches for o in outcomes)
     print(f"{len(outcomes)} problems: {verified} verified, {matches} match the expected "

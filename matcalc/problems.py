@@ -1,4 +1,4 @@
-"""The seminar problem set (/work/shared/problems.md) as data.
+"""The seminar problem set as data.
 
 One ``Problem`` per problem or sub-question: the function in matcalc's input
 language, the variable, what to find (``kind``), shapes and assumptions, and
@@ -253,24 +253,15 @@ def display(problem: Problem, result) -> str:
 
 @dataclass(frozen=True)
 class AnswerCheck:
-    """Whether the engine's result equals the problem set's answer; ``note`` tells how
-    the comparison had to work around a shortcoming of ``matcalc.check``."""
+    """Whether the engine's result equals the problem set's answer."""
     ok: bool
     message: str
-    note: str = ""
 
     def __bool__(self):
         return self.ok
 
     def __str__(self):
         return self.message
-
-
-def _anchor(problem) -> str:
-    """A term 0 * (something shaped like the answer): it sizes I in the answer."""
-    if problem.kind == "hessian":
-        return f"0 {problem.wrt} {problem.wrt}^T"
-    return f"0 {problem.wrt}"
 
 
 def check_answer(problem: Problem, result=None, draws: int = 5, seed: int = 0) -> AnswerCheck:
@@ -282,30 +273,13 @@ def check_answer(problem: Problem, result=None, draws: int = 5, seed: int = 0) -
     here, on ``draws`` random inputs.
     """
     import matcalc as mc
-    if not (problem.kind in ("gradient", "differential") or (
-            problem.kind == "hessian" and problem.direction is None)):
-        return _compare_numerically(problem, result, draws, seed)
-    kind = "hessian" if problem.kind == "hessian" else "gradient"
-    ask = lambda answer: mc.check(problem.text, wrt=problem.wrt, answer=answer, kind=kind,
-                                  shapes=problem.shapes, assume=problem.assume, draws=draws,
-                                  seed=seed)
-    try:
-        c = ask(problem.answer)
-    except mc.MatcalcError:
-        raise
-    except Exception as e:      # a bug in check(): compare numerically here instead
-        out = _compare_numerically(problem, result, draws, seed)
-        return AnswerCheck(out.ok, out.message, f"matcalc.check raised {type(e).__name__}: "
-                                                f"{e}; compared numerically instead")
-    if not c.correct and c.message.startswith("wrong shape") and \
-            (problem.kind != "hessian" or result is None or result.wrt.shape[1] == 1):
-        anchored = ask(f"({problem.answer}) + {_anchor(problem)}")
-        if anchored.correct:    # only the size of I in the answer was unknown to check()
-            return AnswerCheck(True, anchored.message,
-                               f"matcalc.check did not size I in {problem.answer!r} "
-                               f"({c.message}); checked as ({problem.answer}) + "
-                               f"{_anchor(problem)}")
-    return AnswerCheck(c.correct, c.message)
+    if problem.kind in ("gradient", "differential") or (
+            problem.kind == "hessian" and problem.direction is None):
+        c = mc.check(problem.text, wrt=problem.wrt, answer=problem.answer,
+                     kind="hessian" if problem.kind == "hessian" else "gradient",
+                     shapes=problem.shapes, assume=problem.assume, draws=draws, seed=seed)
+        return AnswerCheck(c.correct, c.message)
+    return _compare_numerically(problem, result, draws, seed)
 
 
 def _compare_numerically(problem, result, draws, seed):
@@ -324,11 +298,7 @@ def _compare_numerically(problem, result, draws, seed):
     known = {s.name: s.shape for s in E.free_symbols(f) | {X} if isinstance(s, E.Symbol)}
     if problem.direction:
         known[problem.direction] = X.shape
-    text_ = problem.answer
-    if problem.kind in ("gradient", "differential") or (
-            problem.kind == "hessian" and problem.direction is None):
-        text_ = f"({text_}) + {_anchor(problem)}"    # sizes I like the variable
-    answer = parse(text_, {**known, **(problem.shapes or {})})
+    answer = parse(problem.answer, {**known, **(problem.shapes or {})})
     symbols = E.free_symbols(f) | E.free_symbols(answer) | {X}
     if problem.kind == "hessian" and problem.direction:
         symbols |= {result.direction}
@@ -360,7 +330,6 @@ class Outcome:
     ms: float
     error: str = ""
     message: str = ""
-    note: str = ""
 
     @property
     def ok(self) -> bool:
@@ -384,6 +353,6 @@ def run(problem: Problem) -> Outcome:
         return Outcome(problem, "", False, False, (time.perf_counter() - start) * 1e3,
                        error=f"internal error: {type(e).__name__}: {e}".splitlines()[0])
     ms = (time.perf_counter() - start) * 1e3
-    return Outcome(problem, shown, report.ok, answer.ok, ms, note=answer.note,
+    return Outcome(problem, shown, report.ok, answer.ok, ms,
                    message=answer.message if not answer.ok else str(report) if not report.ok
                    else "")
