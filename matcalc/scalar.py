@@ -76,7 +76,8 @@ def from_sympy(s: sympy.Expr, atoms: Atoms, shape=E.SCALAR) -> E.Expr:
         return E.add(*terms)
     if s.is_Mul:
         coef, rest = s.as_coeff_Mul()
-        args = sorted(sympy.Mul.make_args(rest), key=lambda a: bool(a.is_Pow and a.exp.is_negative))
+        args = sorted(sympy.Mul.make_args(rest),   # sigma(u) (1 - sigma(u)); divisors last
+                      key=lambda a: (bool(a.is_Pow and a.exp.is_negative), a.is_Add))
         factors = [back(a) for a in args]
         matrices = [f for f in factors if not f.is_scalar]
         scalars = [f for f in factors if f.is_scalar]
