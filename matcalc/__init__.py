@@ -7,6 +7,7 @@
 from .calculus import (Derivative, DifferentialForm, Gradients, Hessian, Jacobian, Result, VerifyReport,
                        derivative, differential, gradient, hessian, hvp, jacobian)
 from .check import CheckResult, check
+from .codegen import compile, numpy_source, to_jax, to_numpy
 from .conditions import Condition, conditions
 from .errors import (MatcalcError, NotDifferentiableError, ParseError, ShapeError,
                      UnknownFunctionError, UnsupportedError)
@@ -14,7 +15,7 @@ from .expr import Expr
 from .parser import parse
 from .simplify import simplify
 
-__all__ = ["check", "CheckResult", "conditions", "Condition", "parse", "gradient", "differential", "hessian", "jacobian", "derivative", "hvp",
+__all__ = ["compile", "numpy_source", "to_numpy", "to_jax", "check", "CheckResult", "conditions", "Condition", "parse", "gradient", "differential", "hessian", "jacobian", "derivative", "hvp",
            "simplify", "Gradients", "Hessian", "Jacobian", "Result", "Expr", "Derivative",
            "DifferentialForm", "VerifyReport", "MatcalcError", "ParseError", "ShapeError",
            "UnknownFunctionError", "UnsupportedError", "NotDifferentiableError"]

@@ -99,6 +99,21 @@ class Result:
         return explain(f"f = {text(f)}", self.lhs_text, list(self.steps),
                        f"{self.label}: {self}")
 
+    def numpy_source(self, name: str = "f", **options) -> str:
+        """Readable NumPy source of a function computing this result (codegen.py)."""
+        from .codegen import numpy_source
+        return numpy_source(self, name, **options)
+
+    def to_numpy(self, **options):
+        """A fast NumPy function computing this result, arguments by name."""
+        from .codegen import to_numpy
+        return to_numpy(self, **options)
+
+    def to_jax(self, **options):
+        """The same function on jax.numpy (jittable)."""
+        from .codegen import to_jax
+        return to_jax(self, **options)
+
     def evaluate(self, values: dict):
         """The value at the given inputs (NumPy: vectors 1-D, matrices 2-D, scalars float)."""
         return evaluate(self.expr, values, context=(self.base, self.wrt))
@@ -131,6 +146,11 @@ class Result:
         return VerifyReport(bool(worst < tolerance) and not notes, worst, done, checks,
                             tolerance, notes)
 
+    @property
+    def _context(self):
+        """What fixes the dimensions of base: f itself and the variable."""
+        return (self.source if self.source is not None else self.base, self.wrt)
+
     def _fixed(self, at):
         return all(s.name in at for s in self._symbols() if isinstance(s, E.Symbol))
 
@@ -141,7 +161,7 @@ class Result:
         """(finite difference, prediction) pairs: along every entry (or symmetric pair) of X."""
         X = np.asarray(values[self.wrt.name], dtype=float)
         value = self.evaluate(values)
-        f = lambda Xv: np.asarray(evaluate(self.base, {**values, self.wrt.name: Xv}))
+        f = lambda Xv: np.asarray(evaluate(self.base, {**values, self.wrt.name: Xv}, self._context))
         symmetric = self.assume.get(self.wrt.name) in SYMMETRIC_KINDS
         for V in directions(X.shape if X.ndim == 2 else (X.size, 1), symmetric):
             V = V.reshape(X.shape)
@@ -158,7 +178,7 @@ class Result:
                 values = {k: np.abs(v) if np.ndim(v) else abs(v) for k, v in values.items()}
             with np.errstate(all="ignore"):
                 try:
-                    if np.all(np.isfinite(evaluate(self.base, values))) and \
+                    if np.all(np.isfinite(evaluate(self.base, values, self._context))) and \
                             np.all(np.isfinite(self.evaluate(values))):
                         return values
                     if at and self._fixed(at):
@@ -233,14 +253,15 @@ class Jacobian(Result):
         return np.array(columns).T
 
     def size(self, e, values):
-        X = np.asarray(evaluate(e, values) if e is not self.wrt else values[e.name])
-        return X.size
+        if e is self.wrt:
+            return np.asarray(values[e.name]).size
+        return np.asarray(evaluate(e, values, self._context)).size
 
     def _comparisons(self, values):
         """Columns of J against central differences of F along each entry of X."""
         X = np.asarray(values[self.wrt.name], dtype=float)
         J = self.evaluate(values)
-        F = lambda Xv: np.ravel(evaluate(self.base, {**values, self.wrt.name: Xv}), order="F")
+        F = lambda Xv: np.ravel(evaluate(self.base, {**values, self.wrt.name: Xv}, self._context), order="F")
         for k in range(X.size):
             V = np.zeros(X.size)
             V[k] = 1.0
@@ -525,5 +546,5 @@ class HVP(Result):
     def _comparisons(self, values):
         X = np.asarray(values[self.wrt.name], dtype=float)
         V = np.asarray(values[self.direction.name], dtype=float)
-        G = lambda Xv: np.asarray(evaluate(self.base, {**values, self.wrt.name: Xv}))
+        G = lambda Xv: np.asarray(evaluate(self.base, {**values, self.wrt.name: Xv}, self._context))
         yield central_difference(G, X, V), self.evaluate(values)

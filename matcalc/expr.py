@@ -465,6 +465,8 @@ def mul(*factors) -> Expr:
         if f is None:
             return None
         flat.extend(f.factors if isinstance(f, Mul) and not is_scalar_chain(f) else (f,))
+    if not flat:
+        return Number(1)
     return flat[0] if len(flat) == 1 else Mul(tuple(flat))
 
 

@@ -18,14 +18,15 @@ from functools import cache
 from importlib import resources
 
 import sympy
-from lark import Lark, Token, v_args
+from lark import Lark, Token, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, VisitError
 from lark.visitors import Transformer_NonRecursive
 
 from . import expr as E
 from . import functions
 from .errors import MatcalcError, ParseError, ShapeError, UnknownFunctionError, UnsupportedError
-from .shapes import DimVar, Unifier, is_scalar, name_dims, require, resolve, unifying
+from .shapes import (DimProduct, DimVar, Unifier, dim_product, is_scalar, name_dims, require,
+                     resolve, unifying)
 
 GREEK = ["alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta",
          "iota", "kappa", "lambda", "mu", "nu", "xi", "rho", "sigma", "tau", "upsilon",
@@ -39,9 +40,12 @@ GREEK_UNICODE = dict(zip("αβγδεζηθικλμνξρστυφχψωΓΔΘΛΞ
 
 SHAPE_WORDS = {"scalar", "vector", "matrix", "square"}
 
-MAX_LENGTH = 100_000      # characters
+OPERATOR_WORDS = {"kron"}     # words of the grammar that are no functions: A kron (B + C)
+
+MAX_LENGTH = 20_000       # characters
+MAX_DIGITS = 100          # in one number
 MAX_DEPTH = 100           # nesting of the expression tree (not of parentheses)
-MAX_NODES = 1_000         # operations and operands in the whole expression
+MAX_NODES = 2_000         # operations and symbols in the whole expression
 MAX_MATRIX_POWER = 100    # |k| in X^k: d(X^k) has k terms
 DIMENSION = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 
@@ -72,21 +76,38 @@ OPERAND_END = {"SYMBOL", "GREEK", "NUMBER", "RPAR", "RBRACE", "RANGLE", "TRANSPO
 
 
 class BarLexer:
-    """Tells an opening bar of ||x|| or |t| from a closing one by the token before it."""
+    """Tells an opening bar of ||x|| or |t| from a closing one.
+
+    A bar closes the innermost open bar of its kind when it follows an operand
+    and stands at the same bracket depth as that bar (``|a + f(b |c|)|``);
+    ``||`` after ``|a + |b`` closes both absolute values.
+    """
 
     always_accept = ("BAR1", "BAR2")
 
     def process(self, stream):
-        open_bars, previous = [], None
+        open_bars, previous, depth = [], None, 0     # open_bars: (kind, depth)
         for tok in stream:
+            closable = previous in OPERAND_END
+            if tok.type == "BAR2" and str(tok) == "||" and closable and \
+                    open_bars[-2:] == [("ABS", depth)] * 2:      # |a + |b||: two closing bars
+                for _ in range(2):
+                    open_bars.pop()
+                    yield Token.new_borrow_pos("ABS_CLOSE", "|", tok)
+                previous = "ABS_CLOSE"
+                continue
             if tok.type in ("BAR1", "BAR2"):
                 kind = "NORM" if tok.type == "BAR2" else "ABS"
-                closing = bool(open_bars) and open_bars[-1] == kind and previous in OPERAND_END
+                closing = closable and bool(open_bars) and open_bars[-1] == (kind, depth)
                 if closing:
                     open_bars.pop()
                 else:
-                    open_bars.append(kind)
+                    open_bars.append((kind, depth))
                 tok = Token.new_borrow_pos(f"{kind}_{'CLOSE' if closing else 'OPEN'}", tok, tok)
+            else:
+                value = str(tok)
+                depth += value.count("(") + value.count("{") - value.count(")") - \
+                    value.count("}") + (tok.type == "LANGLE") - (tok.type == "RANGLE")
             previous = tok.type
             yield tok
 
@@ -152,8 +173,10 @@ class Builder(Transformer_NonRecursive):
     # leaves
     @_located
     def number(self, tok):
+        if sum(c.isdigit() for c in tok) > MAX_DIGITS:
+            raise ParseError(f"a number with more than {MAX_DIGITS} digits")
         numerator, _, denominator = str(tok).partition("/")
-        if denominator and sympy.Integer(denominator) == 0:
+        if denominator and int(denominator) == 0:
             raise ParseError(f"division by zero in {tok}")
         return E.Number(sympy.Rational(str(tok)))
 
@@ -178,10 +201,14 @@ class Builder(Transformer_NonRecursive):
     # operators
     @_located
     def add(self, a, b):
+        if isinstance(a, E.Number) and isinstance(b, E.Number):
+            return E.Number(a.value + b.value)       # 2 + 1 = 3: a number, sized by context
         return E.add(*_broadcast(a, b))
 
     @_located
     def sub(self, a, b):
+        if isinstance(a, E.Number) and isinstance(b, E.Number):
+            return E.Number(a.value - b.value)
         a, b = _broadcast(a, b)
         return E.add(a, -b)
 
@@ -196,6 +223,16 @@ class Builder(Transformer_NonRecursive):
 
     @_located
     def mul(self, a, b):
+        one = E.Number(1)
+        if isinstance(a, E.Number) and isinstance(b, E.Number) and one not in (a, b):
+            return E.Number(a.value * b.value)       # 2 3 = 6
+        if b == one and not a.is_scalar and resolve(a.shape[1]) != 1:
+            b = E.Ones((DimVar(), 1))                # X 1: the ones vector, as in 1^T X 1
+        if not b.is_scalar and resolve(b.shape[0]) == 1:     # 1 x^T: ones times a row
+            if a == one:
+                a = E.Ones((DimVar(), 1))
+            elif isinstance(a, E.Mul) and a.is_scalar and a.factors[-1] == one:
+                a = E.Mul((*a.factors[:-1], E.Ones((DimVar(), 1))))
         return E.mul(a, b)
 
     @_located
@@ -209,11 +246,18 @@ class Builder(Transformer_NonRecursive):
 
     @_located
     def hadamard(self, a, _op, b):
+        if a.is_scalar != b.is_scalar and not isinstance(a, E.Number) and \
+                not isinstance(b, E.Number):
+            return E.mul(a, b)                       # s .* v = s v
         return E.Hadamard(*_broadcast(a, b))
 
     @_located
     def elementwise_div(self, a, b):
         _check_not_zero(b)
+        if b.is_scalar and not a.is_scalar:
+            return a / b                             # v ./ s = v / s
+        if a.is_scalar and not b.is_scalar and not isinstance(a, E.Number):
+            return E.mul(a, E.Power(b, E.Number(-1)))    # s ./ v = s (1 ./ v)
         a, b = _broadcast(a, b)
         return E.Hadamard(a, E.Power(b, E.Number(-1)))
 
@@ -229,11 +273,13 @@ class Builder(Transformer_NonRecursive):
 
     @_located
     def inverse(self, a, _op):
+        _check_not_zero(a)
         return E.Power(a, E.Number(-1)) if a.is_scalar else E.Inverse(a)
 
     @_located
     def inverse_transpose(self, a, _op):
-        return E.Transpose(E.Inverse(a))
+        _check_not_zero(a)
+        return E.Power(a, E.Number(-1)) if a.is_scalar else E.Transpose(E.Inverse(a))
 
     @_located
     def power(self, base, exponent):
@@ -248,6 +294,8 @@ class Builder(Transformer_NonRecursive):
             if k == -1:
                 return E.Inverse(base)
             return E.MatPower(base, k)
+        if k is not None and k < 0:
+            _check_not_zero(base)
         if not base.is_scalar:
             if not _force_scalar(base):
                 raise ShapeError(f"a non-integer power needs a scalar base, not a "
@@ -259,8 +307,13 @@ class Builder(Transformer_NonRecursive):
         return E.Power(base, exponent)
 
     @_located
+    def circ_power(self, base, _op, exponent):
+        """x^{\\circ 2}: the elementwise power, as the LaTeX printer writes it."""
+        return E.Power(base, exponent)
+
+    @_located
     def inner(self, _l, a, b, _r):
-        return E.Inner(a, b)
+        return E.Inner(*_broadcast(a, b))
 
     @_located
     def norm(self, _open, arg, _close, sub=None):
@@ -293,12 +346,19 @@ def _force_scalar(e):
 
 
 def _broadcast(a, b):
-    """A number added to a vector or matrix stands for that number times ones."""
-    if isinstance(a, E.Number) and not b.is_scalar:
-        a = E.mul(a, E.Ones(b.shape)) if a.value != 1 else E.Ones(b.shape)
-    if isinstance(b, E.Number) and not a.is_scalar:
-        b = E.mul(b, E.Ones(a.shape)) if b.value != 1 else E.Ones(a.shape)
-    return a, b
+    """A number added to a vector or matrix stands for that number times ones; so does a
+    scalar term with a literal factor 1 (``c 1 + x``: the printed form of c times ones)."""
+    return _ones_for(a, b), _ones_for(b, a)
+
+
+def _ones_for(a, other):
+    if a.is_scalar and not other.is_scalar:
+        if isinstance(a, E.Number):
+            return E.mul(a, E.Ones(other.shape)) if a.value != 1 else E.Ones(other.shape)
+        if isinstance(a, E.Mul) and E.Number(1) in a.factors:
+            i = a.factors.index(E.Number(1))
+            return E.Mul((*a.factors[:i], E.Ones(other.shape), *a.factors[i + 1:]))
+    return a
 
 
 def _symbol_name(tok: str) -> str:
@@ -325,9 +385,9 @@ def _dims_from_spec(name, spec):
     if spec == "square":
         n = DimVar(False)
         return (n, n)
-    if _is_dimension(spec):
+    if _is_dimension(spec) or _is_shape_dimension(spec) and spec != 1:
         return (spec, 1)
-    if isinstance(spec, (tuple, list)) and len(spec) == 2 and all(map(_is_dimension, spec)):
+    if isinstance(spec, (tuple, list)) and len(spec) == 2 and all(map(_is_shape_dimension, spec)):
         return tuple(spec)
     raise MatcalcError(f"shape of {name!r} must be 'scalar', 'vector', 'matrix', 'square', a "
                        f"dimension (a positive integer or a name such as 'n') or a pair of "
@@ -341,6 +401,12 @@ def _is_dimension(d) -> bool:
     if isinstance(d, int):
         return d > 0
     return isinstance(d, str) and d not in SHAPE_WORDS and bool(DIMENSION.match(d))
+
+
+def _is_shape_dimension(d) -> bool:
+    """A dimension of a result's shape: 1, or a dimension, or a product such as 'm*n'."""
+    return d == 1 and not isinstance(d, bool) or _is_dimension(d) or \
+        isinstance(d, str) and all(_is_dimension(p) or p.isdigit() for p in d.split("*"))
 
 
 def _check_shapes(shapes) -> dict:
@@ -364,7 +430,7 @@ def _check_unknown_functions(text):
     letters close to a known name that does not start with one (``trace`` is
     known, ``tarce X`` is refused, ``trAX`` and ``logx`` are fine).
     """
-    known = set(functions.all_names()) | set(GREEK)
+    known = set(functions.all_names()) | set(GREEK) | OPERATOR_WORDS
     for m in re.finditer(r"\\(?:operatorname|text|mathrm)\s*\{\s*([^{}]*?)\s*\}", text):
         if m[1] not in known and not re.fullmatch(r"[A-Za-z]", m[1]):
             _unknown(m[1], known, text, m.start(1))
@@ -401,11 +467,15 @@ def parse(text: str, shapes: dict | None = None, shape: tuple | None = None) -> 
     """Parse text in the input language into an expression with resolved shapes.
 
     ``shape``, if given, is the shape the whole expression must have (it sizes an
-    ``I`` or ``1`` that nothing else sizes, as in an answer ``I`` to be checked).
+    ``I`` or ``1`` that nothing else sizes, as in an answer ``I`` to be checked; a
+    lone number such as ``0`` is then that number in every entry).
     """
     if not isinstance(text, str):
         raise MatcalcError(f"expected the expression as a string, got {type(text).__name__}")
     shapes = _check_shapes(shapes)
+    if shape is not None and not (isinstance(shape, (tuple, list)) and len(shape) == 2
+                                  and all(map(_is_shape_dimension, shape))):
+        raise MatcalcError(f"shape must be a pair of dimensions such as ('n', 1), not {shape!r}")
     if len(text) > MAX_LENGTH:
         raise ParseError(f"the expression is too long ({len(text)} characters; at most "
                          f"{MAX_LENGTH})")
@@ -416,13 +486,16 @@ def parse(text: str, shapes: dict | None = None, shape: tuple | None = None) -> 
         raise _parse_error(err, text) from None
     if _size(tree) > MAX_NODES:
         raise ParseError(f"the expression is too large (more than {MAX_NODES} operations "
-                         "and operands)")
+                         "and symbols)")
     unifier = Unifier()
     builder = Builder(shapes, text)
     try:
         with unifying(unifier):
             raw = builder.transform(tree)
             if shape is not None:
+                if raw.is_scalar and tuple(shape) != E.SCALAR:
+                    raw = E.Zero(tuple(shape)) if raw == E.Number(0) else \
+                        _ones_for(raw, E.Zero(tuple(shape)))
                 require(all(unifier.unify(a, b) for a, b in zip(raw.shape, shape)),
                         "the expression is a {} where a {} is expected", raw.shape, shape)
             raw = _name_dimensions(raw, unifier, shapes)
@@ -432,12 +505,13 @@ def parse(text: str, shapes: dict | None = None, shape: tuple | None = None) -> 
 
 
 def _size(tree) -> int:
-    """Number of nodes and tokens of a Lark tree, without recursion."""
+    """Number of rule nodes (operations, symbols, numbers) of a Lark tree, without recursion."""
     count, stack = 0, [tree]
     while stack:
         node = stack.pop()
-        count += 1
-        stack.extend(getattr(node, "children", ()))
+        if isinstance(node, Tree):
+            count += 1
+            stack.extend(node.children)
     return count
 
 
@@ -447,7 +521,12 @@ def _name_dimensions(e, unifier, shapes):
              for d in ((spec,) if isinstance(spec, str) else spec)}
     dims = [unifier.find(d) for node in _preorder(e) for d in node.shape]
     names = name_dims(dims, taken)
-    final = lambda d: names.get(unifier.find(d), unifier.find(d))
+
+    def final(d):
+        d = unifier.find(d)
+        if isinstance(d, DimProduct):       # m*n, once its factors have names
+            return dim_product(*(names.get(f, f) for f in d.factors))
+        return names.get(d, d)
     return _rebuild(e, final)
 
 
@@ -485,10 +564,18 @@ def _rebuild_strict(e, final, memo):
         match node:
             case E.Symbol(name, dims):
                 out = E.Symbol(name, tuple(final(d) for d in dims))
-            case E.Identity(n):
-                out = E.Identity(final(n))
+            case E.Identity(n):         # I of size 1 (as in x^T I) is the number 1
+                out = E.Number(1) if final(n) == 1 else E.Identity(final(n))
+            case E.Ones(dims) if all(final(d) == 1 for d in dims):
+                out = E.Number(1)
             case E.Zero(dims) | E.Ones(dims):
                 out = type(node)(tuple(final(d) for d in dims))
+            case E.Transpose(arg) if memo[arg].is_scalar:     # 1^T of a scalar: the scalar
+                out = memo[arg]
+            case E.Mul(factors) if all(isinstance(memo[f], E.Number) for f in factors):
+                out = E.Number(sympy.Mul(*(memo[f].value for f in factors)))
+            case E.Mul(factors) if any(memo[f] == E.Number(1) for f in factors):
+                out = E.mul(*(memo[f] for f in factors if memo[f] != E.Number(1)))
             case _:
                 out = node.with_children([memo[c] for c in node.children])
         memo[node] = out
@@ -503,10 +590,13 @@ TOKEN_NAMES = {"RPAR": "')'", "LPAR": "'('", "RBRACE": "'}'", "COMMA": "','", "R
 def _parse_error(err: UnexpectedInput, text: str) -> ParseError:
     if isinstance(err, UnexpectedEOF) or getattr(err, "token", None) is not None and \
             getattr(err.token, "type", "") == "$END":
-        line, column = text.count("\n") + 1, len(text.splitlines()[-1] if text else "") + 1
+        line, column = text.count("\n") + 1, len(text.rsplit("\n", 1)[-1]) + 1
         return ParseError("the expression ends too early", text, line, column)
     line, column = err.line, err.column
     if isinstance(err, UnexpectedCharacters):
+        command = re.match(r"\\[A-Za-z]+", text[err.pos_in_stream:])
+        if command:
+            return ParseError(f"unknown LaTeX command '{command[0]}'", text, line, column)
         what = f"unexpected character {text[err.pos_in_stream]!r}"
     else:
         what = f"unexpected {str(err.token)!r}"

@@ -113,7 +113,7 @@ class Printer:
         coef, num, den = fraction_parts(e)
         if den:
             numer = self.numerator(num, coef.p)
-            group = len(den) + (coef.q != 1) > 1 or E.is_scalar_chain(den[0])
+            group = len(den) + (coef.q != 1) > 1 or self.print(den[0])[1] < POSTFIX
             return self.fraction(numer, self.product(den, coef.q), group), PRODUCT
         return self.product(num, coef), JUXT
 

@@ -4,6 +4,10 @@ Every expression has a 2-D shape ``(rows, cols)``: a scalar is ``(1, 1)``, a
 column vector ``(n, 1)``, a row vector ``(1, n)``. A dimension is an ``int`` or
 a name (``"n"``). While text is parsed, unknown dimensions are ``DimVar``s and an
 active ``Unifier`` merges them; outside parsing, dimensions must simply agree.
+
+The dimension of ``vec(X)`` or of ``A kron B`` is a product: ``"m*n"`` once the
+factors are named, a ``DimProduct`` while some are still unknown, so that
+``(A kron B) x`` ties the length of x to the factors of A and B.
 """
 from __future__ import annotations
 
@@ -34,6 +38,62 @@ class DimVar:
         return f"?{self.id}"
 
 
+class DimProduct:
+    """A product of dimensions with at least one still unknown (``m*n`` of A kron B).
+
+    Factors keep their order (left to right); numbers are merged in front.
+    Two products are equal when their factors are (unknowns by identity).
+    """
+
+    __slots__ = ("factors",)
+
+    def __init__(self, factors):
+        self.factors = tuple(factors)
+
+    def __eq__(self, other):
+        return isinstance(other, DimProduct) and len(self.factors) == len(other.factors) and \
+            all(a is b or not isinstance(a, DimVar) and a == b
+                for a, b in zip(self.factors, other.factors))
+
+    def __hash__(self):
+        return hash(tuple(id(f) if isinstance(f, DimVar) else f for f in self.factors))
+
+    def __repr__(self):
+        return "*".join(map(repr, self.factors))
+
+
+def _product(factors):
+    """The product of resolved factors: an int, a name, a single unknown or a DimProduct."""
+    number, rest = 1, []
+    for f in factors:
+        if isinstance(f, DimProduct):
+            rest.extend(f.factors)
+        elif isinstance(f, int):
+            number *= f
+        elif isinstance(f, str) and "*" in f:
+            rest.extend(int(p) if p.isdigit() else p for p in f.split("*"))
+        else:
+            rest.append(f)
+    for i, f in enumerate(rest):
+        if isinstance(f, int):
+            number *= f
+            rest[i] = None
+    rest = [f for f in rest if f is not None]
+    if number == 0:
+        return 0
+    if not rest:
+        return number
+    if not any(isinstance(f, DimVar) for f in rest):
+        return "*".join(([str(number)] if number != 1 else []) + sorted(map(str, rest)))
+    factors = ([number] if number != 1 else []) + rest
+    return factors[0] if len(factors) == 1 else DimProduct(factors)
+
+
+def _factors(name: str) -> DimProduct:
+    """'m*n' as a product of its named factors."""
+    return DimProduct(int(p) if p.isdigit() else p for p in name.split("*"))
+
+
 class Unifier:
     """Union-find over dimensions; a class holds at most one known value."""
 
@@ -43,6 +103,8 @@ class Unifier:
     def find(self, d):
         while isinstance(d, DimVar) and d in self.parent:
             d = self.parent[d]
+        if isinstance(d, DimProduct):
+            return _product(self.find(f) for f in d.factors)
         return d
 
     def unify(self, a, b) -> bool:
@@ -53,10 +115,28 @@ class Unifier:
             a, b = (a, b) if b.may_be_one <= a.may_be_one else (b, a)
         elif isinstance(b, DimVar):
             a, b = b, a
+        if isinstance(a, DimProduct) or isinstance(b, DimProduct):
+            return self._unify_products(a, b)
         if not isinstance(a, DimVar) or b == 1 and not a.may_be_one:
             return False
         self.parent[a] = b
         return True
+
+    def _unify_products(self, a, b) -> bool:
+        """a or b a product: bind an unknown to it, or match the factors one by one."""
+        if isinstance(a, str) and "*" in a or isinstance(b, str) and "*" in b:   # m*n
+            a, b = (_factors(a), b) if isinstance(a, str) else (a, _factors(b))
+        if isinstance(a, DimVar):
+            if any(f is a for f in b.factors):      # n = n*m: the other factors are 1
+                return all(self.unify(f, 1) for f in b.factors if f is not a)
+            self.parent[a] = b
+            return True
+        if a == 1 or b == 1:
+            return all(self.unify(f, 1) for f in (b if a == 1 else a).factors)
+        if isinstance(a, DimProduct) and isinstance(b, DimProduct) and \
+                len(a.factors) == len(b.factors):
+            return all(self.unify(f, g) for f, g in zip(a.factors, b.factors))
+        return False
 
 
 @contextlib.contextmanager
@@ -95,7 +175,12 @@ def describe(shape, names=None) -> str:
     """'scalar', 'vector of length n', 'row vector of length n', 'matrix m x n'."""
     r, c = (resolve(d) for d in shape)
     names = names if names is not None else name_dims((r, c))
-    name = lambda d: names.get(d, "?") if isinstance(d, DimVar) else str(d)
+
+    def name(d):
+        if isinstance(d, DimProduct):
+            return "*".join(name(f) for f in d.factors)
+        return names.get(d, "?") if isinstance(d, DimVar) else str(d)
+
     if r == 1 and c == 1:
         return "scalar"
     if c == 1:
@@ -117,20 +202,13 @@ def name_dims(dims, taken=()):
             if n not in taken)
     names = {}
     for d in dims:
-        if isinstance(d, DimVar) and d not in names:
-            names[d] = next(pool)
+        for f in d.factors if isinstance(d, DimProduct) else (d,):
+            if isinstance(f, DimVar) and f not in names:
+                names[f] = next(pool)
     return names
 
 
 def dim_product(*dims):
-    """The dimension a * b, e.g. of vec(X) or A kron B: an int, or names joined by '*'."""
-    number, names = 1, []
-    for d in dims:
-        d = resolve(d)
-        if isinstance(d, int):
-            number *= d
-        else:
-            names.extend(str(d).split("*"))
-    if not names:
-        return number
-    return "*".join(([str(number)] if number != 1 else []) + sorted(names))
+    """The dimension a * b, e.g. of vec(X) or A kron B: an int, or names joined by '*'
+    (a DimProduct while parsing, when some factor is still unknown)."""
+    return _product(resolve(d) for d in dims)

@@ -6,6 +6,8 @@ aligned LaTeX block that ends in the boxed result.
 """
 from __future__ import annotations
 
+import re
+
 from .differential import Step
 from .printing import latex, text
 
@@ -29,18 +31,29 @@ def explain(title: str, lhs: str, steps: list[Step], result: str) -> str:
 def latex_derivation(lhs: str, steps: list[Step], result: str) -> str:
     rows = []
     for i, s in enumerate(steps):
-        rule = r" && \text{" + _latex_text("; ".join(s.rules)) + "}" if s.rules else ""
+        rule = r" && " + r",\quad ".join(_latex_rule(r) for r in s.rules) if s.rules else ""
         head = _latex_lhs(s.lhs) if s.lhs else lhs if i == 0 else ""
         rows.append(head + " &= " + latex(s.expr) + rule)
     body = r" \\ ".join(rows)
     return rf"\begin{{aligned}} {body} \end{{aligned}} \qquad \boxed{{{result}}}"
 
 
-def _latex_text(s: str) -> str:
-    for a, b in (("\\", r"\textbackslash "), ("_", r"\_"), ("^", r"\^{}"), ("&", r"\&"),
-                 ("%", r"\%"), ("#", r"\#"), ("{", r"\{"), ("}", r"\}")):
-        s = s.replace(a, b)
-    return s
+RULE_LATEX = [(r"\^-T", r"^{-\\top}"), (r"\^-1", r"^{-1}"), (r"\^T", r"^{\\top}"),
+              (r"\^\(([^)]*)\)", r"^{\1}"), (r"<", r"\\langle "), (r">", r"\\rangle "),
+              (r"\|\|", r"\\|"), (r"\.\*", r"\\odot "), (r"\bkron\b", r"\\otimes"),
+              (r"\b(tr|diag|vec|sign|step|relu|softplus|softmax|logsumexp)\b",
+               r"\\operatorname{\1}"),
+              (r"\b(det|log|exp|sin|cos|tan|tanh|sigma)\b", r"\\\1"), (r";", r",\\;"),
+              (r"\bsqrt\b", r"\\sqrt")]
+
+
+def _latex_rule(rule: str) -> str:
+    """A rule, written in the input language, as LaTeX math (d(X^-1) -> d(X^{-1}))."""
+    if not rule.startswith("d") and "=" not in rule:
+        return r"\text{" + rule + "}"
+    for pattern, replacement in RULE_LATEX:
+        rule = re.sub(pattern, replacement, rule)
+    return rule
 
 
 def _latex_lhs(lhs: str) -> str:
