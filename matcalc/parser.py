@@ -228,7 +228,8 @@ class Builder(Transformer_NonRecursive):
             return E.Number(a.value * b.value)       # 2 3 = 6
         if b == one and not a.is_scalar and resolve(a.shape[1]) != 1:
             b = E.Ones((DimVar(), 1))                # X 1: the ones vector, as in 1^T X 1
-        if not b.is_scalar and resolve(b.shape[0]) == 1:     # 1 x^T: ones times a row
+        if resolve(b.shape[0]) == 1 and (_never_one(b.shape[1]) or b == E.Transpose(
+                E.Ones(b.arg.shape) if isinstance(b, E.Transpose) else b)):   # 1 x^T, 1 1^T
             if a == one:
                 a = E.Ones((DimVar(), 1))
             elif isinstance(a, E.Mul) and a.is_scalar and a.factors[-1] == one:
@@ -332,6 +333,12 @@ class Builder(Transformer_NonRecursive):
     @_located
     def apply(self, name, arg):
         return functions.build(_function_name(name), arg)
+
+
+def _never_one(d) -> bool:
+    """A dimension that cannot turn out to be 1 (a named one, or a matrix's)."""
+    d = resolve(d)
+    return d != 1 and not (isinstance(d, DimVar) and d.may_be_one)
 
 
 def _check_not_zero(b):

@@ -1,0 +1,656 @@
+"""Every failure a user can cause is a MatcalcError with a message a student understands.
+
+- syntax errors: ParseError with ``line``, ``column`` and a caret under that column;
+- shape errors: ShapeError naming both shapes;
+- unknown functions: UnknownFunctionError with the closest known name;
+- misuse of the public functions (wrt, assume, shapes, order, values): MatcalcError;
+- limits: long or deeply nested input gives a result or a MatcalcError, quickly;
+- safety: no eval/exec of user text; injection through names is refused.
+
+Bugs found here that live outside the parser are marked ``xfail(strict=True)``
+with the reason; fixing them flips the test.
+"""
+from __future__ import annotations
+
+import contextlib
+import re
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import matcalc as mc
+from matcalc import parser
+
+PACKAGE = Path(mc.__file__).parent
+
+
+def error_of(fn, *args, **kwargs) -> mc.MatcalcError:
+    """The MatcalcError fn raises; any other outcome fails the test."""
+    try:
+        result = fn(*args, **kwargs)
+    except mc.MatcalcError as err:
+        assert str(err).strip(), "an error without a message"
+        return err
+    except Exception as err:    # noqa: BLE001 - the point of the test
+        pytest.fail(f"{type(err).__name__} escaped instead of a MatcalcError: {err}")
+    pytest.fail(f"no error; got {result!r}")
+
+
+def caret(err) -> tuple[str, int]:
+    """(source line shown, index of the caret in it) from an error message."""
+    *_, source, mark = str(err).split("\n")
+    assert source.startswith("  ") and mark.startswith("  ") and mark.endswith("^"), str(err)
+    return source[2:], len(mark) - 3
+
+
+@contextlib.contextmanager
+def time_limit(seconds):
+    """Fail instead of hanging."""
+    def expire(signum, frame):
+        raise TimeoutError(f"took longer than {seconds} s")
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+# ---- syntax errors ---------------------------------------------------------------------
+
+SYNTAX = [
+    # text, line, column, words the message must contain
+    ("tr(A X", 1, 7, "ends too early"),
+    ("x +", 1, 4, "ends too early"),
+    ("x)", 1, 2, "unexpected ')'"),
+    ("x $ y", 1, 3, "unexpected character '$'"),
+    ("x @ y", 1, 3, "unexpected character '@'"),
+    ("<x, y", 1, 6, "ends too early"),
+    ("x^", 1, 3, "ends too early"),
+    ("||x", 1, 4, "ends too early"),
+    ("2 ** x", 1, 4, "unexpected"),
+    ("x ⊙⊙ y", 1, 4, "unexpected"),
+    ("<x, y>>", 1, 7, "unexpected"),
+    (r"\frac{1}{2", 1, 11, "ends too early"),
+    (r"\foo x", 1, 1, r"unknown LaTeX command '\foo'"),
+    (r"x + \qquad y", 1, 5, r"unknown LaTeX command '\qquad'"),
+    ("x +\n  y)", 2, 4, "unexpected ')'"),
+    ("x\n+ y\n@", 3, 1, "unexpected character '@'"),
+    ("x +\n", 2, 1, "ends too early"),
+    ("\t x + )", 1, 7, "unexpected ')'"),
+    ("", 1, 1, "ends too early"),
+    ("x_", 1, 2, "unexpected"),
+]
+
+
+@pytest.mark.parametrize("text, line, column, words", SYNTAX, ids=[repr(s[0]) for s in SYNTAX])
+def test_syntax_error_points_at_the_column(text, line, column, words):
+    err = error_of(mc.parse, text)
+    assert isinstance(err, mc.ParseError)
+    assert (err.line, err.column) == (line, column)
+    assert words in str(err)
+    shown, at = caret(err)
+    assert shown == text.split("\n")[line - 1]
+    assert at == column - 1
+
+
+def test_caret_on_a_long_line_shows_a_window_around_the_column():
+    text = " + ".join(["x"] * 1500) + " $ " + " + ".join(["y"] * 1500)
+    err = error_of(mc.parse, text)
+    assert isinstance(err, mc.ParseError) and err.column == text.index("$") + 1
+    shown, at = caret(err)
+    assert len(shown) < 100 and shown[at] == "$"
+
+
+def test_caret_is_under_the_column_with_tabs_and_unicode():
+    text = "\t⟨x, y⟩ +\t‖x‖ ⊙ @"
+    err = error_of(mc.parse, text)
+    shown, at = caret(err)
+    assert shown[at] == "@" and err.column == text.index("@") + 1
+    assert str(err).split("\n")[-1][2:2 + at].count("\t") == 2     # tabs kept: aligned
+
+
+# ---- shape errors ------------------------------------------------------------------------
+
+SHAPES = [
+    ("x + A", ("vector of length", "matrix")),
+    ("A x + b^T", ("vector of length", "row vector of length")),
+    ("<x, A>", ("vector of length", "matrix")),
+    ("x .* A", ("vector of length", "matrix")),
+    ("x^T A + A", ("row vector of length", "matrix")),
+    ("tr(A x)", ("vector of length",)),
+    ("x / y", ("vector of length",)),
+    ("|x|", ("vector of length",)),
+    ("X^1.5", ("matrix",)),
+]
+
+
+@pytest.mark.parametrize("text, shapes", SHAPES, ids=[s[0] for s in SHAPES])
+def test_shape_error_names_the_shapes(text, shapes):
+    err = error_of(mc.parse, text)
+    assert isinstance(err, mc.ShapeError)
+    for shape in shapes:
+        assert shape in str(err)
+    assert err.line == 1 and err.column is not None
+    shown, at = caret(err)
+    assert shown == text and at == err.column - 1
+
+
+def test_shape_error_with_declared_shapes_names_both():
+    err = error_of(mc.parse, "A x", shapes={"A": ("m", "n"), "x": "k"})
+    assert isinstance(err, mc.ShapeError)
+    assert "matrix m x n" in str(err) and "vector of length k" in str(err)
+
+
+def test_shape_error_on_a_later_line_points_there():
+    err = error_of(mc.parse, "x^T x\n+ tr(\n  A x)")
+    assert isinstance(err, mc.ShapeError) and (err.line, err.column) == (2, 3)
+    assert caret(err) == ("+ tr(", 2)
+
+
+# ---- unknown functions ------------------------------------------------------------------
+
+UNKNOWN = [("lgo(x)", "log"), ("sinh(x)", "sin"), ("sqr(t)", "sqrt"), ("expp(x)", "exp"),
+           ("log2(t)", "log"), ("Tr(X)", "tr"), ("Det(X)", "det"), ("LOG(t)", "log"),
+           (r"\operatorname{lgo}(x)", "log"), ("tarce(X)", "trace"), ("x + tarce X", "trace"),
+           ("softmaxx(x)", "softmax"), ("sigmod(x)", "sigmoid")]
+
+
+@pytest.mark.parametrize("text, known", UNKNOWN, ids=[u[0] for u in UNKNOWN])
+def test_unknown_function_suggests_the_closest_known(text, known):
+    err = error_of(mc.parse, text)
+    assert isinstance(err, mc.UnknownFunctionError) and isinstance(err, mc.ParseError)
+    assert f"did you mean '{known}'?" in str(err)
+    word = re.search(r"unknown function '([^']+)'", str(err))[1]
+    shown, at = caret(err)
+    assert shown[at:].startswith(word)
+
+
+def test_unknown_function_on_a_later_line():
+    err = error_of(mc.parse, "x^T x +\n  lgo(t)")
+    assert (err.line, err.column) == (2, 3)
+    assert "did you mean 'log'?" in str(err)
+
+
+@pytest.mark.parametrize("text", ["trX", "logx", "tr AX", "log det X", "trace(X)", "alpha x",
+                                  "thetax", "sigma(x)", "lambda_max(X)", r"\sin t", "sum(x)"])
+def test_known_names_and_their_juxtapositions_still_parse(text):
+    assert isinstance(mc.parse(text), mc.Expr)
+
+
+# ---- the public functions: wrt, assumptions, shapes ------------------------------------
+
+def test_non_string_input():
+    for bad in (None, 3, 2.5, b"x", ["x"], {"x": 1}, mc):
+        err = error_of(mc.parse, bad)
+        assert "string" in str(err)
+        error_of(mc.gradient, bad, wrt="x")
+        error_of(mc.hessian, bad, wrt="x")
+        error_of(mc.jacobian, bad, wrt="x")
+        error_of(mc.derivative, bad, wrt="t")
+        error_of(mc.hvp, bad, wrt="x")
+        error_of(mc.differential, bad, wrt="x")
+
+
+@pytest.mark.parametrize("wrt", [1, None, 2.0, "", "x + y", "2", "x^T", "Ax", "xx", "tr",
+                                 "__import__('os')", "os.system", "x; import os", "I"])
+@pytest.mark.parametrize("function", ["gradient", "hessian", "jacobian", "hvp", "differential"])
+def test_wrt_must_name_a_variable(function, wrt):
+    err = error_of(getattr(mc, function), "x^T A x", wrt=wrt)
+    assert "wrt" in str(err) or "variable" in str(err) or "differentiate" in str(err) or \
+        isinstance(err, mc.ParseError)
+
+
+def test_wrt_that_is_close_to_a_symbol_gets_a_hint():
+    assert "did you mean 'x'?" in str(error_of(mc.gradient, "x^T A x", wrt="Ax"))
+
+
+@pytest.mark.parametrize("function", ["gradient", "hessian", "hvp", "differential"])
+def test_non_scalar_function_suggests_jacobian(function):
+    for f in ("A x", "X^-1", "x x^T"):
+        err = error_of(getattr(mc, function), f, wrt="x" if "x" in f else "X")
+        assert "jacobian" in str(err) and "scalar" in str(err)
+
+
+def test_unknown_assumption_lists_the_known_ones():
+    err = error_of(mc.gradient, "x^T A x", wrt="x", assume={"A": "positive"})
+    assert "'positive'" in str(err) and "spd" in str(err) and "symmetric" in str(err)
+
+
+@pytest.mark.parametrize("function", ["gradient", "hessian", "jacobian", "hvp"])
+def test_assumption_on_a_symbol_not_in_the_expression(function):
+    err = error_of(getattr(mc, function), "x^T A x", wrt="x", assume={"B": "spd"})
+    assert "'B'" in str(err)
+
+
+@pytest.mark.parametrize("assume", [
+    pytest.param(["A"], marks=pytest.mark.xfail(strict=True, reason=(
+        "calculus.prepare: dict(assume) raises a raw ValueError for a list"))),
+    pytest.param("A", marks=pytest.mark.xfail(strict=True, reason=(
+        "calculus.prepare: dict(assume) raises a raw ValueError for a string"))),
+    pytest.param({"A": ["spd"]}, marks=pytest.mark.xfail(strict=True, reason=(
+        "calculus.prepare: `kind not in ASSUMPTIONS` raises TypeError for an unhashable kind"))),
+    {"A": None},
+    {"A": 3},
+    {"A": "SPD"},
+])
+def test_malformed_assumptions(assume):
+    error_of(mc.gradient, "x^T A x", wrt="x", assume=assume)
+
+
+BAD_SHAPES = [{"A": (1, 2, 3)}, {"A": 3.5}, {"A": ("n",)}, {"A": (0, 0)}, {"A": (-1, 2)},
+              {"A": (True, True)}, {"A": None}, {"A": ""}, {"x": "os.system"},
+              {"x": "n); import os; ("}, {"A": ("m", "n n")}, {1: "scalar"},
+              {"A": {"rows": 2}}]
+
+
+@pytest.mark.parametrize("shapes", BAD_SHAPES, ids=[repr(s) for s in BAD_SHAPES])
+def test_bad_shapes_spec(shapes):
+    err = error_of(mc.parse, "x^T A x", shapes=shapes)
+    assert "shape" in str(err)
+    error_of(mc.gradient, "x^T A x", wrt="x", shapes=shapes)
+
+
+@pytest.mark.parametrize("shapes", [
+    ["A"], "A", 3,
+])
+def test_shapes_must_be_a_dict(shapes):
+    assert "dict" in str(error_of(mc.parse, "x^T A x", shapes=shapes))
+
+
+@pytest.mark.xfail(strict=True, reason="calculus.prepare merges shapes with {**square, "
+                   "**shapes} before parse checks it: raw TypeError for a list")
+def test_gradient_with_shapes_not_a_dict():
+    error_of(mc.gradient, "x^T A x", wrt="x", assume={"A": "spd"}, shapes=["A"])
+
+
+def test_good_shapes_specs_still_work():
+    for shapes in ({"A": ("n", "n"), "x": "n"}, {"A": [3, 3], "x": 3}, {"t": "scalar"},
+                   {"x": "vector"}, {"A": "matrix"}, {"A": "square"}, {"x": "n_1"}):
+        assert isinstance(mc.parse("x^T A x + t", shapes={"t": "scalar", **shapes}), mc.Expr)
+
+
+# ---- derivative(), hvp() and the results ----------------------------------------------
+
+def test_derivative_needs_a_scalar_variable():
+    err = error_of(mc.derivative, "x^T x", wrt="x")
+    assert "scalar variable" in str(err) and "gradient" in str(err)
+
+
+@pytest.mark.parametrize("order", [0, -1, 1.5, 2.0, "2", None, [2]])
+def test_derivative_order_must_be_a_positive_integer(order):
+    err = error_of(mc.derivative, "t^3", wrt="t", order=order, shapes={"t": "scalar"})
+    assert "order" in str(err)
+
+
+@pytest.mark.xfail(strict=True, reason="calculus.derivative: no limit on order, "
+                   "derivative('t^2', wrt='t', order=10**7) loops for minutes")
+def test_derivative_of_huge_order_is_refused_quickly():
+    code = ("import matcalc as mc\n"
+            "try:\n    mc.derivative('exp(t^2)', wrt='t', order=10**7, shapes={'t': 'scalar'})\n"
+            "except mc.MatcalcError:\n    print('refused')\n")
+    try:
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             timeout=8, cwd=PACKAGE.parent).stdout
+    except subprocess.TimeoutExpired:
+        out = "timeout"
+    assert out.strip() in ("refused",)
+
+
+@pytest.mark.parametrize("direction", ["x", "A"])
+def test_hvp_direction_must_be_new(direction):
+    assert "direction" in str(error_of(mc.hvp, "x^T A x", wrt="x", direction=direction))
+
+
+@pytest.mark.xfail(strict=True, reason="calculus.hvp does not validate direction=: any string "
+                   "becomes a symbol name, e.g. \"__import__('os')\" or '1x'")
+@pytest.mark.parametrize("direction", ["__import__('os')", "1x", "v w", 3])
+def test_hvp_direction_must_be_a_name(direction):
+    error_of(mc.hvp, "x^T A x", wrt="x", direction=direction)
+
+
+GRADIENT = "x^T A x"
+VALUES = {"x": np.ones(3), "A": np.eye(3)}
+
+
+@pytest.mark.parametrize("values", [
+    {"x": np.ones(3)},
+    {"x": np.ones(3), "A": np.ones((2, 2))},
+    {"x": np.ones(3), "A": np.ones((3, 3, 3))},
+    {"x": np.ones((3, 2)), "A": np.eye(3)},
+    {"x": np.ones(3), "A": np.ones((3, 2))},
+    {"x": 1.0, "A": np.eye(3)},
+    {},
+    pytest.param({"x": "abc", "A": np.eye(3)}, marks=pytest.mark.xfail(strict=True, reason=(
+        "numeric.to_internal: np.asarray(value, dtype=float) raises a raw ValueError"))),
+    pytest.param({"x": [[1, 2], [3]], "A": np.eye(3)}, marks=pytest.mark.xfail(strict=True, reason=(
+        "numeric.to_internal: a ragged list raises a raw ValueError"))),
+    pytest.param({"x": object(), "A": np.eye(3)}, marks=pytest.mark.xfail(strict=True, reason=(
+        "numeric.to_internal: a non-number raises a raw TypeError"))),
+    pytest.param(None, marks=pytest.mark.xfail(strict=True, reason=(
+        "numeric.Environment: values=None raises a raw TypeError in Result.evaluate"))),
+], ids=["missing", "wrong size", "3-D", "matrix for vector", "non-square", "scalar for vector",
+        "empty", "string", "ragged", "object", "None"])
+def test_evaluate_with_bad_values(values):
+    g = mc.gradient(GRADIENT, wrt="x")
+    error_of(g.evaluate, values)
+    error_of(mc.parse(GRADIENT).evaluate, values)
+    error_of(mc.hessian(GRADIENT, wrt="x").evaluate, values)
+    error_of(mc.jacobian("A x", wrt="x").evaluate, values)
+
+
+def test_evaluate_message_names_the_missing_symbol_and_the_sizes():
+    g = mc.gradient(GRADIENT, wrt="x")
+    assert "A" in str(error_of(g.evaluate, {"x": np.ones(3)}))
+    msg = str(error_of(g.evaluate, {"x": np.ones(3), "A": np.ones((2, 2))}))
+    assert "3" in msg and "2" in msg
+
+
+@pytest.mark.parametrize("options", [
+    pytest.param({"draws": "a"}, marks=pytest.mark.xfail(strict=True, reason=(
+        "Result.verify: draws='a' raises a raw TypeError from range()"))),
+    pytest.param({"tolerance": "a"}, marks=pytest.mark.xfail(strict=True, reason=(
+        "Result.verify: tolerance='a' raises a raw TypeError from the comparison"))),
+    pytest.param({"seed": "a"}, marks=pytest.mark.xfail(strict=True, reason=(
+        "Result.verify: seed='a' raises a raw TypeError from numpy's SeedSequence"))),
+    pytest.param({"at": {"x": "abc"}}, marks=pytest.mark.xfail(strict=True, reason=(
+        "Result.verify: at={'x': 'abc'} raises a raw error from NumPy"))),
+    {"at": {"x": np.ones((2, 2, 2))}},
+])
+def test_verify_with_bad_options(options):
+    error_of(mc.gradient(GRADIENT, wrt="x").verify, **options)
+
+
+def test_verify_reports_inputs_where_nothing_is_defined():
+    err = error_of(mc.gradient("log(-x^T x)", wrt="x").verify)
+    assert "assum" in str(err)
+
+
+@pytest.mark.xfail(strict=True, reason="simplify.simplify accepts only Expr: a string raises a "
+                   "raw AttributeError ('str' object has no attribute 'children')")
+@pytest.mark.parametrize("bad", ["x + x", None, 3])
+def test_simplify_of_a_non_expression(bad):
+    error_of(mc.simplify, bad)
+
+
+@pytest.mark.xfail(strict=True, reason="simplify.simplify ignores an unknown assumption kind "
+                   "instead of raising (gradient() refuses it)")
+def test_simplify_with_an_unknown_assumption():
+    error_of(mc.simplify, mc.parse("A^T"), {"A": "positive"})
+
+
+@pytest.mark.xfail(strict=True, reason="calculus.gradient: wrt=[['x']] reaches set(wrt): raw "
+                   "TypeError (unhashable list)")
+def test_gradient_wrt_a_list_of_non_names():
+    error_of(mc.gradient, "x^T A x", wrt=[["x"]])
+
+
+def test_gradient_wrt_a_bad_list():
+    error_of(mc.gradient, "x^T A x", wrt=[])
+    error_of(mc.gradient, "x^T A x", wrt=["x", "x"])
+    error_of(mc.gradient, "x^T A x", wrt=["x", 1])
+
+
+def test_symmetric_option_must_be_known():
+    err = error_of(mc.gradient, "tr(A X)", wrt="X", assume={"X": "symmetric"}, symmetric="foo")
+    assert "'sym'" in str(err)
+
+
+# ---- numbers and literals ----------------------------------------------------------------
+
+@pytest.mark.parametrize("text", ["1/0", "0/0", "x / 0", "x ./ 0", r"\frac{x}{0}", "3/00"])
+def test_division_by_a_literal_zero(text):
+    err = error_of(mc.parse, text)
+    assert "division by zero" in str(err)
+
+
+def test_huge_numbers_and_powers():
+    assert "digits" in str(error_of(mc.parse, "1" * 5000 + " x"))
+    assert "digits" in str(error_of(mc.parse, "0." + "0" * 200 + "1"))
+    assert "too large" in str(error_of(mc.parse, "X^100000"))
+    assert "too large" in str(error_of(mc.parse, "tr(X^-1000)"))
+    assert isinstance(mc.parse("t^100000", shapes={"t": "scalar"}), mc.Expr)
+
+
+# ---- limits: long and deeply nested input ------------------------------------------------
+
+LONG = {
+    "1000 parentheses": "(" * 1000 + "x^T x" + ")" * 1000,
+    "1000 braces": "{" * 1000 + "x^T x" + "}" * 1000,
+    "1000 \\left(": r"\left(" * 1000 + "x^T x" + r"\right)" * 1000,
+    "1000 tr": "tr(" * 1000 + "X" + ")" * 1000,
+    "1000 exp": "exp(" * 1000 + "x^T x" + ")" * 1000,
+    "1000 sqrt without parentheses": "sqrt " * 1000 + "x^T x",
+    "1000 inner products": "<" * 1000 + "x" + ", x>" * 1000,
+    "1000 norms": "||" * 1000 + "x" + "||" * 1000,
+    "1000 absolute values": "|" * 1000 + "t" + "|" * 1000,
+    "1000 transposes": "x" + "^T" * 1000,
+    "1000 primes": "x" + "'" * 1000,
+    "1000 inverses": "X" + "^-1" * 1000,
+    "1000 powers": "(x^T x)" + "^2" * 1000,
+    "1000 negations": "-(" * 1000 + "x^T x" + ")" * 1000,
+    "1000 minus signs": "x^T x" + " - (-1)" * 1000,
+    "1000 unclosed": "(" * 1000 + "x",
+    "1000 unopened": "x" + ")" * 1000,
+    "sum of 2000 terms": " + ".join(["x^T x"] * 2000),
+    "sum of 900 distinct terms": " + ".join(f"a_{i}^T x" for i in range(900)),
+    "product of 5000 factors": "x^T " + "A " * 5000 + "x",
+    "hadamard of 2000 factors": "1^T (" + " .* ".join(["x"] * 2000) + ")",
+    "10000 spaces": " " * 10000 + "x^T x",
+    "10000 letters": "x" * 10000,
+    "10000 digits": "1" * 10000,
+    "10000 newlines": "x^T x" + "\n" * 10000 + "+ 1",
+    "100000 characters": "x + " * 25000 + "x",
+}
+
+
+@pytest.mark.parametrize("text", LONG.values(), ids=LONG.keys())
+def test_long_and_deep_input_gives_a_result_or_a_clear_error(text):
+    with time_limit(10):
+        try:
+            e = mc.parse(text)
+        except mc.MatcalcError as err:
+            assert len(str(err)) < 500
+            return
+        assert isinstance(e, mc.Expr)
+        str(e)
+        e.latex
+
+
+@pytest.mark.parametrize("text", [
+    "(" * 1000 + "x^T x" + ")" * 1000,
+    r"\left(" * 1000 + "x^T x" + r"\right)" * 1000,
+    "x^T x" + " - (-1)" * 400,
+    " + ".join(["x^T x"] * 300),
+    "x^T x" + "\n" * 10000 + "+ 1",
+], ids=["parentheses", "left right", "minus signs", "sum", "newlines"])
+def test_long_input_that_parses_can_be_differentiated(text):
+    with time_limit(20):
+        g = mc.gradient(text, wrt="x")
+        assert str(g).endswith("x")
+
+
+def test_nesting_at_the_limit_works_end_to_end():
+    """Just below MAX_DEPTH, every stage runs without running out of stack."""
+    depth = parser.MAX_DEPTH
+    cases = [("tr(X" + "^T" * (depth - 2) + ")", "X"),
+             ("tr(" * (depth - 1) + "X" + ")" * (depth - 1), "X"),
+             ("tr(X" + "^-1" * (depth - 2) + ")", "X"),
+             ("(x^T x)" + "^2" * (depth - 3), "x"),
+             ("1^T (" + " .* ".join(["x"] * (depth - 1)) + ")", "x")]
+    with time_limit(60):
+        for text, wrt in cases:
+            g = mc.gradient(text, wrt=wrt)
+            str(g), g.latex, g.differential, str(mc.parse(text)), mc.parse(text).latex
+            assert g.verify(draws=1)
+            if wrt == "x":
+                str(mc.hessian(text, wrt=wrt))
+    deeper = "tr(" * depth + "X" + ")" * depth
+    assert "nested too deeply" in str(error_of(mc.parse, deeper))
+
+
+# ---- safety ---------------------------------------------------------------------------------
+
+INJECTIONS = [
+    "__import__('os').system('echo pwned')",
+    "os.system('echo pwned')",
+    "eval('1')", "exec('1')", "compile('1', '', 'eval')", "globals()", "getattr(x, 'T')",
+    "open('/etc/passwd')", "x.__class__", "x; import os", "lambda: 0", "(lambda x: x)(1)",
+    "np.linalg.inv(X)", "[x for x in y]", "{'a': 1}", "x\\\nimport os",
+    r"\operatorname{__import__}(x)", r"\operatorname{system}(x)", r"\text{eval}(x)",
+    "\\input{/etc/passwd}", "x_{__class__}", "`ls`", "$(ls)", "x # comment",
+]
+
+
+@pytest.mark.parametrize("text", INJECTIONS)
+def test_injection_through_the_text_is_refused(text):
+    error_of(mc.parse, text)
+    error_of(mc.gradient, text, wrt="x")
+
+
+NAMES = ["__import__('os')", "os.system", "x.T", "x\nimport os", "__class__", "x; y", "1x",
+         "x = 1", "x)", "exec"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_injection_through_names_is_refused(name):
+    error_of(mc.gradient, "x^T x", wrt=name)
+    error_of(mc.gradient, "x^T x", wrt="x", assume={name: "spd"})
+    if name != "exec":      # a plain identifier: a fine dimension name
+        error_of(mc.parse, "x^T x", shapes={"x": name})
+        error_of(mc.parse, "x^T A x", shapes={"A": (name, "n")})
+
+
+def test_generated_code_refuses_names_that_are_no_identifiers():
+    codegen = pytest.importorskip("matcalc.codegen")
+    for name in NAMES:
+        bad = mc.expr.Symbol(name, (1, 1))
+        with pytest.raises(mc.MatcalcError):
+            codegen.numpy_source(bad)
+    with pytest.raises(mc.MatcalcError):
+        codegen.to_numpy(mc.gradient("x^T x", wrt="x"), name="f(x):\n    import os\ndef g")
+
+
+EVAL = re.compile(r"(?<![\w.])(eval|exec|compile|__import__|execfile)\s*\(|"
+                  r"\bbuiltins\.(eval|exec|compile)\b|\bimport_module\s*\((?!\s*[\"'])")
+
+
+def test_no_eval_or_exec_of_user_text():
+    """Only codegen.py compiles source (its own, built from validated identifiers)."""
+    offenders = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if path.name == "codegen.py":
+            continue
+        for number, line in enumerate(path.read_text("utf-8").splitlines(), 1):
+            code = line.split("#", 1)[0]
+            if EVAL.search(code) and not re.search(r"re\.compile\(", code):
+                offenders.append(f"{path.relative_to(PACKAGE.parent)}:{number}: {line.strip()}")
+    assert not offenders, "eval/exec/compile outside codegen.py:\n" + "\n".join(offenders)
+
+
+def test_codegen_compiles_only_its_own_source():
+    path = PACKAGE / "codegen.py"
+    if not path.exists():
+        pytest.skip("no codegen.py")
+    source = path.read_text("utf-8")
+    runs = [line.strip() for line in source.splitlines()
+            if re.search(r"(?<![\w.])(exec|eval)\s*\(", line.split("#", 1)[0])]
+    assert runs and all(r.startswith("exec(builtins.compile(source,") for r in runs), runs
+    assert "IDENTIFIER" in source and "iskeyword" in source
+
+
+def test_the_parser_uses_no_python_evaluation_of_numbers_or_names():
+    """Numbers go through int()/sympy.Rational of a token the grammar matched, names through
+    the grammar's SYMBOL/GREEK patterns: nothing else of the text reaches Python."""
+    grammar = (PACKAGE / "grammar" / "matcalc.lark").read_text("utf-8")
+    assert re.search(r"^SYMBOL: /\[A-Za-z\]", grammar, re.M)
+    assert 'sympify(' not in (PACKAGE / "parser.py").read_text("utf-8")
+    # sympy.sympify would eval strings: it must never see user text
+    assert textwrap.dedent("""
+        sympy.sympify(str""").strip() not in "".join(
+            p.read_text("utf-8") for p in PACKAGE.rglob("*.py"))
+
+
+# ---- parser regressions found by the fuzzer and the property tests -----------------------
+
+def value(text, values, shapes=None):
+    return mc.parse(text, shapes=shapes).evaluate(values)
+
+
+def test_kronecker_shapes_are_products_of_the_factors():
+    """A kron B is (mp) x (nq); (A kron B) x ties the length of x to n q (was '?5*?7')."""
+    e = mc.parse("x^T (A kron B) x")
+    dims = {s.name: s.dims for s in mc.expr.free_symbols(e)}
+    assert dims["x"][0] == "*".join(sorted((dims["A"][0], dims["B"][0])))
+    A, B, x = np.eye(2) + 0.1, np.eye(3) - 0.2, np.arange(6.0)
+    assert np.isclose(e.evaluate({"A": A, "B": B, "x": x}), x @ np.kron(A, B) @ x)
+    assert "?" not in str(mc.parse("exp(-x^T kron x) (I - 2 x x^T)").shape)
+    assert isinstance(mc.parse("(A kron B)(C kron D)"), mc.Expr)
+    g = mc.gradient("x^T (A kron B) x", wrt="x")
+    G = g.evaluate({"A": A, "B": B, "x": x})
+    assert np.allclose(G, (np.kron(A, B) + np.kron(A, B).T) @ x)
+
+
+def test_kron_before_a_parenthesis_is_the_operator():
+    assert isinstance(mc.parse("A kron (B + C)"), mc.Expr)
+
+
+def test_ones_and_identity_sized_by_context():
+    x, X = np.array([1.0, 2.0, 3.0]), np.arange(9.0).reshape(3, 3)
+    assert np.allclose(value("X 1", {"X": X}), X @ np.ones(3))
+    assert np.allclose(value("1^T X 1", {"X": X}), X.sum())
+    outer = mc.parse("2 1 x^T", shapes={"x": "n"}, shape=(3, "n"))
+    assert np.allclose(outer.evaluate({"x": x}), 2 * np.outer(np.ones(3), x))
+    assert np.allclose(value("<1, x>", {"x": x}), x.sum())
+    assert np.allclose(value("2 exp(t) 1 - x", {"x": x, "t": 0.5}, {"t": "scalar"}),
+                       2 * np.exp(0.5) - x)
+    assert str(mc.parse("1 / (I x^T x)")) == "1 / (x^T x)"        # I of size 1 is 1
+    assert str(mc.parse("2 3 x")) == "6 x" and str(mc.parse("2 + 1 + x")) == "3 + x"
+    assert str(mc.parse("sum(x^T x)")) == "x^T x"                 # 1^T of a scalar
+    zero = mc.parse("0", shape=("n", 1))
+    assert isinstance(zero, mc.expr.Zero) and zero.shape == ("n", 1)
+
+
+def test_digit_subscripts_are_one_symbol():
+    assert str(mc.parse("x_12 + y_{12}")) in ("x_12 + y_12", "y_12 + x_12")
+    assert {s.name for s in mc.expr.free_symbols(mc.parse("x_12 x"))} == {"x_12", "x"}
+
+
+@pytest.mark.parametrize("text", ["|1/2 + |1/2 + t||", "|1/2 + sigma(-2 |2 + cos(t)|)|",
+                                  "||x|| + |t|", "|t| |t|", "|| |t| x||", "<x, |t| x>"])
+def test_nested_bars(text):
+    assert isinstance(mc.parse(text, shapes={"t": "scalar"}), mc.Expr)
+    assert np.isclose(value("|1/2 + |1/2 - t||", {"t": 3.0}, {"t": "scalar"}), 3.0)
+
+
+@pytest.mark.parametrize("latex, plain", [
+    (r"\sqrt{t}^{2}", "sqrt(t)^2"), (r"\sqrt{1 + t} \operatorname{tr}(A)", "sqrt(1 + t) tr(A)"),
+    (r"x^{\circ 2}", "x.^2"), (r"x \oslash y", "x ./ y"), (r"\mathbf{1}^{\top} x", "1^T x"),
+])
+def test_what_the_latex_printer_writes_parses(latex, plain):
+    shapes = {"t": "scalar"}
+    assert mc.parse(latex, shapes=shapes) == mc.parse(plain, shapes=shapes)
+
+
+def test_elementwise_operations_with_a_scalar():
+    x = np.array([1.0, 2.0])
+    shapes = {"t": "scalar"}
+    assert np.allclose(value("t .* x", {"t": 3.0, "x": x}, shapes), 3 * x)
+    assert np.allclose(value("x ./ t", {"t": 2.0, "x": x}, shapes), x / 2)
+    assert np.allclose(value("t ./ x", {"t": 2.0, "x": x}, shapes), 2 / x)
+
+
+def test_zero_to_a_negative_power():
+    for text in ("0^-1", "0^{-1}", "(0)^-2", r"X 1/0^{-\top}", "0^-T"):
+        assert "division by zero" in str(error_of(mc.parse, text))
+
+
+def test_shape_argument_is_checked():
+    for bad in ((1, 2, 3), "ab", ("n", 0), ("n", None)):
+        assert "shape" in str(error_of(mc.parse, "x", shape=bad))
