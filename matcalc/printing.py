@@ -92,6 +92,8 @@ class Printer:
 
     @print.register
     def _(self, e: E.Ones):
+        if e.dims[0] == 1 and e.dims[1] != 1:     # a row of ones
+            return self.sup(self.ones(), self.transpose), POSTFIX
         return self.ones(), ATOM
 
     @print.register
@@ -140,6 +142,8 @@ class Printer:
 
     @print.register
     def _(self, e: E.Transpose):
+        if isinstance(e.arg, E.Ones):
+            return self.print(E.Ones((e.arg.dims[1], e.arg.dims[0])))
         if isinstance(e.arg, E.Inverse):
             return self.sup(self.wrap(e.arg.arg, ATOM), self.inverse_transpose), POSTFIX
         return self.sup(self.wrap(e.arg, ATOM), self.transpose), POSTFIX
@@ -237,7 +241,8 @@ class TextPrinter(Printer):
     transpose, inverse, inverse_transpose, hadamard, kron, ediv = "T", "-1", "-T", ".*", "kron", "./"
 
     def symbol(self, name):
-        return name
+        head, _, sub = name.partition("_")
+        return f"{head}_{{{sub}}}" if len(sub) > 1 and not sub.isdigit() else name
 
     def differential(self, var, index):
         return f"d{var}" + (str(index) if index else "")
