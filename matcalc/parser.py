@@ -328,11 +328,17 @@ class Builder(Transformer_NonRecursive):
 
     @_located
     def call(self, name, arg):
-        return functions.build(_function_name(name), arg)
+        return _build(_function_name(name), arg)
 
     @_located
     def apply(self, name, arg):
-        return functions.build(_function_name(name), arg)
+        return _build(_function_name(name), arg)
+
+
+def _build(name, arg):
+    if name == "diag" and arg == E.Number(1):        # diag(1): of the ones vector, I
+        return E.Identity(DimVar())
+    return functions.build(name, arg)
 
 
 def _never_one(d) -> bool:

@@ -233,7 +233,6 @@ def sigmoid(z):
     return 1 / (1 + np.exp(-z))
 
 
-
 REGRESSIONS = [
     # (check, text, variable, NumPy oracle of the values v, xfail reason or None)
     # nested absolute values: "||" closed two "|" (parser, fixed)
@@ -254,7 +253,7 @@ REGRESSIONS = [
     (check_latex, "(3 (A^-1 x))^T ((B^2)^-T) ((b.^2).^2)", "x",
      lambda v: 3 * np.linalg.solve(v["A"], v["x"]) @ np.linalg.inv(v["B"] @ v["B"]).T
      @ v["b"] ** 4, None),
-    # the printed gradient has 1^T where a column of ones is meant (printing.py, open)
+    # the printed gradient had 1^T where a column of ones is meant (printing.py, fixed)
     (lambda case: check_printed_gradient(case, allow_known=False),
      "<I, diag(x) + sigma(x x^T)>", "x",
      lambda v: np.trace(np.diag(v["x"]) + sigmoid(np.outer(v["x"], v["x"]))), None),
