@@ -5,14 +5,20 @@ precedence); only the spelling differs.
 """
 from __future__ import annotations
 
+import re
 from functools import singledispatchmethod
 
 import sympy
 
 from . import expr as E
-from .functions import ELEMENTWISE
+from .functions import ELEMENTWISE, all_names
+from .parser import GREEK
 
 SUM, PRODUCT, JUXT, POSTFIX, ATOM = range(5)
+
+# text ending in a symbol that is also a function's name (sigma): a parenthesis after it is a call
+ENDS_IN_FUNCTION_NAME = re.compile(
+    rf"(?<![A-Za-z])\\?(?:{'|'.join(n for n in GREEK if n in all_names())})\Z")
 
 
 def split_sign(e: E.Expr) -> tuple[bool, E.Expr]:
@@ -123,13 +129,21 @@ class Printer:
         return self.product(num, p) if num else self.number(p)
 
     def product(self, factors, coef):
-        """Factors side by side; sums and scalar products of matrices in parentheses."""
+        """Factors side by side; sums and scalar products of matrices in parentheses.
+
+        A factor ending in a function's name (the symbol sigma) goes last when a
+        parenthesis would follow it: (1 - x) sigma, not sigma (1 - x).
+        """
         parts = [self.print(E.Number(coef))[0]] if coef != 1 else []
         several = len(factors) + len(parts) > 1
         for f in factors:
             s, prec = self.print(f)
             parts.append(self.paren(s) if prec < JUXT or several and E.is_scalar_chain(f) else s)
-        return self.juxtapose(parts)
+        kept, last = [], []     # right to left: kept[-1] is what follows a part
+        for part in reversed(parts):
+            call = ENDS_IN_FUNCTION_NAME.search(part) and kept and kept[-1].startswith(self.lparen)
+            (last if call else kept).append(part)
+        return self.juxtapose(kept[::-1] + last[::-1])
 
     @print.register
     def _(self, e: E.Hadamard):
@@ -239,6 +253,7 @@ class Printer:
 
 class TextPrinter(Printer):
     transpose, inverse, inverse_transpose, hadamard, kron, ediv = "T", "-1", "-T", ".*", "kron", "./"
+    lparen = "("
 
     def symbol(self, name):
         head, _, sub = name.partition("_")
@@ -287,9 +302,9 @@ class TextPrinter(Printer):
 class LatexPrinter(Printer):
     transpose, inverse, inverse_transpose, hadamard, kron, ediv = (
         r"\top", "{-1}", r"{-\top}", r"\odot", r"\otimes", r"\oslash")
+    lparen = r"\left("
 
     def symbol(self, name):
-        from .parser import GREEK
         head, _, sub = name.partition("_")
         head = "\\" + head if head in GREEK else head
         return f"{head}_{{{sub}}}" if sub else head

@@ -158,13 +158,6 @@ def _nodes(e):
     return list(E.walk(e)) if e is not None else []
 
 
-def _greek_function_name(e, err):
-    """printing.py writes the symbol sigma before a parenthesis: sigma (1 - x) is a call."""
-    from matcalc import expr as E
-    from matcalc.functions import all_names
-    return any(isinstance(n, E.Symbol) and n.name in all_names() for n in _nodes(e))
-
-
 def _norm_in_norm(e, err):
     """printing.py writes a norm after an operand inside a norm, ||x ||y||_2||_2, whose bars
     then read as closing the outer norm."""
@@ -195,7 +188,6 @@ def _simplify_shape_assertion(e, err):
 
 KNOWN = [
     # (stage, predicate on the expression and the error, reproducer test)
-    (("print", "gradient print"), _greek_function_name, "test_known_printer_sigma_symbol"),
     (("print", "gradient print"), _norm_in_norm, "test_known_printer_norm_in_norm"),
     (("print", "gradient print"), _reciprocal_of_scaled_ones,
      "test_known_printer_reciprocal_of_scaled_ones"),
@@ -385,10 +377,8 @@ def test_printer_transposed_ones_row():
     reparses_to_the_same_value(g, {"x": np.array([0.3, -0.2, 0.5])})
 
 
-@pytest.mark.xfail(strict=True, reason="printing.py writes the scalar symbol sigma before a "
-                   "parenthesized factor: parse('(1 - x) sigma') prints 'sigma (1 - x)', which "
-                   "reads as the function sigma(1 - x)")
-def test_known_printer_sigma_symbol():
+def test_printer_sigma_symbol():
+    """The scalar sigma goes after a parenthesis, (1 - x) sigma, not sigma (1 - x) (a call)."""
     e = mc.parse("(1 - x) sigma")
     reparses_to_the_same_value(e, {"x": np.array([0.3, -0.2]), "sigma": 0.7}, shapes_of(e))
 
