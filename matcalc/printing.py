@@ -56,6 +56,8 @@ def fraction_parts(e: E.Mul):
 class Printer:
     """Layout shared by the text and LaTeX printers."""
 
+    norms = 0       # how many norms enclose the node being printed
+
     def __call__(self, e: E.Expr) -> str:
         return self.print(e)[0]
 
@@ -221,10 +223,17 @@ class Printer:
 
     @print.register
     def _(self, e: E.Norm):
+        """A norm inside a norm is in parentheses: ||x (||y||_2)||_2, whose inner bars
+        cannot read as closing the outer norm."""
         vector = e.arg.shape[1] == 1
         sub = {"euclid": "2" if vector else "F", "l1": "1", "spectral": "2",
                "nuclear": "*"}.get(e.kind, e.p)
-        return self.norm(self(e.arg), sub), ATOM
+        self.norms += 1
+        try:
+            s = self.norm(self(e.arg), sub)
+        finally:
+            self.norms -= 1
+        return (self.paren(s) if self.norms else s), ATOM
 
     @print.register
     def _(self, e: E.Softmax):
