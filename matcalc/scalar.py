@@ -60,20 +60,22 @@ def to_sympy(e: E.Expr, atoms: Atoms) -> sympy.Expr:
 
 
 def from_sympy(s: sympy.Expr, atoms: Atoms, shape=E.SCALAR) -> E.Expr:
-    """Expression tree of a SymPy expression; elementwise when shape is not scalar."""
-    back = lambda a: from_sympy(a, atoms, shape)
+    """Expression tree of a SymPy expression; elementwise when shape is not scalar, where
+    a scalar value fills every entry: 1/t -> t^-1 1."""
+    e = _tree(s, atoms, shape)
+    return E.mul(e, E.Ones(shape)) if e.is_scalar and shape != E.SCALAR else e
+
+
+def _tree(s, atoms, shape):
+    """from_sympy, but a factor, base or argument may stay scalar inside an elementwise form."""
+    back = lambda a: _tree(a, atoms, shape)
     elementwise = shape != E.SCALAR
     if s.is_Number:
-        if elementwise:
-            return E.Zero(shape) if s == 0 else E.mul(E.Number(s), E.Ones(shape))
-        return E.Number(s)
+        return E.Zero(shape) if elementwise and s == 0 else E.Number(s)
     if s.is_Symbol:
         return atoms.by_symbol[s]
     if s.is_Add:
-        terms = [back(a) for a in _ordered(s.as_ordered_terms())]
-        if elementwise:
-            terms = [E.mul(t, E.Ones(shape)) if t.is_scalar else t for t in terms]
-        return E.add(*terms)
+        return E.add(*(from_sympy(a, atoms, shape) for a in _ordered(s.as_ordered_terms())))
     if s.is_Mul:
         coef, rest = s.as_coeff_Mul()
         args = sorted(sympy.Mul.make_args(rest),   # sigma(u) (1 - sigma(u)); divisors last

@@ -11,7 +11,7 @@ one-directional and makes the expression smaller or more canonical:
   (A x + A^T x -> (A + A^T) x, A^T A x - A^T b -> A^T (A x - b));
 - scalar sub-expressions handed to SymPy (scalar.py);
 - tr, det and <.,.> rules: tr(A^T) = tr(A), tr(x y^T) = y^T x, <I, M> = tr(M),
-  det(X^-1) = 1 / det(X).
+  <1, v> = 1^T v, det(X^-1) = 1 / det(X); the 1 x 1 identity is 1.
 """
 from __future__ import annotations
 
@@ -127,6 +127,10 @@ class Simplifier:
             case E.Symbol(name) if name in self.orthogonal:
                 return Transpose(a)
         return e
+
+    def identity(self, e):
+        """The 1 x 1 identity is the number 1."""
+        return Number(1) if e.is_scalar else e
 
     def matpower(self, e):
         if e.k == 0 or isinstance(e.base, Identity):
@@ -427,6 +431,9 @@ class Simplifier:
             return self.simp(E.Trace(r))
         if isinstance(r, Identity):
             return self.simp(E.Trace(l))
+        for ones, v in ((l, r), (r, l)):
+            if isinstance(ones, E.Ones) and v.shape[1] == 1:     # <1, v> = 1^T v
+                return self.simp(Mul((Transpose(ones), v)))
         if (len(text(r)), text(r)) < (len(text(l)), text(l)):   # <a, b> = <b, a>: one order
             return self.simp(E.Inner(r, l))
         pulled = []
