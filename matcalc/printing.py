@@ -123,7 +123,7 @@ class Printer:
         coef, num, den = fraction_parts(e)
         if den:
             numer = self.numerator(num, coef.p)
-            group = len(den) + (coef.q != 1) > 1 or self.print(den[0])[1] < POSTFIX
+            group = len(den) + (coef.q != 1) > 1 or self.print(den[0])[1] == JUXT
             return self.fraction(numer, self.product(den, coef.q), group), PRODUCT
         return self.product(num, coef), JUXT
 
