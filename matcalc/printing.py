@@ -53,6 +53,16 @@ def fraction_parts(e: E.Mul):
     return coef, num + chain, den
 
 
+def ones_power(e: E.Expr) -> E.Expr:
+    """(s 1).^k, a power of scalars times a ones vector, as s^k 1 (1 is sized by context)."""
+    if isinstance(e, E.Power) and isinstance(e.base, E.Mul):
+        ones = [f for f in e.base.factors if not f.is_scalar]
+        if len(ones) == 1 and isinstance(ones[0], E.Ones):
+            scale = E.mul(*(f for f in e.base.factors if f.is_scalar))
+            return E.mul(E.Power(scale, e.exponent), ones[0])
+    return e
+
+
 class Printer:
     """Layout shared by the text and LaTeX printers."""
 
@@ -114,6 +124,7 @@ class Printer:
 
     @print.register
     def _(self, e: E.Mul):
+        e = E.mul(*map(ones_power, e.factors))
         if len(e.factors) == 2 and isinstance(e.factors[1], E.Ones) and \
                 isinstance(e.factors[0], E.Number):     # c 1 in a sum reads c
             return self.print(e.factors[0])
@@ -176,6 +187,8 @@ class Printer:
 
     @print.register
     def _(self, e: E.Power):
+        if ones_power(e) is not e:
+            return self.print(ones_power(e))
         x = e.exponent
         if isinstance(x, E.Number) and x.value == sympy.Rational(1, 2) and e.base.is_scalar:
             return self.call("sqrt", self(e.base)), ATOM
