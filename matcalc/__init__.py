@@ -13,7 +13,7 @@ from .errors import (MatcalcError, NotDifferentiableError, ParseError, ShapeErro
                      UnknownFunctionError, UnsupportedError)
 from .expr import Expr
 from .parser import parse
-from .simplify import simplify
+from .calculus import simplify
 
 __all__ = ["compile", "numpy_source", "to_numpy", "to_jax", "check", "CheckResult", "conditions", "Condition", "parse", "gradient", "differential", "hessian", "jacobian", "derivative", "hvp",
            "simplify", "Gradients", "Hessian", "Jacobian", "Result", "Expr", "Derivative",

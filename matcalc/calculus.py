@@ -15,14 +15,13 @@ of X (``symmetric="entries"``).
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 import sympy
 
-from . import expr as E
+from . import arguments, expr as E
 from .conditions import Condition, conditions
 from .canonical import gradient_from_differential, jacobian_from_differential, vec_jacobian
 from .differential import Step, differential as d
@@ -31,9 +30,11 @@ from .numeric import central_difference, directions, draw, evaluate
 from .parser import parse
 from .printing import latex, text
 from .steps import explain, latex_derivation
-from .simplify import ASSUMPTIONS, SYMMETRIC_KINDS, expand, simplify
+from .simplify import ASSUMPTIONS, SYMMETRIC_KINDS, expand, simplify as normal_form
 
 HALF = E.Number(sympy.Rational(1, 2))
+MAX_ORDER = 30                 # derivative(): each order differentiates and simplifies again
+MAX_DERIVATIVE_SIZE = 2_000    # operations in F^(k) before F^(k+1) is refused
 
 
 @dataclass(frozen=True)
@@ -130,7 +131,10 @@ class Result:
         ``at`` fixes some or all values (the rest are drawn); the conditions of
         differentiability are checked there too and failures are reported.
         """
-        rng = np.random.default_rng(seed)
+        draws = arguments.count(draws, "draws", 1000)
+        tolerance = arguments.positive(tolerance, "tolerance")
+        at = None if at is None else arguments.values(at, "at")
+        rng = np.random.default_rng(arguments.seed(seed))
         worst, checks, notes, done = 0.0, 0, [], 0
         for _ in range(draws if at is None or not self._fixed(at) else 1):
             values = {**self._valid_draw(self._symbols(), rng, at), **(at or {})}
@@ -343,17 +347,20 @@ class DifferentialForm:
 
 # ---- the public functions ---------------------------------------------------------------
 
+def _parse(f, shapes, assume):
+    """(f as an expression, the assumptions checked); an assumed kind makes a matrix square."""
+    assume = arguments.assumptions(assume, ASSUMPTIONS)
+    shapes = arguments.shapes(shapes)
+    if isinstance(f, E.Expr):
+        return f, assume
+    square = {name: "square" for name in assume if name not in shapes}
+    return parse(f, {**square, **shapes}), assume
+
+
 def prepare(f, wrt: str, shapes=None, assume=None):
     """Parse f and find the variable; check the assumptions."""
-    assume = dict(assume or {})
-    for name, kind in assume.items():
-        if kind not in ASSUMPTIONS:
-            raise MatcalcError(f"unknown assumption {kind!r} for {name}; known: "
-                               f"{', '.join(sorted(ASSUMPTIONS))}")
-    square = {name: "square" for name in assume if name not in (shapes or {})}
-    expr = f if isinstance(f, E.Expr) else parse(f, {**square, **(shapes or {})})
-    if not isinstance(wrt, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", wrt):
-        raise MatcalcError(f"wrt must name a variable, such as 'x' or 'X', not {wrt!r}")
+    expr, assume = _parse(f, shapes, assume)
+    wrt = arguments.variable_name(wrt)
     symbols = {s.name: s for s in E.free_symbols(expr) if isinstance(s, E.Symbol)}
     for name in assume:
         if name not in symbols and name != wrt:
@@ -368,6 +375,16 @@ def prepare(f, wrt: str, shapes=None, assume=None):
     return expr, var, assume
 
 
+def simplify(f, assume: dict | None = None, shapes: dict | None = None) -> E.Expr:
+    """f (text or an expression) in matcalc's normal form, using the assumptions.
+
+    >>> str(simplify("(X^-1)^T + X^-T"))
+    '2 X^-T'
+    """
+    expr, assume = _parse(f, shapes, assume)
+    return normal_form(expr, assume)
+
+
 def _require_scalar(f, what):
     if not f.is_scalar:
         raise MatcalcError(f"{text(f)} is a {E.describe(f.shape)}, not a scalar: {what} "
@@ -377,20 +394,19 @@ def _require_scalar(f, what):
 
 def _gradient_expr(f, X, assume, symmetric="sym", steps=None):
     """G with df = <G, dX>; the derivation goes into steps (a list) if given."""
+    symmetric = arguments.choice(symmetric, "symmetric", ("sym", "entries"))
     dX = E.Differential(X)
-    df = d(simplify(f, assume), X, steps=steps)
-    G = simplify(gradient_from_differential(df, dX), assume)
+    df = d(normal_form(f, assume), X, steps=steps)
+    G = normal_form(gradient_from_differential(df, dX), assume)
     if steps is not None:
         steps.append(Step(("canonical form <G, " + text(dX) + ">",),
                           DifferentialForm(f, X, G).expr))
     if assume.get(X.name) in SYMMETRIC_KINDS and not X.is_scalar:
         if symmetric == "sym":
             G = E.mul(HALF, E.add(G, E.Transpose(G)))
-        elif symmetric == "entries":
-            G = E.add(G, E.Transpose(G), E.mul(E.Number(-1), E.Diag(E.Diag(G))))
         else:
-            raise MatcalcError(f"symmetric must be 'sym' or 'entries', not {symmetric!r}")
-        G = simplify(G, assume)
+            G = E.add(G, E.Transpose(G), E.mul(E.Number(-1), E.Diag(E.Diag(G))))
+        G = normal_form(G, assume)
         if steps is not None:
             steps.append(Step((f"{X.name} symmetric: the gradient on symmetric matrices, "
                                + ("sym(G)" if symmetric == "sym" else "2 G - diag(G)"),),
@@ -407,11 +423,10 @@ def gradient(f, wrt, shapes: dict | None = None, assume: dict | None = None,
     >>> str(gradient("tr(A X^-1 B)", wrt="X"))
     '-X^-T A^T B^T X^-T'
     """
-    if isinstance(wrt, (list, tuple)):
+    if not isinstance(wrt, str):
+        names = arguments.variable_names(wrt)
         f = f if isinstance(f, E.Expr) else parse(f, shapes)
-        if len(set(wrt)) != len(wrt) or not wrt:
-            raise MatcalcError(f"wrt must list distinct variables, not {wrt!r}")
-        return Gradients({name: gradient(f, name, shapes, assume, symmetric) for name in wrt})
+        return Gradients({name: gradient(f, name, shapes, assume, symmetric) for name in names})
     f, X, assume = prepare(f, wrt, shapes, assume)
     _require_scalar(f, "a gradient")
     steps = []
@@ -426,10 +441,10 @@ def differential(f, wrt: str, shapes: dict | None = None,
     >>> print(differential("ln <x, Ax>", wrt="x"))
     df = <(A + A^T) x, dx> / <x, A x>
     """
-    return gradient(f, wrt, shapes, assume).differential
+    return gradient(f, arguments.variable_name(wrt), shapes, assume).differential
 
 
-def _jacobian_parts(F, X, assume, tidy=simplify, steps=None, lhs="dF"):
+def _jacobian_parts(F, X, assume, tidy=normal_form, steps=None, lhs="dF"):
     """(dF simplified, J or None): J in matrix form for vectors, Kronecker form otherwise."""
     dX = E.Differential(X)
     layers = []
@@ -485,9 +500,9 @@ def hessian(f, wrt: str, shapes: dict | None = None, assume: dict | None = None)
 
 def _symmetric_form(H, assume):
     """H as printed: itself when it reads symmetric, else (H + H^T) / 2."""
-    if simplify(E.Transpose(H), assume) == H:
+    if normal_form(E.Transpose(H), assume) == H:
         return H
-    return simplify(E.mul(HALF, E.add(H, E.Transpose(H))), assume)
+    return normal_form(E.mul(HALF, E.add(H, E.Transpose(H))), assume)
 
 
 def derivative(F, wrt: str, order: int = 1, shapes: dict | None = None,
@@ -501,14 +516,17 @@ def derivative(F, wrt: str, order: int = 1, shapes: dict | None = None,
     if not t.is_scalar:
         raise MatcalcError(f"derivative() is for a scalar variable; {wrt} is a "
                            f"{E.describe(t.shape)}: use gradient(), jacobian() or hessian()")
-    if not isinstance(order, int) or order < 1:
-        raise MatcalcError(f"order must be a positive integer, not {order!r}")
+    order = arguments.count(order, "order", MAX_ORDER)
     dt = E.Differential(t)
     current = base = F
-    for _ in range(order):
+    for k in range(order):
+        if E.size(current) > MAX_DERIVATIVE_SIZE:
+            raise UnsupportedError(f"the derivative of order {k} of {text(F):.60} has grown to "
+                                   f"{E.size(current)} operations; order {order} is out of "
+                                   f"reach (the limit is {MAX_DERIVATIVE_SIZE} operations)")
         base = current
         dF = d(current, t)
-        current = simplify(E.substitute(dF, dt, E.Number(1)), assume) if dF is not None \
+        current = normal_form(E.substitute(dF, dt, E.Number(1)), assume) if dF is not None \
             else E.Zero(F.shape)
     return Result(base, t, current, assume, label=f"derivative of order {order}", source=F)
 
@@ -523,16 +541,30 @@ def hvp(f, wrt: str, shapes: dict | None = None, assume: dict | None = None,
     """
     f, X, assume = prepare(f, wrt, shapes, assume)
     _require_scalar(f, "a Hessian-vector product")
-    direction = direction or ("v" if X.shape[1] == 1 else "V")
+    direction = _direction_name(("v" if X.shape[1] == 1 else "V") if direction is None
+                                else direction, X)
     if direction in {s.name for s in E.free_symbols(f) if isinstance(s, E.Symbol)}:
         raise MatcalcError(f"the direction {direction!r} already occurs in {text(f)}; "
                            "choose another name with direction=")
     G = _gradient_expr(f, X, assume)
     v = E.Symbol(direction, X.shape)
     dG = d(G, X)
-    Hv = simplify(E.substitute(dG, E.Differential(X), v), assume) if dG is not None \
+    Hv = normal_form(E.substitute(dG, E.Differential(X), v), assume) if dG is not None \
         else E.Zero(X.shape)
     return HVP(G, X, Hv, assume, label="Hessian-vector product", direction=v, source=f)
+
+
+def _direction_name(name, X):
+    """A name that reads back as a symbol of X's kind: not I or exp, nor sigma for a vector."""
+    try:
+        read = parse(arguments.variable_name(name, "direction"))
+    except MatcalcError:
+        read = None
+    kind = lambda e: (e.is_scalar, e.shape[1] == 1)
+    if not isinstance(read, E.Symbol) or not X.is_scalar and kind(read) != kind(X):
+        raise MatcalcError(f"direction must name a new {E.describe(X.shape)} like {X.name}, "
+                           f"such as {'v' if X.shape[1] == 1 else 'V'!r}, not {name!r}")
+    return name
 
 
 @dataclass(frozen=True, repr=False)

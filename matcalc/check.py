@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import expr as E
+from . import arguments, expr as E
 from .calculus import Result, gradient, hessian, prepare
 from .errors import MatcalcError, ShapeError
 from .numeric import evaluate
@@ -40,8 +40,8 @@ def check(f, wrt: str, answer: str, kind: str = "gradient", shapes: dict | None 
     >>> print(check("log det X", wrt="X", answer="X^-1"))
     right only for symmetric X: the gradient is X^-T
     """
-    if kind not in ("gradient", "hessian"):
-        raise MatcalcError(f"kind must be 'gradient' or 'hessian', not {kind!r}")
+    kind = arguments.choice(kind, "kind", ("gradient", "hessian"))
+    draws, seed = arguments.count(draws, "draws", 1000), arguments.seed(seed)
     f, X, assume = prepare(f, wrt, shapes, assume)
     expected = (gradient if kind == "gradient" else hessian)(f, wrt, shapes, assume)
     if expected.expr is None:

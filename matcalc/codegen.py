@@ -53,7 +53,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, replace
 
-from . import expr as E
+from . import arguments, expr as E
 from .errors import MatcalcError, UnsupportedError
 from .functions import ELEMENTWISE
 
@@ -1233,6 +1233,8 @@ class Program:
         if direction is not None:
             by_name[direction.name] = direction
         if args is not None:
+            if not isinstance(args, (list, tuple)) or not all(isinstance(a, str) for a in args):
+                raise MatcalcError(f"args must list symbol names, such as ['A', 'x'], not {args!r:.60}")
             args = list(args)
             unknown = [a for a in args if a not in by_name]
             if unknown:
@@ -1407,6 +1409,8 @@ def _is_result(obj) -> bool:
 
 def _program(obj, name, args, backend, assume=None) -> Program:
     from .printing import text
+    from .simplify import ASSUMPTIONS
+    assume = arguments.assumptions(assume, ASSUMPTIONS)
     if isinstance(obj, E.Expr):
         return Program([Output("value", obj)], (), args, assume, name, backend,
                        doc=text(obj))
@@ -1514,8 +1518,8 @@ def compile(f, wrt: str, order: int = 2, shapes: dict | None = None,
     from .calculus import gradient, hessian, hvp, prepare
     from .printing import text
     from .simplify import simplify
-    if order not in (1, 2):
-        raise MatcalcError(f"order must be 1 or 2, not {order!r}")
+    order = arguments.count(order, "order", 2)
+    source = arguments.choice(source, "source", (False, True))
     f_expr, X, assume = prepare(f, wrt, shapes, assume)
     value = simplify(f_expr, assume)
     outputs = [Output("value", value)]

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import expr as E
+from .parser import parse
 from .functions import ELEMENTWISE
 from .numeric import evaluate
 from .printing import text
@@ -63,8 +64,10 @@ TESTS = {
 }
 
 
-def conditions(f: E.Expr) -> list[Condition]:
-    """What must hold for f to be differentiable, part by part (no repeats)."""
+def conditions(f: E.Expr | str) -> list[Condition]:
+    """What must hold for f (an expression or text) to be differentiable, part by part."""
+    if not isinstance(f, E.Expr):
+        f = parse(f)
     found = []
     for e in E.walk(f):
         match e:

@@ -503,6 +503,11 @@ def walk(e: Expr):
         yield from walk(c)
 
 
+def size(e: Expr) -> int:
+    """The number of nodes of e, as printed (a shared subexpression counts each time)."""
+    return sum(1 for _ in walk(e))
+
+
 def free_symbols(e: Expr) -> frozenset:
     return _free(e)
 

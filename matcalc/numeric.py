@@ -9,7 +9,7 @@ from functools import singledispatch
 
 import numpy as np
 
-from . import expr as E
+from . import arguments, expr as E
 from .errors import MatcalcError, ShapeError
 from .functions import ELEMENTWISE
 
@@ -22,6 +22,7 @@ def evaluate(e: E.Expr, values: dict, context: tuple = ()):
 
 class Environment:
     def __init__(self, values, exprs):
+        values = arguments.values(values)
         self.arrays, self.dims = {}, {}
         required = E.free_symbols(exprs[0])
         for s in sorted({s for x in exprs for s in E.free_symbols(x)}, key=_key):
@@ -60,7 +61,11 @@ def _key(s):
 
 
 def to_internal(value, name="value") -> np.ndarray:
-    a = np.asarray(value, dtype=float)
+    try:
+        a = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise MatcalcError(f"{name} must be a number or an array of numbers, "
+                           f"not {type(value).__name__} {value!r:.60}") from None
     if a.ndim == 0:
         return a.reshape(1, 1)
     if a.ndim == 1:

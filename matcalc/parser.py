@@ -23,7 +23,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from lark.visitors import Transformer_NonRecursive
 
 from . import expr as E
-from . import functions
+from . import arguments, functions
 from .errors import MatcalcError, ParseError, ShapeError, UnknownFunctionError, UnsupportedError
 from .shapes import (DimProduct, DimVar, Unifier, dim_product, is_scalar, name_dims, require,
                      resolve, unifying)
@@ -422,18 +422,6 @@ def _is_shape_dimension(d) -> bool:
         isinstance(d, str) and all(_is_dimension(p) or p.isdigit() for p in d.split("*"))
 
 
-def _check_shapes(shapes) -> dict:
-    if shapes is None:
-        return {}
-    if not isinstance(shapes, dict):
-        raise MatcalcError("shapes must be a dict from symbol names to shapes, such as "
-                           f"{{'t': 'scalar', 'A': ('m', 'n')}}, not {type(shapes).__name__}")
-    for name in shapes:
-        if not isinstance(name, str):
-            raise MatcalcError(f"shapes: a symbol name must be a string, not {name!r}")
-    return dict(shapes)
-
-
 def _check_unknown_functions(text):
     """Words that look like a function but are none, with the closest known name.
 
@@ -485,7 +473,7 @@ def parse(text: str, shapes: dict | None = None, shape: tuple | None = None) -> 
     """
     if not isinstance(text, str):
         raise MatcalcError(f"expected the expression as a string, got {type(text).__name__}")
-    shapes = _check_shapes(shapes)
+    shapes = arguments.shapes(shapes)
     if shape is not None and not (isinstance(shape, (tuple, list)) and len(shape) == 2
                                   and all(map(_is_shape_dimension, shape))):
         raise MatcalcError(f"shape must be a pair of dimensions such as ('n', 1), not {shape!r}")

@@ -492,7 +492,7 @@ def direction(problem):
 @functools.cache
 def engine_hvp(problem_id):
     p = HESSIANS[problem_id]
-    return mc.hvp(p.text, wrt=p.wrt, shapes=p.shapes, assume=p.assume, direction="v")
+    return mc.hvp(p.text, wrt=p.wrt, shapes=p.shapes, assume=p.assume)
 
 
 def hvp_expected(problem, values):
@@ -536,7 +536,7 @@ def test_hvp_oracles(problem):
 def test_hvp(problem):
     hv = engine_hvp(problem.id)
     for label, values in draws(problem, direction(problem)):
-        out = np.asarray(hv.evaluate(values), dtype=float)
+        out = np.asarray(hv.evaluate({**values, hv.direction.name: values["v"]}), dtype=float)
         V = values["v"]
         assert out.shape == np.shape(V), (
             f"{label}: H v shape {out.shape} != shape of {problem.wrt} {np.shape(V)}")
