@@ -19,12 +19,31 @@ from .shapes import describe, dim_product, is_scalar, is_square, is_vector, requ
 SCALAR = (1, 1)
 
 
-@dataclass(frozen=True, slots=True)
+# Every node is a frozen dataclass; equality and the hash are Expr's (see there).
+node = dataclass(frozen=True, slots=True, eq=False)
+
+
+@node
 class Expr:
-    shape: tuple = field(init=False, compare=False, repr=False)
+    """Equal when of one type with equal fields. Trees are dict keys everywhere, so the
+    hash is computed once, from the children's, and equality tries identity and the
+    hash before comparing fields."""
+    shape: tuple = field(init=False, repr=False)
+    _hash: int = field(init=False, repr=False)
 
     def __post_init__(self):
         object.__setattr__(self, "shape", self._shape())
+        object.__setattr__(self, "_hash", hash((type(self), *self._values())))
+
+    def _values(self) -> tuple:
+        return tuple(getattr(self, name) for name in _value_fields(type(self)))
+
+    def __eq__(self, other):
+        return self is other or (type(other) is type(self) and self._hash == other._hash
+                                 and self._values() == other._values())
+
+    def __hash__(self):
+        return self._hash
 
     def _shape(self):
         return SCALAR
@@ -102,14 +121,19 @@ class Expr:
 
 
 @cache
+def _value_fields(cls):
+    return tuple(f.name for f in fields(cls) if f.name not in ("shape", "_hash"))
+
+
+@cache
 def _expr_fields(cls):
-    return tuple(f.name for f in fields(cls) if f.name != "shape" and f.type in
-                 ("Expr", "tuple[Expr, ...]"))
+    return tuple(name for name in _value_fields(cls)
+                 if cls.__dataclass_fields__[name].type in ("Expr", "tuple[Expr, ...]"))
 
 
 # ---- leaves ----------------------------------------------------------------
 
-@dataclass(frozen=True, slots=True)
+@node
 class Symbol(Expr):
     name: str
     dims: tuple = SCALAR
@@ -118,7 +142,7 @@ class Symbol(Expr):
         return self.dims
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class Differential(Expr):
     """``dX``: the differential of a variable (``index`` tells dX1 from dX2)."""
     var: Expr
@@ -128,7 +152,7 @@ class Differential(Expr):
         return self.var.shape
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class D(Expr):
     """``d(U)``: a differential not yet worked out (a step of a derivation)."""
     arg: Expr
@@ -137,7 +161,7 @@ class D(Expr):
         return self.arg.shape
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class Number(Expr):
     value: sympy.Expr
 
@@ -147,7 +171,7 @@ class Number(Expr):
         Expr.__post_init__(self)
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class Identity(Expr):
     n: object = "n"
 
@@ -155,7 +179,7 @@ class Identity(Expr):
         return (self.n, self.n)
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class Zero(Expr):
     dims: tuple = SCALAR
 
@@ -163,7 +187,7 @@ class Zero(Expr):
         return self.dims
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class Ones(Expr):
     """The all-ones vector (or matrix) ``1``."""
     dims: tuple = ("n", 1)
@@ -174,7 +198,7 @@ class Ones(Expr):
 
 # ---- operations --------------------------------------------------------------
 
-@dataclass(frozen=True, slots=True)
+@node
 class Add(Expr):
     terms: tuple[Expr, ...]
 
@@ -186,7 +210,7 @@ class Add(Expr):
         return first
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class Mul(Expr):
     """Scalar factors commute; the other factors form a conforming matrix chain."""
     factors: tuple[Expr, ...]
@@ -199,7 +223,7 @@ class Mul(Expr):
         return (chain[0].shape[0], chain[-1].shape[1]) if chain else SCALAR
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class Hadamard(Expr):
     """Elementwise product ``A .* B``."""
     left: Expr
@@ -209,7 +233,7 @@ class Hadamard(Expr):
         return _elementwise(self.left, self.right, "take the elementwise product of")
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class Transpose(Expr):
     arg: Expr
 
@@ -217,7 +241,7 @@ class Transpose(Expr):
         return (self.arg.shape[1], self.arg.shape[0])
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class Inverse(Expr):
     arg: Expr
 
@@ -227,7 +251,7 @@ class Inverse(Expr):
         return self.arg.shape
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class MatPower(Expr):
     """Integer power of a square matrix, ``X^k``."""
     base: Expr
@@ -239,7 +263,7 @@ class MatPower(Expr):
         return self.base.shape
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class Power(Expr):
     """Scalar power ``u^v``; on a vector or matrix base it acts elementwise."""
     base: Expr
@@ -251,7 +275,7 @@ class Power(Expr):
         return self.base.shape
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class Trace(Expr):
     arg: Expr
 
@@ -261,7 +285,7 @@ class Trace(Expr):
         return SCALAR
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class Det(Expr):
     arg: Expr
 
@@ -271,7 +295,7 @@ class Det(Expr):
         return SCALAR
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class Inner(Expr):
     """``<A, B> = tr(A^T B)``, the Frobenius inner product."""
     left: Expr
@@ -282,7 +306,7 @@ class Inner(Expr):
         return SCALAR
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class Norm(Expr):
     """A norm as written: ``p`` is "" (none), "2", "F", "1" or "*".
 
@@ -305,7 +329,7 @@ class Norm(Expr):
         return "spectral" if self.p == "2" else "nuclear"
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class Diag(Expr):
     """``diag(v)``: the diagonal matrix of a vector; ``diag(X)``: the diagonal of a matrix."""
     arg: Expr
@@ -323,7 +347,7 @@ class Diag(Expr):
         return self.shape[1] != 1
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class Softmax(Expr):
     """softmax(u) = exp(u) / (1^T exp(u))."""
     arg: Expr
@@ -334,7 +358,7 @@ class Softmax(Expr):
         return self.arg.shape
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class LogSumExp(Expr):
     """logsumexp(u) = log(1^T exp(u))."""
     arg: Expr
@@ -345,7 +369,7 @@ class LogSumExp(Expr):
         return SCALAR
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class Eig(Expr):
     """eig(X): the eigenvalues of X (only sum(eig X) = tr X and prod(eig X) = det X are
     differentiated)."""
@@ -356,7 +380,7 @@ class Eig(Expr):
         return (self.arg.shape[0], 1)
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class SingularFactor(Expr):
     """From the SVD X = U S V^T: ``polar`` is U V^T (the gradient of ||X||_*),
     ``top`` is u1 v1^T (the gradient of ||X||_2)."""
@@ -367,7 +391,7 @@ class SingularFactor(Expr):
         return self.arg.shape
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class LambdaMax(Expr):
     """The largest eigenvalue of a symmetric matrix."""
     arg: Expr
@@ -378,7 +402,7 @@ class LambdaMax(Expr):
         return SCALAR
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class TopEigvec(Expr):
     """v1 v1^T for the top unit eigenvector v1 of a symmetric matrix (grad of lambda_max)."""
     arg: Expr
@@ -387,7 +411,7 @@ class TopEigvec(Expr):
         return self.arg.shape
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class Kron(Expr):
     """The Kronecker product ``A kron B``: vec(A X B) = (B^T kron A) vec(X)."""
     left: Expr
@@ -398,7 +422,7 @@ class Kron(Expr):
         return (dim_product(a, c), dim_product(b, d))
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class Vec(Expr):
     """``vec(X)``: the columns of X stacked into one vector."""
     arg: Expr
@@ -407,7 +431,7 @@ class Vec(Expr):
         return (dim_product(*self.arg.shape), 1)
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class Commutation(Expr):
     """The commutation matrix K of an m x n matrix: K vec(X) = vec(X^T)."""
     m: object
@@ -418,7 +442,7 @@ class Commutation(Expr):
         return (size, size)
 
 
-@dataclass(frozen=True, slots=True)
+@node
 class Func(Expr):
     """A catalogue function (functions.py), elementwise on vectors and matrices."""
     name: str
