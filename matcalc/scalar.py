@@ -106,7 +106,11 @@ def _ordered(args):
 
 @lru_cache(maxsize=4096)
 def tidy(s: sympy.Expr) -> sympy.Expr:
-    """The shortest of: common factors pulled out; over one denominator; expanded."""
+    """The shortest of: common factors pulled out; over one denominator; expanded.
+
+    Without a sum anywhere in it, s is all three already."""
+    if not s.has(sympy.Add):
+        return s
     candidates = [sympy.factor_terms(s)]
     if any(p.exp.is_negative for p in s.atoms(sympy.Pow)):
         candidates.append(sympy.factor_terms(sympy.together(s)))
