@@ -15,6 +15,8 @@ one-directional and makes the expression smaller or more canonical:
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import sympy
 
 from . import expr as E
@@ -28,7 +30,16 @@ ASSUMPTIONS = SYMMETRIC_KINDS | {"orthogonal"}
 
 
 def simplify(e: E.Expr, assume: dict | None = None) -> E.Expr:
-    return Simplifier(assume or {})(e)
+    assume = assume or {}
+    return _simplifier(frozenset(n for n, k in assume.items() if k in SYMMETRIC_KINDS),
+                       frozenset(n for n, k in assume.items() if k == "orthogonal"))(e)
+
+
+@lru_cache(maxsize=64)
+def _simplifier(symmetric: frozenset, orthogonal: frozenset) -> Simplifier:
+    """One simplifier per set of assumptions, so that its memo serves every call (simp(e)
+    depends on nothing else): a derivation simplifies f, G and dG, which share subtrees."""
+    return Simplifier(symmetric, orthogonal)
 
 
 def expand(e: E.Expr, assume: dict | None = None) -> E.Expr:
@@ -47,12 +58,15 @@ def _distribute(e: E.Expr) -> E.Expr:
 
 
 class Simplifier:
-    def __init__(self, assume: dict):
-        self.symmetric = {n for n, k in assume.items() if k in SYMMETRIC_KINDS}
-        self.orthogonal = {n for n, k in assume.items() if k == "orthogonal"}
-        self.memo: dict = {}
+    MEMO_LIMIT = 100_000       # entries; the memo starts afresh beyond
+
+    def __init__(self, symmetric: frozenset, orthogonal: frozenset):
+        self.symmetric, self.orthogonal = symmetric, orthogonal
+        self.memo: dict = {}   # e -> one bottom-up pass over e
 
     def __call__(self, e):
+        if len(self.memo) > self.MEMO_LIMIT:
+            self.memo.clear()
         for _ in range(20):
             new = self.simp(e)
             if new == e:
