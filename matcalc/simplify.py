@@ -324,10 +324,10 @@ class Simplifier:
         if not items:
             return Zero(shape)
         first = items[0][0]
-        common = first / first.as_coeff_Mul()[0]
-        if len(items) > 1 and all((c / common).is_Number for c, _ in items) and (
+        common = first.as_coeff_Mul()[1]
+        ks = [_ratio(c, common) for c, _ in items]
+        if len(items) > 1 and None not in ks and (
                 not common.is_Number or len({c for c, _ in items}) == 1 and not first.is_integer):
-            ks = [c / common for c, _ in items]
             g = sympy.gcd_list(ks) * (1 if ks[0] > 0 else -1)
             inner = add(*(mul(*self.coefficient(k / g, atoms), *chain)
                           for k, (_, chain) in zip(ks, items)))
@@ -357,7 +357,7 @@ class Simplifier:
             for side in (-1, 0):
                 for i, (c, chain) in enumerate(items):
                     group = [j for j, (d, other) in enumerate(items)
-                             if other[side] == chain[side] and (d / c).is_Number
+                             if other[side] == chain[side] and _ratio(d, c) is not None
                              and (len(other) > 1 or len(chain) > 1)]
                     if len(group) < 2:
                         continue
@@ -367,8 +367,8 @@ class Simplifier:
                         d, other = items[j]
                         rest = other[:-1] if side == -1 else other[1:]
                         size = common.shape[0] if side == -1 else common.shape[1]
-                        inner.append(mul(Number(d / c), *rest) if rest else
-                                     mul(Number(d / c), Identity(size)))
+                        inner.append(mul(Number(_ratio(d, c)), *rest) if rest else
+                                     mul(Number(_ratio(d, c)), Identity(size)))
                     summed = self.simp(add(*inner))
                     new = (summed, common) if side == -1 else (common, summed)
                     items = [it for j, it in enumerate(items) if j not in group]
@@ -460,6 +460,13 @@ class Simplifier:
         if pulled:
             return self.simp(mul(*pulled, E.Inner(*parts)))
         return e
+
+
+def _ratio(d, c):
+    """d / c when it is a number, else None. The numeric coefficients are divided and the
+    rest compared: a SymPy division is slow and can miss y^(s-1) / y^(s-1) = 1."""
+    (j, rest_d), (k, rest_c) = d.as_coeff_Mul(), c.as_coeff_Mul()
+    return j / k if rest_d == rest_c else None
 
 
 def _size(e: E.Expr) -> int:
