@@ -338,6 +338,8 @@ class Builder(Transformer_NonRecursive):
 def _build(name, arg):
     if name == "diag" and arg == E.Number(1):        # diag(1): of the ones vector, I
         return E.Identity(DimVar())
+    if name in ("softmax", "logsumexp"):              # softmax(0): of the zero vector
+        arg = _ones_for(arg, E.Zero((DimVar(), 1)))
     return functions.build(name, arg)
 
 

@@ -53,13 +53,27 @@ def fraction_parts(e: E.Mul):
     return coef, num + chain, den
 
 
-def ones_power(e: E.Expr) -> E.Expr:
-    """(s 1).^k, a power of scalars times a ones vector, as s^k 1 (1 is sized by context)."""
-    if isinstance(e, E.Power) and isinstance(e.base, E.Mul):
-        ones = [f for f in e.base.factors if not f.is_scalar]
+def constant(e: E.Expr):
+    """(c, ones) when e, a vector or matrix, is c in every entry (0, 1, s 1, exp(0)), else None."""
+    e = lift(e)
+    if isinstance(e, E.Zero) and not e.is_scalar:
+        return E.Number(0), E.Ones(e.shape)
+    if isinstance(e, E.Ones) and not e.is_scalar:
+        return E.Number(1), e
+    if isinstance(e, E.Mul) and not e.is_scalar:
+        ones = [f for f in e.factors if not f.is_scalar]
         if len(ones) == 1 and isinstance(ones[0], E.Ones):
-            scale = E.mul(*(f for f in e.base.factors if f.is_scalar))
-            return E.mul(E.Power(scale, e.exponent), ones[0])
+            return E.mul(*(f for f in e.factors if f.is_scalar)), ones[0]
+    return None
+
+
+def lift(e: E.Expr) -> E.Expr:
+    """An elementwise function of a constant as the scalar one times ones: (s 1).^k = s^k 1,
+    exp(0) = exp(0) 1, where the 1 is sized by context (a bare 0 or s 1 would be a scalar)."""
+    if isinstance(e, E.Power) and (c := constant(e.base)):
+        return E.mul(E.Power(c[0], e.exponent), c[1])
+    if isinstance(e, E.Func) and (c := constant(e.arg)):
+        return E.mul(E.Func(e.name, c[0]), c[1])
     return e
 
 
@@ -110,8 +124,11 @@ class Printer:
 
     @print.register
     def _(self, e: E.Ones):
-        if e.dims[0] == 1 and e.dims[1] != 1:     # a row of ones
+        n, m = e.dims
+        if n == 1 and m != 1:     # a row of ones
             return self.sup(self.ones(), self.transpose), POSTFIX
+        if n != 1 and m != 1:     # a matrix of ones: 1 1^T
+            return self.print(E.Mul((E.Ones((n, 1)), E.Ones((1, m)))))
         return self.ones(), ATOM
 
     @print.register
@@ -124,7 +141,7 @@ class Printer:
 
     @print.register
     def _(self, e: E.Mul):
-        e = E.mul(*map(ones_power, e.factors))
+        e = E.mul(*map(lift, e.factors))
         if len(e.factors) == 2 and isinstance(e.factors[1], E.Ones) and \
                 isinstance(e.factors[0], E.Number):     # c 1 in a sum reads c
             return self.print(e.factors[0])
@@ -187,8 +204,8 @@ class Printer:
 
     @print.register
     def _(self, e: E.Power):
-        if ones_power(e) is not e:
-            return self.print(ones_power(e))
+        if lift(e) is not e:
+            return self.print(lift(e))
         x = e.exponent
         if isinstance(x, E.Number) and x.value == sympy.Rational(1, 2) and e.base.is_scalar:
             return self.call("sqrt", self(e.base)), ATOM
@@ -228,6 +245,8 @@ class Printer:
 
     @print.register
     def _(self, e: E.Func):
+        if lift(e) is not e:
+            return self.print(lift(e))
         return self.call(e.name, self(e.arg)), ATOM
 
     @print.register
