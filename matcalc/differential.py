@@ -19,6 +19,7 @@ from .functions import Z, derivative
 from .scalar import apply_elementwise
 
 RULES = {}
+MAX_SIZE = 20_000      # operations in a differential; larger ones are refused
 
 
 def rule(node_type):
@@ -51,7 +52,11 @@ def differential(f: E.Expr, var: E.Symbol, index: int = 0,
     if steps is not None and state is not None:
         steps.append(Step((), state))
     while state is not None:
-        layer = [e for e in E.walk(state) if isinstance(e, E.D)]
+        nodes = list(E.walk(state))
+        if len(nodes) > MAX_SIZE:
+            raise UnsupportedError(f"the differential has grown past {MAX_SIZE} operations "
+                                   f"({len(nodes)}); too large to derive")
+        layer = [e for e in nodes if isinstance(e, E.D)]
         if not layer:
             break
         mapping, used = {}, []

@@ -15,6 +15,7 @@ one-directional and makes the expression smaller or more canonical:
 """
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 
 import sympy
@@ -27,6 +28,9 @@ from .scalar import (Atoms, from_sympy, simplify_elementwise, simplify_scalar, t
 
 SYMMETRIC_KINDS = {"symmetric", "spd", "diagonal"}
 ASSUMPTIONS = SYMMETRIC_KINDS | {"orthogonal"}
+
+
+MAX_EXPANSION = 64     # terms one product may multiply out to; a larger one stays factored
 
 
 def simplify(e: E.Expr, assume: dict | None = None) -> E.Expr:
@@ -49,7 +53,8 @@ def expand(e: E.Expr, assume: dict | None = None) -> E.Expr:
 
 def _distribute(e: E.Expr) -> E.Expr:
     e = e.with_children([_distribute(c) for c in e.children]) if e.children else e
-    if isinstance(e, Mul):
+    if isinstance(e, Mul) and math.prod(len(f.terms) for f in e.factors if isinstance(f, E.Add)
+                                        and not f.is_scalar) <= MAX_EXPANSION:
         for i, f in enumerate(e.factors):
             if isinstance(f, E.Add) and not f.is_scalar:
                 rest = e.factors

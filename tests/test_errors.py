@@ -13,6 +13,7 @@ with the reason; fixing them flips the test.
 from __future__ import annotations
 
 import contextlib
+import importlib
 import inspect
 import re
 import signal
@@ -529,6 +530,23 @@ def test_long_input_that_parses_can_be_differentiated(text):
     with time_limit(20):
         g = mc.gradient(text, wrt="x")
         assert str(g).endswith("x")
+
+
+@pytest.mark.parametrize("text, wrt", [
+    ("exp(" * 90 + "x^T x" + ")" * 90, "x"),
+    ("sigma(" * 90 + "x^T x" + ")" * 90, "x"),
+    ("x^T " + " ".join(f"(A_{i} + x x^T)" for i in range(12)) + " x", "x"),
+    ("tr(" + " ".join(f"X^-1 A_{i}" for i in range(30)) + ")", "X"),
+], ids=["90 exp", "90 sigma", "product of 12 sums", "30 inverses"])
+def test_derivations_that_grow_too_large_are_refused(text, wrt):
+    with time_limit(30):
+        assert "too large" in str(error_of(mc.hessian, text, wrt=wrt))
+
+
+def test_a_product_of_sums_too_long_to_multiply_out_stays_factored(monkeypatch):
+    monkeypatch.setattr(importlib.import_module("matcalc.simplify"), "MAX_EXPANSION", 4)
+    h = mc.hessian("x^T (A + x x^T) (B + x x^T) (C + x x^T) x", wrt="x")    # 2^3 > 4 terms
+    assert h.verify(draws=2)
 
 
 def test_nesting_at_the_limit_works_end_to_end():
