@@ -269,10 +269,16 @@ class Printer:
 
     @print.register
     def _(self, e: E.Softmax):
+        """Of a single entry, 1: softmax(c) reads as of c in every entry of a sized vector."""
+        if e.arg.is_scalar:
+            return self.print(E.Number(1))
         return self.call("softmax", self(e.arg)), ATOM
 
     @print.register
     def _(self, e: E.LogSumExp):
+        """Of a single entry, that entry (logsumexp(c) reads as of c in every entry)."""
+        if e.arg.is_scalar:
+            return self.print(e.arg)
         return self.call("logsumexp", self(e.arg)), ATOM
 
     @print.register
