@@ -68,7 +68,7 @@ def constant(e: E.Expr):
 
 
 def lift(e: E.Expr) -> E.Expr:
-    """An elementwise function of a constant as the scalar one times ones: (s 1).^k = s^k 1,
+    """f(c 1), an elementwise function or power of a constant, as f(c) 1: (s 1).^k = s^k 1,
     exp(0) = exp(0) 1, where the 1 is sized by context (a bare 0 or s 1 would be a scalar)."""
     if isinstance(e, E.Power) and (c := constant(e.base)):
         return E.mul(E.Power(c[0], e.exponent), c[1])
