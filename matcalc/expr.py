@@ -57,7 +57,11 @@ class Expr:
         return tuple(out)
 
     def with_children(self, children) -> Expr:
-        """The same node over new children (in the order of ``children``)."""
+        """The same node over new children (in the order of ``children``); itself when
+        they are its own."""
+        children = tuple(children)
+        if all(new is old for new, old in zip(children, self.children)):
+            return self
         it = iter(children)
         updates = {}
         for name in _expr_fields(type(self)):
