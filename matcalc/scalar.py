@@ -108,15 +108,21 @@ def _ordered(args):
 def tidy(s: sympy.Expr) -> sympy.Expr:
     """The shortest of: common factors pulled out; over one denominator; expanded.
 
-    Without a sum anywhere in it, s is all three already."""
+    Without a sum anywhere in it, s is all three already; a sum of monomials is expanded."""
     if not s.has(sympy.Add):
         return s
     candidates = [sympy.factor_terms(s)]
     if any(p.exp.is_negative for p in s.atoms(sympy.Pow)):
         candidates.append(sympy.factor_terms(sympy.together(s)))
-    if isinstance(s, sympy.Add):
+    if isinstance(s, sympy.Add) and not all(map(_monomial, s.args)):
         candidates.append(sympy.factor_terms(sympy.expand(s)))
     return min(candidates, key=sympy.count_ops)
+
+
+def _monomial(s: sympy.Expr) -> bool:
+    """A number times powers of symbols (with rational exponents): nothing to expand."""
+    return all(a.is_Rational or a.is_Symbol or a.is_Pow and a.base.is_Symbol and a.exp.is_Rational
+               for a in sympy.Mul.make_args(s))
 
 
 @lru_cache(maxsize=4096)
