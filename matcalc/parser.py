@@ -216,7 +216,8 @@ class Builder(Transformer_NonRecursive):
     def neg(self, a):
         if isinstance(a, E.Number):
             return E.Number(-a.value)
-        if isinstance(a, E.Mul) and isinstance(a.factors[0], E.Number):   # -(-x) is x
+        if isinstance(a, E.Mul) and isinstance(a.factors[0], E.Number) and \
+                a.factors[0] != E.Number(1):        # -(-x) is x; -(1 / s) keeps the ones 1
             c = -a.factors[0].value
             return E.mul(*a.factors[1:]) if c == 1 else E.Mul((E.Number(c), *a.factors[1:]))
         return -a

@@ -123,20 +123,34 @@ class Unifier:
         return True
 
     def _unify_products(self, a, b) -> bool:
-        """a or b a product: bind an unknown to it, or match the factors one by one."""
-        if isinstance(a, str) and "*" in a or isinstance(b, str) and "*" in b:   # m*n
-            a, b = (_factors(a), b) if isinstance(a, str) else (a, _factors(b))
-        if isinstance(a, DimVar):
-            if any(f is a for f in b.factors):      # n = n*m: the other factors are 1
-                return all(self.unify(f, 1) for f in b.factors if f is not a)
-            self.parent[a] = b
+        """a or b a product: cancel the factors they share (a named product such as m*n has
+        its factors sorted, not in the order of A kron B), then bind an unknown to what is
+        left of the other side, or match what is left factor by factor."""
+        a, b = _factor_list(a), _factor_list(b)
+        for f in list(a):
+            same = next((g for g in b if g is f or not isinstance(f, DimVar) and g == f), None)
+            if same is not None:
+                a.remove(f)
+                b.remove(same)
+        if len(a) > len(b):
+            a, b = b, a
+        if not a:                                   # n = n*m: the other factors are 1
+            return all(self.unify(f, 1) for f in b)
+        if len(a) == 1 < len(b) and isinstance(a[0], DimVar):
+            self.parent[a[0]] = _product(b)
             return True
-        if a == 1 or b == 1:
-            return all(self.unify(f, 1) for f in (b if a == 1 else a).factors)
-        if isinstance(a, DimProduct) and isinstance(b, DimProduct) and \
-                len(a.factors) == len(b.factors):
-            return all(self.unify(f, g) for f, g in zip(a.factors, b.factors))
-        return False
+        return len(a) == len(b) and all(self.unify(f, g) for f, g in zip(a, b))
+
+
+def _factor_list(d) -> list:
+    """The factors of a dimension other than 1: of a DimProduct, of 'm*n', or d itself."""
+    if isinstance(d, DimProduct):
+        factors = d.factors
+    elif isinstance(d, str) and "*" in d:
+        factors = _factors(d).factors
+    else:
+        factors = (d,)
+    return [f for f in factors if f != 1]
 
 
 @contextlib.contextmanager
