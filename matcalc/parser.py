@@ -502,7 +502,7 @@ def parse(text: str, shapes: dict | None = None, shape: tuple | None = None) -> 
                         _ones_for(raw, E.Zero(tuple(shape)))
                 require(all(unifier.unify(a, b) for a, b in zip(raw.shape, shape)),
                         "the expression is a {} where a {} is expected", raw.shape, shape)
-            raw = _name_dimensions(raw, unifier, shapes)
+            raw = _name_dimensions(raw, unifier, [*shapes.values(), shape or ()])
     except VisitError as err:
         raise err.orig_exc from None
     return raw
@@ -519,10 +519,12 @@ def _size(tree) -> int:
     return count
 
 
-def _name_dimensions(e, unifier, shapes):
-    """Replace unresolved dimensions by readable names, then rebuild strictly."""
-    taken = {d for spec in shapes.values() if isinstance(spec, (tuple, list, str))
-             for d in ((spec,) if isinstance(spec, str) else spec)}
+def _name_dimensions(e, unifier, specs):
+    """Replace unresolved dimensions by readable names, other than those in the shape
+    specs given ('n', ('m', 'n'), 'm*n'), then rebuild strictly."""
+    taken = {part for spec in specs if isinstance(spec, (tuple, list, str))
+             for d in ((spec,) if isinstance(spec, str) else spec) if isinstance(d, str)
+             for part in d.split("*")}
     dims = [unifier.find(d) for node in _preorder(e) for d in node.shape]
     names = name_dims(dims, taken)
 

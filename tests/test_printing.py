@@ -53,3 +53,11 @@ def test_readable_forms():
     assert str(mc.gradient("a^T X^-1 b", wrt="X")) == "-X^-T a b^T X^-T"
     assert str(mc.parse("(X^-1)^T")) == "X^-T"
     assert str(mc.simplify(mc.parse("(X^-1)^T"))) == "X^-T"
+
+
+def test_free_dimensions_are_not_named_like_the_expected_shape():
+    """parse(text, shape=...) keeps the names of shape for shape: A x of length n leaves
+    the length of x free (A is n x m), not n."""
+    e = mc.parse("A x", shape=("n", 1))
+    (A,) = [s for s in mc.expr.free_symbols(e) if s.name == "A"]
+    assert A.shape[0] == "n" and A.shape[1] != "n"
