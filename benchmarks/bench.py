@@ -16,10 +16,14 @@ What it measures, all in one process, float64, the same inputs for everyone:
    absolute difference from the hand-written result. ``f+g+H`` rows time
    ``codegen.compile`` (value, gradient and Hessian from one call, common
    subexpressions shared) against the three hand-written functions.
-2. Derivation: matcalc's gradient and Hessian (first call and median of
-   repeats) against SymPy's ``MatrixSymbol`` ``.diff`` on the same problems;
-   SymPy's answers are checked numerically at n = 3 and marked when wrong or
-   not a matrix. Then the derivation time against n (shapes given as numbers).
+2. Derivation: every problem of the problem set (matcalc/problems.py), first
+   derivations with all caches emptied before each (matcalc's but the parser's,
+   and SymPy's; the median of three such runs) and the median of repeats; then
+   matcalc's gradient and Hessian against SymPy's ``MatrixSymbol`` ``.diff`` on
+   the same problems, first calls (caches emptied on both sides) and medians of
+   repeats; SymPy's answers are checked numerically at n = 3 and marked when
+   wrong or not a matrix. Then the derivation time against n (shapes given as
+   numbers).
 3. ``import matcalc`` and the first ``gradient`` call, in fresh subprocesses.
 
 Threads: one by default, for a fair comparison (``--threads N`` to change):
@@ -71,6 +75,7 @@ def _configure_threads(threads: int) -> str:
 
 
 XLA_NOTE = _configure_threads(ARGS.threads)
+LOAD_AT_START = os.getloadavg()
 
 import statistics  # noqa: E402
 import timeit  # noqa: E402
@@ -80,6 +85,7 @@ import numpy as np  # noqa: E402
 sys.path.insert(0, ROOT)
 import matcalc as mc  # noqa: E402
 from matcalc import codegen  # noqa: E402
+from matcalc import problems as catalogue  # noqa: E402
 
 try:
     import threadpoolctl
@@ -517,13 +523,63 @@ def check_sympy(builder, text, wrt, shapes, assume, order):
         return "fails"
 
 
-def time_calls(fn, repeat):
+def clear_caches(sympy_too=True):
+    """Empty matcalc's caches (all but the parser's, built once per process) and SymPy's,
+    so that the next derivation is a first one."""
+    for name, module in list(sys.modules.items()):
+        if name.startswith("matcalc") and name != "matcalc.parser":
+            for obj in list(vars(module).values()):
+                if callable(getattr(obj, "cache_clear", None)):
+                    obj.cache_clear()
+    if sympy_too and sp is not None:
+        sp.core.cache.clear_cache()
+
+
+def timed(fn):
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def first_call(fn, clear=clear_caches, runs=3):
+    """Seconds of a first call: the median of runs, each after clear() empties the caches."""
     times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return times[0], statistics.median(times[1:] if len(times) > 1 else times)
+    for _ in range(runs):
+        clear()
+        times.append(timed(fn))
+    return statistics.median(times)
+
+
+def time_calls(fn, repeat, clear=clear_caches):
+    """(first call with the caches emptied, median of repeat calls after it)."""
+    first = first_call(fn, clear)
+    return first, statistics.median(timed(fn) for _ in range(repeat))
+
+
+def catalogue_rows():
+    """Every problem of the problem set: first derivation and median of repeats."""
+    for p in catalogue.PROBLEMS:           # once, so that lazy imports are not first calls
+        catalogue.solve(p)
+    rows = []
+    for p in catalogue.PROBLEMS:
+        first, median = time_calls(lambda: catalogue.solve(p), 3 if ARGS.quick else 7)
+        rows.append({"problem": p.id, "kind": p.kind, "first": first, "median": median})
+    return rows
+
+
+def catalogue_summary(rows):
+    """Median and max of first derivations, first-order results and Hessians apart."""
+    out = []
+    for label, group in (("first order", [r for r in rows if r["kind"] != "hessian"]),
+                         ("Hessians", [r for r in rows if r["kind"] == "hessian"])):
+        firsts = [r["first"] for r in group]
+        slowest = sorted(group, key=lambda r: -r["first"])[:3]
+        out.append(f"- {label} ({len(group)} problems): first derivation median "
+                   f"{fmt_time(statistics.median(firsts))}, max {fmt_time(max(firsts))}; "
+                   "slowest " + ", ".join(f"{r['problem']} {fmt_time(r['first'])}"
+                                          for r in slowest) + "; median of repeats "
+                   f"{fmt_time(statistics.median(r['median'] for r in group))}")
+    return out
 
 
 def derivation_rows(notes):
@@ -544,7 +600,8 @@ def derivation_rows(notes):
             if sp is not None:
                 try:
                     row["sympy_first"], row["sympy"] = time_calls(
-                        lambda: sympy_derive(builder, n, order), max(3, repeat // 2))
+                        lambda: sympy_derive(builder, n, order), max(3, repeat // 2),
+                        clear=sp.core.cache.clear_cache)
                     row["sympy_status"] = check_sympy(builder, text, wrt, shapes, assume, order)
                 except Exception as e:          # noqa: BLE001
                     row["sympy_status"] = f"fails ({type(e).__name__})"
@@ -553,19 +610,20 @@ def derivation_rows(notes):
 
 
 def flatness_rows():
-    """Derivation time of the P5 gradient and Hessian with the shapes given as numbers."""
+    """First derivations of the P5 gradient and Hessian with the shapes given as numbers."""
     rows = []
     for n in (10, 100, 1000, 10000):
         shapes = {"A": (n, n), "x": n, "b": n}
         row = {"n": n}
-        _, row["gradient"] = time_calls(
-            lambda: mc.gradient("1/2 ||A x - b||_2^2", wrt="x", shapes=shapes), 7)
-        _, row["Hessian"] = time_calls(
-            lambda: mc.hessian("1/2 ||A x - b||_2^2", wrt="x", shapes=shapes), 7)
+        row["gradient"] = first_call(
+            lambda: mc.gradient("1/2 ||A x - b||_2^2", wrt="x", shapes=shapes))
+        row["Hessian"] = first_call(
+            lambda: mc.hessian("1/2 ||A x - b||_2^2", wrt="x", shapes=shapes))
         if sp is not None:
             A, x, b = sp.MatrixSymbol("A", n, n), sp.MatrixSymbol("x", n, 1), \
                 sp.MatrixSymbol("b", n, 1)
-            _, row["sympy"] = time_calls(lambda: ((A * x - b).T * (A * x - b) / 2).diff(x), 3)
+            row["sympy"] = first_call(lambda: ((A * x - b).T * (A * x - b) / 2).diff(x),
+                                      clear=sp.core.cache.clear_cache)
         rows.append(row)
     return rows
 
@@ -607,6 +665,9 @@ def environment():
                          f"{info.get('num_threads')} thread(s), {info.get('filepath')}")
     else:
         lines.append("- BLAS: n/a (threadpoolctl not installed)")
+    lines.append("- load average (1, 5, 15 min), other users' work included: "
+                 f"{', '.join(f'{x:.2f}' for x in LOAD_AT_START)} at the start, "
+                 f"{', '.join(f'{x:.2f}' for x in os.getloadavg())} at the end")
     lines.append(f"- OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(not set)')}, "
                  f"OPENBLAS_L2_SIZE={os.environ.get('OPENBLAS_L2_SIZE', '(not set)')} (left as found)")
     return lines
@@ -615,7 +676,7 @@ def environment():
 KIND_LABEL = {"grad": "gradient", "hess": "Hessian", "hvp": "HVP", "fgh": "f+g+H (compile)"}
 
 
-def report(eval_rows, deriv_rows, flat_rows, startup, notes, generated_examples):
+def report(eval_rows, catalogue, deriv_rows, flat_rows, startup, notes, generated_examples):
     out = ["# matcalc benchmarks", "",
            f"Generated by `python benchmarks/bench.py` on {time.strftime('%Y-%m-%d %H:%M')}.",
            "Float64, one process, the same inputs for every library; times are medians of "
@@ -648,21 +709,36 @@ def report(eval_rows, deriv_rows, flat_rows, startup, notes, generated_examples)
     out += ["", "The generated code measured (`codegen.numpy_source`):", ""]
     for pid, src in generated_examples:
         out += [f"{pid}:", "", "```python", src.strip(), "```", ""]
-    out += ["## Derivation: matcalc vs SymPy `MatrixSymbol.diff`", "",
-            "Median of repeats after the first call (first call apart: it fills caches). "
+    out += ["## Derivation of the problem set", "",
+            "Every problem of `matcalc/problems.py`, solved as `matcalc problems` does "
+            "(`problems.solve`: text to result, without the checks). First: all caches "
+            "emptied before the call (matcalc's but the parser's, built once per process, "
+            "and SymPy's), the median of three such calls, after one pass over the whole "
+            "set for lazy imports. Median: of repeats after it, caches warm.", ""]
+    out += catalogue_summary(catalogue)
+    out += ["", "| problem | kind | first | median |", "|---|---|---|---|"]
+    for r in catalogue:
+        out.append(f"| {r['problem']} | {r['kind']} | {fmt_time(r['first'])} | "
+                   f"{fmt_time(r['median'])} |")
+    out += ["", "## Derivation: matcalc vs SymPy `MatrixSymbol.diff`", "",
+            "First: caches emptied before the call (matcalc's and SymPy's for matcalc, "
+            "SymPy's for SymPy; median of three such calls); median: of repeats after it. "
             "SymPy's answer is evaluated at n = 3 and compared with matcalc's: `ok`, `wrong` "
             "(a different value, e.g. 0), `fails` (an error, an unevaluated `Derivative`, or "
-            "an array expression that is not a matrix).", "",
+            "an array expression that is not a matrix); ratios only where it is `ok`.", "",
             "| problem | result | matcalc first | matcalc median | SymPy first | SymPy median "
-            "| SymPy / matcalc | SymPy answer |", "|---|---|---|---|---|---|---|---|"]
+            "| SymPy / matcalc, first | SymPy / matcalc, median | SymPy answer |",
+            "|---|---|---|---|---|---|---|---|---|"]
     for r in deriv_rows:
         ok = r.get("sympy_status") == "ok"
         out.append("| " + " | ".join([
             r["problem"], r["what"], fmt_time(r.get("first")), fmt_time(r.get("matcalc")),
             fmt_time(r.get("sympy_first")), fmt_time(r.get("sympy")),
+            fmt_ratio(r.get("sympy_first"), r.get("first")) if ok else NA,
             fmt_ratio(r.get("sympy"), r.get("matcalc")) if ok else NA,
             r.get("sympy_status", NA)]) + " |")
-    out += ["", "Derivation time against n (P5, shapes given as numbers; median):", "",
+    out += ["", "Derivation time against n (P5, shapes given as numbers; first calls as above):",
+            "",
             "| n | matcalc gradient | matcalc Hessian | SymPy gradient |", "|---|---|---|---|"]
     for r in flat_rows:
         out.append(f"| {r['n']} | {fmt_time(r['gradient'])} | {fmt_time(r['Hessian'])} | "
@@ -680,6 +756,7 @@ def main():
     print("evaluation ...", flush=True)
     eval_rows = evaluation_rows(notes)
     print("derivation ...", flush=True)
+    catalogue_times = catalogue_rows()
     deriv_rows = derivation_rows(notes)
     flat_rows = flatness_rows()
     print("start-up ...", flush=True)
@@ -694,7 +771,7 @@ def main():
                 examples.append((f"{p.id} {KIND_LABEL[kind]}", src.split("\n\n\n")[-1]))
             except Exception:          # noqa: BLE001 - already in the notes
                 pass
-    text = report(eval_rows, deriv_rows, flat_rows, startup, notes, examples)
+    text = report(eval_rows, catalogue_times, deriv_rows, flat_rows, startup, notes, examples)
     if ARGS.out:
         with open(ARGS.out, "w", encoding="utf-8") as fh:
             fh.write(text)
