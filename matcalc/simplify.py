@@ -22,6 +22,7 @@ import sympy
 
 from . import expr as E
 from .expr import Identity, Inverse, MatPower, Mul, Number, Transpose, Zero, add, mul
+from .errors import NotDifferentiableError
 from .printing import text
 from .scalar import (Atoms, from_sympy, simplify_elementwise, simplify_scalar, tidy,
                      to_sympy)
@@ -145,6 +146,8 @@ class Simplifier:
                 return MatPower(b, -k)
             case E.Symbol(name) if name in self.orthogonal:
                 return Transpose(a)
+            case E.Zero():
+                raise NotDifferentiableError(f"{text(e)}: the zero matrix has no inverse")
         return e
 
     def identity(self, e):
@@ -154,7 +157,27 @@ class Simplifier:
     def matpower(self, e):
         if e.k == 0 or isinstance(e.base, Identity):
             return Identity(e.shape[0])
+        if isinstance(e.base, Zero) and e.k > 0:
+            return e.base
         return e.base if e.k == 1 else e
+
+    # ---- structure of a zero: diag(0) = 0, eig(0) = 0, 0 kron B = 0 ------------------
+    def diag(self, e):
+        return Zero(e.shape) if isinstance(e.arg, Zero) else e
+
+    eig = diag
+
+    def kron(self, e):
+        return Zero(e.shape) if any(isinstance(c, Zero) for c in e.children) else e
+
+    def singularfactor(self, e):
+        """polar(0), svtop(0) and eigtop(0) do not exist: U, V, v1 of 0 are not unique."""
+        if isinstance(e.arg, Zero):
+            raise NotDifferentiableError(f"{text(e)} is undefined: the zero matrix has no "
+                                         "unique singular vectors or eigenvectors")
+        return e
+
+    topeigvec = singularfactor
 
     # ---- products ---------------------------------------------------------------
     def mul(self, e):

@@ -151,25 +151,10 @@ def inputs(count: int, seed: int = 0):
         yield random_text(rng) if rng.random() < 0.2 else mutate(rng.choice(pool), rng, pool)
 
 
-# ---- known bugs outside the parser (each has an xfail reproducer below) ------------------
-
-def _nodes(e):
-    from matcalc import expr as E
-    return list(E.walk(e)) if e is not None else []
-
-
-def _zero_matrix_argument(e, err):
-    """simplify.py leaves diag, eig, polar, svtop, eigtop, a matrix power or kron of a zero
-    vector or matrix, and printing.py writes that zero as 0: eig(0) reads as a scalar."""
-    from matcalc import expr as E
-    structural = (E.Diag, E.Eig, E.SingularFactor, E.TopEigvec, E.MatPower, E.Kron)
-    return any(isinstance(c, E.Zero) and not c.is_scalar and isinstance(n, structural)
-               for n in _nodes(e) for c in n.children)
-
+# ---- known bugs outside the parser (each has an xfail reproducer below; none open) --------
 
 KNOWN = [
     # (stage, predicate on the expression and the error, reproducer test)
-    (("print", "gradient print"), _zero_matrix_argument, "test_known_printer_zero_matrix_argument"),
 ]
 
 
@@ -404,12 +389,21 @@ def test_shapes_kron_of_identity():
     assert again == e          # I of size m again (no value sizes it: no numeric comparison)
 
 
-@pytest.mark.xfail(strict=True, reason="simplify.py leaves eig(X - X) as eig(0) (not 0) and "
-                   "printing.py writes the zero matrix as '0': gradient('<x, eig(X - X)>', "
-                   "wrt='x') prints 'eig(0)', the eigenvalues of a scalar")
-def test_known_printer_zero_matrix_argument():
-    g = mc.gradient("<x, eig(X - X)>", wrt="x")
-    reparses_to_the_same_value(g, {"x": np.array([0.3, -0.2, 0.5])})
+@pytest.mark.parametrize("text, wrt", [
+    ("<x, eig(X - X)>", "x"), ("tr(diag(x - x) A)", "A"), ("tr(((X - X) kron B) A)", "A"),
+    ("tr((X - X)^2 A)", "A"),
+])
+def test_structure_of_a_zero_is_zero(text, wrt):
+    """diag(0), eig(0), 0 kron B and 0^k are 0 (they printed eig(0), the eigenvalues of a
+    scalar)."""
+    assert str(mc.gradient(text, wrt=wrt)) == "0"
+
+
+@pytest.mark.parametrize("text", ["tr(polar(X - X) A)", "tr(svtop(X - X) A)",
+                                  "tr(eigtop(X - X) A)", "tr((X - X)^-1 A)"])
+def test_what_a_zero_matrix_lacks_is_an_error(text):
+    with pytest.raises(mc.NotDifferentiableError, match="zero matrix"):
+        mc.gradient(text, wrt="A")
 
 
 def test_simplify_shape_assertion():
