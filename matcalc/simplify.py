@@ -29,8 +29,6 @@ from .scalar import (Atoms, from_sympy, simplify_elementwise, simplify_scalar, t
 
 SYMMETRIC_KINDS = {"symmetric", "spd", "diagonal"}
 ASSUMPTIONS = SYMMETRIC_KINDS | {"orthogonal"}
-
-
 MAX_EXPANSION = 64     # terms one product may multiply out to; a larger one stays factored
 
 
@@ -308,7 +306,7 @@ class Simplifier:
         if any(isinstance(n, (E.Differential, E.D)) for n in E.walk(e)):
             return e
         out = simplify_elementwise(e)
-        return out if _size(out) < _size(e) else e
+        return out if E.size(out) < E.size(e) else e
 
     # ---- sums ---------------------------------------------------------------------
     def add(self, e):
@@ -495,10 +493,6 @@ def _ratio(d, c):
     rest compared: a SymPy division is slow and can miss y^(s-1) / y^(s-1) = 1."""
     (j, rest_d), (k, rest_c) = d.as_coeff_Mul(), c.as_coeff_Mul()
     return j / k if rest_d == rest_c else None
-
-
-def _size(e: E.Expr) -> int:
-    return sum(1 for _ in E.walk(e))
 
 
 def _diagonal(power) -> bool:
