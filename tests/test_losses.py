@@ -1,7 +1,7 @@
 """Acceptance tests: losses, elementwise functions, norms and spectral functions.
 
 Problems P12, P14, P16, P20, P23, P27, P28, AD8 and AD9 of
-/work/shared/problems.md, and compositions of elementwise functions (issue 5).
+the seminar problem set, and compositions of elementwise functions.
 As in test_problems.py and test_second_order.py, every engine result is
 evaluated at random points (3 seeds x 2 size settings) and compared with two
 independent oracles, never with the engine itself:

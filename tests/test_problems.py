@@ -1,4 +1,4 @@
-"""Acceptance tests: first-order problems of /work/shared/problems.md (A and B).
+"""Acceptance tests: first-order problems of the seminar problem set (A and B).
 
 For every problem the engine's gradient is evaluated at random points and
 compared with two independent oracles:

@@ -1,4 +1,4 @@
-"""Acceptance tests: second-order problems of /work/shared/problems.md.
+"""Acceptance tests: second-order problems of the seminar problem set.
 
 Hessians, Jacobians, the second derivative of a scalar function and
 Hessian-vector products. As in test_problems.py, every engine result is
