@@ -82,6 +82,10 @@ class Printer:
 
     norms = 0       # how many norms enclose the node being printed
 
+    def __init__(self):
+        # bound once: singledispatchmethod builds a new bound function on every access
+        self.print = Printer.__dict__["print"].__get__(self, type(self))
+
     def __call__(self, e: E.Expr) -> str:
         return self.print(e)[0]
 
