@@ -79,7 +79,7 @@ def _tree(s, atoms, shape):
     if s.is_Mul:
         coef, rest = s.as_coeff_Mul()
         args = sorted(sympy.Mul.make_args(rest),   # sigma(u) (1 - sigma(u)); divisors last
-                      key=lambda a: (bool(a.is_Pow and a.exp.is_negative), a.is_Add))
+                      key=lambda a: (_is_divisor(a), a.is_Add))
         factors = [back(a) for a in args]
         matrices = [f for f in factors if not f.is_scalar]
         scalars = [f for f in factors if f.is_scalar]
@@ -99,6 +99,12 @@ def _tree(s, atoms, shape):
     raise UnsupportedError(f"cannot express {s} in matcalc's language")
 
 
+def _is_divisor(s: sympy.Expr) -> bool:
+    """A power with a negative exponent, read off its sign as written: SymPy's is_negative
+    can evaluate the exponent numerically, which takes minutes for large ones."""
+    return bool(s.is_Pow and s.exp.could_extract_minus_sign())
+
+
 def _ordered(args):
     """Numbers first, then positive terms, then negative ones: 1 + x^T x, a - b."""
     return sorted(args, key=lambda a: (not a.is_Number, a.could_extract_minus_sign()))
@@ -112,7 +118,7 @@ def tidy(s: sympy.Expr) -> sympy.Expr:
     if not s.has(sympy.Add):
         return s
     candidates = [sympy.factor_terms(s)]
-    if any(p.exp.is_negative for p in s.atoms(sympy.Pow)):
+    if any(map(_is_divisor, s.atoms(sympy.Pow))):
         candidates.append(sympy.factor_terms(sympy.together(s)))
     if isinstance(s, sympy.Add) and not all(map(_monomial, s.args)):
         candidates.append(sympy.factor_terms(sympy.expand(s)))
