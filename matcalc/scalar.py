@@ -75,7 +75,7 @@ def _tree(s, atoms, shape):
     if s.is_Symbol:
         return atoms.by_symbol[s]
     if s.is_Add:
-        return E.add(*(from_sympy(a, atoms, shape) for a in _ordered(s.as_ordered_terms())))
+        return E.add(*(from_sympy(a, atoms, shape) for a in _ordered(_terms(s))))
     if s.is_Mul:
         coef, rest = s.as_coeff_Mul()
         args = sorted(sympy.Mul.make_args(rest),   # sigma(u) (1 - sigma(u)); divisors last
@@ -103,6 +103,14 @@ def _is_divisor(s: sympy.Expr) -> bool:
     """A power with a negative exponent, read off its sign as written: SymPy's is_negative
     can evaluate the exponent numerically, which takes minutes for large ones."""
     return bool(s.is_Pow and s.exp.could_extract_minus_sign())
+
+
+def _terms(s: sympy.Add):
+    """The terms in SymPy's order (by degree), unless a function of numbers occurs: SymPy
+    then evaluates it to order the terms, which can take minutes (exp(exp(sigma(3))))."""
+    if any(not f.free_symbols for f in s.atoms(sympy.Function)):
+        return sorted(s.args, key=sympy.default_sort_key)
+    return s.as_ordered_terms()
 
 
 def _ordered(args):
