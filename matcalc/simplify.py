@@ -159,11 +159,18 @@ class Simplifier:
             return e.base
         return e.base if e.k == 1 else e
 
-    # ---- structure of a zero: diag(0) = 0, eig(0) = 0, 0 kron B = 0 ------------------
+    # ---- structure of a constant: diag(0) = 0, diag(c 1) = c I, eig(0) = 0, 0 kron B = 0 --
     def diag(self, e):
-        return Zero(e.shape) if isinstance(e.arg, Zero) else e
+        if isinstance(e.arg, Zero):
+            return Zero(e.shape)
+        scalars = e.arg.factors[:-1] if isinstance(e.arg, Mul) else ()
+        ones = e.arg.factors[-1] if isinstance(e.arg, Mul) else e.arg
+        if e.builds_matrix and isinstance(ones, E.Ones) and all(f.is_scalar for f in scalars):
+            return mul(*scalars, Identity(e.shape[0]))
+        return e
 
-    eig = diag
+    def eig(self, e):
+        return Zero(e.shape) if isinstance(e.arg, Zero) else e
 
     def kron(self, e):
         return Zero(e.shape) if any(isinstance(c, Zero) for c in e.children) else e

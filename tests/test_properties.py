@@ -254,6 +254,12 @@ REGRESSIONS = [
      lambda v: 3 * np.linalg.solve(v["A"], v["x"]) @ np.linalg.inv(v["B"] @ v["B"]).T
      @ v["b"] ** 4, None),
     # the printed gradient had 1^T where a column of ones is meant (printing.py, fixed)
+    # diag(-1 1) printed as diag(-1), the diagonal of a scalar (simplify.py, fixed: c I)
+    (lambda case: check_printed_gradient(case, allow_known=False), "t - (sum(diag(X)))", "X",
+     lambda v: v["t"] - np.trace(v["X"]), None),
+    (lambda case: check_printed_gradient(case, allow_known=False),
+     "x^T A x - (sum(diag(x x^T)))", "x", lambda v: v["x"] @ v["A"] @ v["x"] - v["x"] @ v["x"],
+     None),
     (lambda case: check_printed_gradient(case, allow_known=False),
      "<I, diag(x) + sigma(x x^T)>", "x",
      lambda v: np.trace(np.diag(v["x"]) + sigmoid(np.outer(v["x"], v["x"]))), None),
