@@ -235,7 +235,9 @@ def scalar(draw, var, depth):
                     positive=kind in ("sigma", "softplus"))
     if kind == "abs":
         p = pos()
-        return Node(f"|{p.text}|", lambda v: abs(p.fn(v)), atom=True, positive=True)
+        # not an atom: inside another |.|, a bar after an operand closes (t |u| reads |... t|),
+        # so a product writes it t (|u|)
+        return Node(f"|{p.text}|", lambda v: abs(p.fn(v)), positive=True)
     if kind == "neg":
         a = s()
         return Node(f"-{paren(a)}", lambda v: -a.fn(v))
