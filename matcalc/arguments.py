@@ -9,7 +9,6 @@ from numbers import Integral, Real
 from .errors import MatcalcError
 
 NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
-ASSUMPTION_EXAMPLE = "{'A': 'spd'}"
 
 
 def shapes(value) -> dict:
@@ -31,7 +30,7 @@ def assumptions(value, known) -> dict:
         return {}
     if not isinstance(value, Mapping):
         raise MatcalcError("assume must be a dict from symbol names to kinds, such as "
-                           f"{ASSUMPTION_EXAMPLE}, not {type(value).__name__}")
+                           f"{{'A': 'spd'}}, not {type(value).__name__}")
     for name, kind in value.items():
         if not isinstance(name, str):
             raise MatcalcError(f"assume: a symbol name must be a string, not {name!r}")

@@ -35,6 +35,7 @@ from .simplify import ASSUMPTIONS, SYMMETRIC_KINDS, expand, simplify as normal_f
 HALF = E.Number(sympy.Rational(1, 2))
 MAX_ORDER = 30                 # derivative(): each order differentiates and simplifies again
 MAX_DERIVATIVE_SIZE = 2_000    # operations in F^(k) before F^(k+1) is refused
+MAX_DRAWS = 1_000              # random points in one verify() or check()
 
 
 @dataclass(frozen=True)
@@ -131,7 +132,7 @@ class Result:
         ``at`` fixes some or all values (the rest are drawn); the conditions of
         differentiability are checked there too and failures are reported.
         """
-        draws = arguments.count(draws, "draws", 1000)
+        draws = arguments.count(draws, "draws", MAX_DRAWS)
         tolerance = arguments.positive(tolerance, "tolerance")
         at = None if at is None else arguments.values(at, "at")
         rng = np.random.default_rng(arguments.seed(seed))
@@ -425,7 +426,7 @@ def gradient(f, wrt, shapes: dict | None = None, assume: dict | None = None,
     """
     if not isinstance(wrt, str):
         names = arguments.variable_names(wrt)
-        f = f if isinstance(f, E.Expr) else parse(f, shapes)
+        f = _parse(f, shapes, assume)[0]
         return Gradients({name: gradient(f, name, shapes, assume, symmetric) for name in names})
     f, X, assume = prepare(f, wrt, shapes, assume)
     _require_scalar(f, "a gradient")
@@ -520,10 +521,10 @@ def derivative(F, wrt: str, order: int = 1, shapes: dict | None = None,
     dt = E.Differential(t)
     current = base = F
     for k in range(order):
-        if E.size(current) > MAX_DERIVATIVE_SIZE:
+        if (size := E.size(current)) > MAX_DERIVATIVE_SIZE:
             raise UnsupportedError(f"the derivative of order {k} of {text(F):.60} has grown to "
-                                   f"{E.size(current)} operations; order {order} is out of "
-                                   f"reach (the limit is {MAX_DERIVATIVE_SIZE} operations)")
+                                   f"{size} operations; order {order} is out of reach (the "
+                                   f"limit is {MAX_DERIVATIVE_SIZE} operations)")
         base = current
         dF = d(current, t)
         current = normal_form(E.substitute(dF, dt, E.Number(1)), assume) if dF is not None \

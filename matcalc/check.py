@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import arguments, expr as E
-from .calculus import Result, gradient, hessian, prepare
+from .calculus import MAX_DRAWS, Result, gradient, hessian, prepare
 from .errors import MatcalcError, ShapeError
 from .numeric import evaluate
 from .parser import parse
@@ -41,7 +41,7 @@ def check(f, wrt: str, answer: str, kind: str = "gradient", shapes: dict | None 
     right only for symmetric X: the gradient is X^-T
     """
     kind = arguments.choice(kind, "kind", ("gradient", "hessian"))
-    draws, seed = arguments.count(draws, "draws", 1000), arguments.seed(seed)
+    draws, seed = arguments.count(draws, "draws", MAX_DRAWS), arguments.seed(seed)
     f, X, assume = prepare(f, wrt, shapes, assume)
     expected = (gradient if kind == "gradient" else hessian)(f, wrt, shapes, assume)
     if expected.expr is None:

@@ -1234,7 +1234,8 @@ class Program:
             by_name[direction.name] = direction
         if args is not None:
             if not isinstance(args, (list, tuple)) or not all(isinstance(a, str) for a in args):
-                raise MatcalcError(f"args must list symbol names, such as ['A', 'x'], not {args!r:.60}")
+                raise MatcalcError("args must list symbol names, such as ['A', 'x'], "
+                                   f"not {args!r:.60}")
             args = list(args)
             unknown = [a for a in args if a not in by_name]
             if unknown:

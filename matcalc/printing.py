@@ -80,11 +80,10 @@ def lift(e: E.Expr) -> E.Expr:
 class Printer:
     """Layout shared by the text and LaTeX printers."""
 
-    norms = 0       # how many norms enclose the node being printed
-
     def __init__(self):
         # bound once: singledispatchmethod builds a new bound function on every access
         self.print = Printer.__dict__["print"].__get__(self, type(self))
+        self.norms = 0      # how many norms enclose the node being printed
 
     def __call__(self, e: E.Expr) -> str:
         return self.print(e)[0]
@@ -208,8 +207,8 @@ class Printer:
 
     @print.register
     def _(self, e: E.Power):
-        if lift(e) is not e:
-            return self.print(lift(e))
+        if (lifted := lift(e)) is not e:
+            return self.print(lifted)
         x = e.exponent
         if isinstance(x, E.Number) and x.value == sympy.Rational(1, 2) and e.base.is_scalar:
             return self.call("sqrt", self(e.base)), ATOM
@@ -249,8 +248,8 @@ class Printer:
 
     @print.register
     def _(self, e: E.Func):
-        if lift(e) is not e:
-            return self.print(lift(e))
+        if (lifted := lift(e)) is not e:
+            return self.print(lifted)
         return self.call(e.name, self(e.arg)), ATOM
 
     @print.register
