@@ -270,8 +270,7 @@ def draw(symbols, assume: dict, rng: np.random.Generator, sizes: dict) -> dict:
     for s in sorted(symbols, key=_key):
         if isinstance(s, E.Differential):
             continue
-        rows, cols = (d if isinstance(d, int) else sizes.setdefault(d, int(rng.integers(2, 6)))
-                      for d in s.shape)
+        rows, cols = (_draw_size(d, sizes, rng) for d in s.shape)
         kind = assume.get(s.name)
         R = rng.standard_normal((rows, cols))
         if kind == "orthogonal":
@@ -289,6 +288,16 @@ def draw(symbols, assume: dict, rng: np.random.Generator, sizes: dict) -> dict:
             value = R
         values[_key(s)] = value if cols != 1 or rows == 1 else value[:, 0]
     return values
+
+
+def _draw_size(d, sizes, rng) -> int:
+    """The size of dimension d: drawn once per name; a product m*n of its factors' sizes."""
+    if isinstance(d, int):
+        return d
+    if "*" in d:
+        return int(np.prod([_draw_size(int(p) if p.isdigit() else p, sizes, rng)
+                            for p in d.split("*")]))
+    return sizes.setdefault(d, int(rng.integers(2, 6)))
 
 
 def directions(shape, symmetric: bool):

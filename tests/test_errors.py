@@ -311,7 +311,8 @@ def test_hvp_direction_must_name_a_vector_symbol(direction):
 
 def test_hvp_direction_of_a_matrix_variable_is_a_matrix():
     assert "'V'" in str(error_of(mc.hvp, "log det X", wrt="X", direction="v"))
-    assert str(mc.hvp("log det X", wrt="X", direction="W")) == "-X^-T W^T X^-T"
+    hv = mc.hvp("log det X", wrt="X", direction="W")
+    assert str(hv) == "-X^-T W^T X^-T" and hv.verify()
 
 
 def test_derivative_that_grows_too_large_is_refused():
@@ -366,6 +367,16 @@ def test_evaluate_message_names_the_missing_symbol_and_the_sizes():
 ])
 def test_verify_with_bad_options(options):
     error_of(mc.gradient(GRADIENT, wrt="x").verify, **options)
+
+
+def test_verify_draws_product_dimensions_as_products():
+    """A is (k*p) x (m*n) in tr((X kron B) A): its draw is sized by X's and B's (it was drawn
+    on its own, and evaluation raised a raw matmul error)."""
+    g = mc.gradient("tr((X kron B) A)", wrt="A")
+    assert g.verify()
+    X, B = np.arange(6.0).reshape(2, 3), np.arange(8.0).reshape(4, 2) - 3
+    A = np.ones((6, 8))
+    np.testing.assert_allclose(g.evaluate({"X": X, "B": B, "A": A}), np.kron(X, B).T)
 
 
 def test_verify_reports_inputs_where_nothing_is_defined():

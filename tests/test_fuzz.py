@@ -396,7 +396,8 @@ def test_shapes_kron_of_identity():
 def test_structure_of_a_zero_is_zero(text, wrt):
     """diag(0), eig(0), 0 kron B and 0^k are 0 (they printed eig(0), the eigenvalues of a
     scalar)."""
-    assert str(mc.gradient(text, wrt=wrt)) == "0"
+    g = mc.gradient(text, wrt=wrt)
+    assert str(g) == "0" and g.verify()
 
 
 @pytest.mark.parametrize("text", ["tr(polar(X - X) A)", "tr(svtop(X - X) A)",
@@ -410,6 +411,6 @@ def test_simplify_shape_assertion():
     """x ./ (t x) is 1/t in every entry: the elementwise form keeps its shape (it raised
     "simplification changed the shape")."""
     g = mc.gradient("<x, log(t x)>", wrt="t", shapes={"t": "scalar"})
-    assert str(g) == "1^T x / t"
+    assert str(g) == "1^T x / t" and g.verify()
     x, t = np.array([0.3, 0.2, 0.5]), 0.7
     np.testing.assert_allclose(g.evaluate({"x": x, "t": t}), np.sum(x) / t)
