@@ -13,7 +13,10 @@ is refused too, before any work is done on it.
 from __future__ import annotations
 
 import difflib
+import math
 import re
+import sys
+import unicodedata
 from functools import cache
 from importlib import resources
 
@@ -25,8 +28,8 @@ from lark.visitors import Transformer_NonRecursive
 from . import expr as E
 from . import arguments, functions
 from .errors import MatcalcError, ParseError, ShapeError, UnknownFunctionError, UnsupportedError
-from .shapes import (DimProduct, DimVar, Unifier, dim_product, is_scalar, name_dims, require,
-                     resolve, unifying)
+from .shapes import (DimProduct, DimVar, Unifier, dim_product, exclude_one, is_scalar, name_dims,
+                     require, resolve, unifying)
 
 GREEK = ["alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta",
          "iota", "kappa", "lambda", "mu", "nu", "xi", "rho", "sigma", "tau", "upsilon",
@@ -43,7 +46,7 @@ SHAPE_WORDS = {"scalar", "vector", "matrix", "square"}
 OPERATOR_WORDS = {"kron"}     # words of the grammar that are no functions: A kron (B + C)
 
 MAX_LENGTH = 20_000       # characters
-MAX_DIGITS = 100          # in one number
+MAX_DIGITS = 400          # in one number (any finite floating-point number prints in fewer)
 MAX_DEPTH = 100           # nesting of the expression tree (not of parentheses)
 MAX_NODES = 2_000         # operations and symbols in the whole expression
 MAX_MATRIX_POWER = 100    # |k| in X^k: d(X^k) has k terms
@@ -173,12 +176,7 @@ class Builder(Transformer_NonRecursive):
     # leaves
     @_located
     def number(self, tok):
-        if sum(c.isdigit() for c in tok) > MAX_DIGITS:
-            raise ParseError(f"a number with more than {MAX_DIGITS} digits")
-        numerator, _, denominator = str(tok).partition("/")
-        if denominator and int(denominator) == 0:
-            raise ParseError(f"division by zero in {tok}")
-        return E.Number(sympy.Rational(str(tok)))
+        return E.Number(_number_value(str(tok)))
 
     @_located
     def symbol(self, tok):
@@ -269,9 +267,15 @@ class Builder(Transformer_NonRecursive):
 
     @_located
     def transpose(self, a, _op):
+        """A transposed operand is a vector or a matrix, never a scalar in disguise: x^T x^T
+        is a shape error, not the square of a scalar x."""
         if a == E.Number(1):
             return E.Transpose(E.Ones((DimVar(), 1)))
-        return a if a.is_scalar else E.Transpose(a)
+        if a.is_scalar:
+            return a
+        for d in a.shape:
+            exclude_one(d)
+        return E.Transpose(a)
 
     @_located
     def inverse(self, a, _op):
@@ -342,6 +346,24 @@ def _build(name, arg):
     if name in ("softmax", "logsumexp"):              # softmax(0): of the zero vector
         arg = _ones_for(arg, E.Zero((DimVar(), 1)))
     return functions.build(name, arg)
+
+
+def _number_value(text: str):
+    """The exact value of a numeral (12, 1.5, 1e-3); it must be a finite floating-point
+    number, not 0 unless written 0, so that it evaluates to what it says."""
+    if sum(c.isdigit() for c in text) > MAX_DIGITS:
+        raise ParseError(f"a number with more than {MAX_DIGITS} digits")
+    mantissa, _, exponent = text.lower().partition("e")
+    value = sympy.Rational(mantissa)
+    if value == 0:
+        return value
+    magnitude = float(text)
+    if math.isinf(magnitude):
+        raise ParseError(f"the number {text} is too large (at most {sys.float_info.max:.4g})")
+    if magnitude == 0:
+        raise ParseError(f"the number {text} is too small (it would be 0 as a floating-point "
+                         "number)")
+    return value * sympy.Integer(10) ** int(exponent or 0)
 
 
 def _never_one(d) -> bool:
@@ -425,6 +447,20 @@ def _is_shape_dimension(d) -> bool:
         isinstance(d, str) and all(_is_dimension(p) or p.isdigit() for p in d.split("*"))
 
 
+def _check_digits(text):
+    """Digits are 0-9: another digit (Arabic-Indic, fullwidth, superscript other than in
+    the inverse ⁻¹) is refused, with what to write instead, wherever it stands."""
+    for m in re.finditer(r"[^\x00-\x7f]", text):
+        char = m[0]
+        if unicodedata.digit(char, None) is None or text[m.start() - 1:m.end()] == "⁻¹":
+            continue
+        name, digit = unicodedata.name(char, ""), unicodedata.digit(char)
+        instead = f"^{digit}" if "SUPERSCRIPT" in name else \
+            f"_{digit}" if "SUBSCRIPT" in name else str(digit)
+        raise ParseError(f"the digit {char!r} is not one of 0-9; write {instead}", text,
+                         *_position(text, m.start()))
+
+
 def _check_unknown_functions(text):
     """Words that look like a function but are none, with the closest known name.
 
@@ -483,6 +519,7 @@ def parse(text: str, shapes: dict | None = None, shape: tuple | None = None) -> 
     if len(text) > MAX_LENGTH:
         raise ParseError(f"the expression is too long ({len(text)} characters; at most "
                          f"{MAX_LENGTH})")
+    _check_digits(text)
     _check_unknown_functions(text)
     try:
         tree = _lark().parse(text)
@@ -603,7 +640,11 @@ def _parse_error(err: UnexpectedInput, text: str) -> ParseError:
         command = re.match(r"\\[A-Za-z]+", text[err.pos_in_stream:])
         if command:
             return ParseError(f"unknown LaTeX command '{command[0]}'", text, line, column)
-        what = f"unexpected character {text[err.pos_in_stream]!r}"
+        char = text[err.pos_in_stream]
+        if char == "." and text[err.pos_in_stream - 1:err.pos_in_stream].isdigit():
+            return ParseError("a number cannot end with '.' (write 2 or 2.0; .* ./ .^ are "
+                              "elementwise operators)", text, line, column)
+        what = f"unexpected character {char!r}"
     else:
         what = f"unexpected {str(err.token)!r}"
     expected = sorted({TOKEN_NAMES.get(t) for t in getattr(err, "expected", ()) or ()} - {None})

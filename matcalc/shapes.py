@@ -122,6 +122,12 @@ class Unifier:
         self.parent[a] = b
         return True
 
+    def exclude_one(self, d):
+        """d may no longer turn out to be 1."""
+        d = self.find(d)
+        if isinstance(d, DimVar) and d.may_be_one:
+            self.parent[d] = DimVar(False)
+
     def _unify_products(self, a, b) -> bool:
         """a or b a product: cancel the factors they share (a named product such as m*n has
         its factors sorted, not in the order of A kron B), then bind an unknown to what is
@@ -171,6 +177,13 @@ def same_dim(a, b) -> bool:
     """Unify a and b when parsing; otherwise tell whether they are equal."""
     u = _active.get()
     return u.unify(a, b) if u else a == b
+
+
+def exclude_one(d):
+    """While parsing, d may no longer turn out to be 1 (the length of a transposed x)."""
+    u = _active.get()
+    if u:
+        u.exclude_one(d)
 
 
 def is_scalar(shape) -> bool:

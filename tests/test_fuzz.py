@@ -347,9 +347,10 @@ def test_printer_sigma_symbol():
 
 def test_printer_norm_in_norm():
     """A norm inside a norm is in parentheses: 'x ||2||_2^2 / ||x (||2||_2)||_2' (it printed
-    ||x ||2||_2||_2, which does not parse). x is 1 x 1 here: x x^T ^{-T} is x x^-1."""
-    g = mc.gradient("|||| I + x x^T ^{-T} ||x||", wrt="x")
-    reparses_to_the_same_value(g, {"x": 0.3})
+    ||x ||2||_2||_2, which does not parse). x is a scalar here: x x^T ^{-T} is x x^-1 (a
+    transposed x is otherwise a vector, and x^T has no inverse)."""
+    g = mc.gradient("|||| I + x x^T ^{-T} ||x||", wrt="x", shapes={"x": "scalar"})
+    reparses_to_the_same_value(g, {"x": 0.3}, {"x": "scalar"})
 
 
 def test_printer_reciprocal_of_scaled_ones():
