@@ -144,10 +144,11 @@ class Builder(Transformer_NonRecursive):
     MAX_DEPTH.
     """
 
-    def __init__(self, shapes: dict, text: str = ""):
+    def __init__(self, shapes: dict, text: str = "", transposed: frozenset = frozenset()):
         super().__init__()
         self.overrides = shapes
         self.text = text
+        self.transposed = transposed
         self.symbols: dict[str, E.Expr] = {}
         self.depths: dict[int, tuple[E.Expr, int]] = {}   # id -> (node kept alive, depth)
 
@@ -194,7 +195,7 @@ class Builder(Transformer_NonRecursive):
             return E.Symbol(name, E.SCALAR)
         if name[0].isupper():
             return E.Symbol(name, (DimVar(False), DimVar(False)))
-        return E.Symbol(name, (DimVar(), 1))
+        return E.Symbol(name, (DimVar(name not in self.transposed), 1))
 
     # operators
     @_located
@@ -267,8 +268,9 @@ class Builder(Transformer_NonRecursive):
 
     @_located
     def transpose(self, a, _op):
-        """A transposed operand is a vector or a matrix, never a scalar in disguise: x^T x^T
-        is a shape error, not the square of a scalar x."""
+        """A transposed operand is a vector or a matrix, never a scalar in disguise:
+        (x + y)^T x^T is a shape error, not a product of scalars (a symbol written
+        transposed is a vector from the start: _transposed_symbols)."""
         if a == E.Number(1):
             return E.Transpose(E.Ones((DimVar(), 1)))
         if a.is_scalar:
@@ -529,7 +531,7 @@ def parse(text: str, shapes: dict | None = None, shape: tuple | None = None) -> 
         raise ParseError(f"the expression is too large (more than {MAX_NODES} operations "
                          "and symbols)")
     unifier = Unifier()
-    builder = Builder(shapes, text)
+    builder = Builder(shapes, text, _transposed_symbols(tree))
     try:
         with unifying(unifier):
             raw = builder.transform(tree)
@@ -543,6 +545,27 @@ def parse(text: str, shapes: dict | None = None, shape: tuple | None = None) -> 
     except VisitError as err:
         raise err.orig_exc from None
     return raw
+
+
+SAME_SHAPE = {"add", "sub", "neg", "hadamard", "elementwise_div"}    # as their operands
+
+
+def _transposed_symbols(tree) -> frozenset:
+    """Names of the symbols that have the shape of a transposed operand (x in x^T, (x)',
+    (x + y)^T, (2 x)^T, (x / t)^T): vectors, wherever they stand (x x x^T as well as x^T x x)."""
+    names, stack = set(), [t.children[0] for t in tree.iter_subtrees() if t.data == "transpose"]
+    while stack:
+        node = stack.pop()
+        if not isinstance(node, Tree):
+            continue
+        if node.data == "symbol":
+            names.add(_symbol_name(str(node.children[0])))
+        elif node.data in SAME_SHAPE or node.data == "mul" and any(
+                isinstance(c, Tree) and c.data == "number" for c in node.children):
+            stack.extend(node.children)
+        elif node.data == "div":
+            stack.append(node.children[0])
+    return frozenset(names)
 
 
 def _size(tree) -> int:

@@ -318,14 +318,22 @@ def vector(draw, var, depth):
                     lambda v: a.fn(v) + b.fn(v) if sign == "+" else a.fn(v) - b.fn(v))
     if kind == "hadamard":
         a, b = u(), u()
-        op = draw(st.sampled_from([".*", "⊙", r"\odot"]))
-        return Node(f"{paren(a)} {op} {paren(b)}", lambda v: a.fn(v) * b.fn(v))
+        op = draw(elementwise_spelling([".*", "⊙", "∘", r"\odot", r"\circ"]))
+        if draw(st.integers(0, 3)) == 0:      # after a number: 3.*x
+            return Node(f"3{op}{paren(b)}", lambda v: 3 * b.fn(v))
+        return Node(f"{paren(a)}{op}{paren(b)}", lambda v: a.fn(v) * b.fn(v))
     if kind == "ediv":
         a, b = u(), u()
-        return Node(f"{paren(a)} ./ (2 + {paren(b)}.^2)", lambda v: a.fn(v) / (2 + b.fn(v) ** 2))
+        div = draw(elementwise_spelling(["./", r"\oslash"]))
+        power = draw(elementwise_spelling([".^"]))
+        return Node(f"{paren(a)}{div}(2 + {paren(b)}{power}2)",
+                    lambda v: a.fn(v) / (2 + b.fn(v) ** 2))
     if kind == "square":
         a = u()
-        return Node(f"{paren(a)}.^2", lambda v: a.fn(v) ** 2)
+        power, op = draw(elementwise_spelling([".^"])), draw(elementwise_spelling([".*", "⊙"]))
+        if draw(st.integers(0, 2)) == 0:      # a number between two operators: x.^2.*x
+            return Node(f"{paren(a)}{power}2{op}{paren(a)}", lambda v: a.fn(v) ** 3)
+        return Node(f"{paren(a)}{power}2", lambda v: a.fn(v) ** 2)
     if kind == "elementwise":
         a = u()
         name = draw(st.sampled_from(["sin", "cos", "tanh", "sigma", "softplus", "exp"]))
@@ -345,6 +353,15 @@ def vector(draw, var, depth):
         a, b, c = u(), u(), u()
         return Node(f"{paren(a)} ({paren(b)}^T {paren(c)})", lambda v: a.fn(v) * (b.fn(v) @ c.fn(v)))
     raise AssertionError(kind)
+
+
+@st.composite
+def elementwise_spelling(draw, ops):
+    """One of the spellings of an elementwise operator, with or without spaces around it
+    (a LaTeX command keeps the space after it: \\odot x, not \\odotx)."""
+    op = draw(st.sampled_from(ops))
+    before, after = draw(st.sampled_from(["", " "])), draw(st.sampled_from(["", " "]))
+    return before + op + (" " if op.startswith("\\") else after)
 
 
 @st.composite
@@ -400,7 +417,8 @@ def matrix(draw, var, depth):
         return Node(f"{paren(a)} {paren(b)}^T", lambda v: np.outer(a.fn(v), b.fn(v)))
     if kind == "hadamard":
         a, b = M(), M()
-        return Node(f"{paren(a)} .* {paren(b)}", lambda v: a.fn(v) * b.fn(v))
+        op = draw(elementwise_spelling([".*", "⊙", "∘", r"\odot", r"\circ"]))
+        return Node(f"{paren(a)}{op}{paren(b)}", lambda v: a.fn(v) * b.fn(v))
     if kind == "diag":
         a = draw(vector(var, depth - 1))
         return Node(f"diag({a.text})", lambda v: np.diag(a.fn(v)), atom=True)

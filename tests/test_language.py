@@ -1,0 +1,525 @@
+"""The lexer and parser read what is written.
+
+- a '.' before *, / or ^ is the elementwise operator, whatever stands before it;
+- digits are 0-9; 1e-3, 1.5e3 and 2E5 are numbers, and a number is a finite float;
+- a transposed symbol is a vector, never a scalar in disguise;
+- a norm's subscript ends where it ends (``\\frac{\\|x\\|_2}{2}``);
+- spaces never change the meaning.
+
+Values are checked against NumPy written here, derivatives against central
+differences and closed forms (oracle.py).
+"""
+from __future__ import annotations
+
+import os
+import random
+from fractions import Fraction
+
+import numpy as np
+import pytest
+import sympy
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import matcalc as mc
+from matcalc import expr as E
+from matcalc import numeric
+from matcalc.parser import _lark
+from oracle import assert_close, central_gradient
+
+LONG = os.environ.get("MATCALC_LONG") == "1"
+N = 3
+
+
+def profile(examples):
+    return settings(max_examples=examples * (20 if LONG else 1), derandomize=True,
+                    deadline=None, database=None,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+def value(text, values, shapes=None):
+    return numeric.evaluate(mc.parse(text, shapes=shapes), values)
+
+
+def matrices(seed=0):
+    """Positive entries (elementwise quotients and powers are defined), invertible."""
+    rng = np.random.default_rng(seed)
+    return {"X": np.eye(N) + rng.uniform(0.5, 1.5, (N, N)),
+            "Y": rng.uniform(0.5, 1.5, (N, N)), "A": rng.standard_normal((N, N)),
+            "x": rng.uniform(0.5, 1.5, N), "y": rng.uniform(0.5, 1.5, N)}
+
+
+# ---- 1. a '.' before *, / or ^ is the operator -----------------------------------------------
+
+DOTS = [
+    ("X.^2.^2", "(X.^2).^2"), ("X.^2.*Y", "(X.^2) .* Y"), ("x.^2.*y", "(x.^2) .* y"),
+    ("X^-1.*Y", "(X^-1) .* Y"), ("X^-1./Y", "(X^-1) ./ Y"), ("X^2.*Y", "(X^2) .* Y"),
+    ("X^T.*Y", "(X^T) .* Y"), ("X'.*Y", "(X^T) .* Y"), ("2.*x", "2 .* x"), ("x./2", "x ./ 2"),
+    ("x.^2./y", "(x.^2) ./ y"), ("1.5.*x", "1.5 .* x"), ("x.^3.^2.*y", "((x.^3).^2) .* y"),
+    ("X⁻¹.*Y", "(X^-1) .* Y"), ("x.*2.5", "x .* 2.5"), ("2.^2.*x", "(2.^2) .* x"),
+]
+
+
+@pytest.mark.parametrize("text, plain", DOTS, ids=[d[0] for d in DOTS])
+def test_dot_before_an_operator_is_the_operator(text, plain):
+    values = matrices()
+    assert mc.parse(text) == mc.parse(plain)
+    X, Y, x, y = values["X"], values["Y"], values["x"], values["y"]
+    expected = {"X.^2.^2": X ** 4, "X.^2.*Y": X ** 2 * Y, "x.^2.*y": x ** 2 * y,
+                "X^-1.*Y": np.linalg.inv(X) * Y, "X^-1./Y": np.linalg.inv(X) / Y,
+                "X^2.*Y": X @ X * Y, "X^T.*Y": X.T * Y, "X'.*Y": X.T * Y, "2.*x": 2 * x,
+                "x./2": x / 2, "x.^2./y": x ** 2 / y, "1.5.*x": 1.5 * x,
+                "x.^3.^2.*y": x ** 6 * y, "X⁻¹.*Y": np.linalg.inv(X) * Y, "x.*2.5": 2.5 * x,
+                "2.^2.*x": 4 * x}[text]
+    assert_close(value(text, values), expected, what=text)
+
+
+def test_elementwise_product_after_a_power_keeps_its_shape():
+    e = mc.parse("x.^2.*y")
+    shapes = {s.name: s.shape for s in E.free_symbols(e)}
+    assert e.shape == ("n", 1) and shapes == {"x": ("n", 1), "y": ("n", 1)}
+
+
+def test_gradient_of_an_elementwise_power_of_a_power():
+    """sum(X.^2.^2) is sum(X.^4): the gradient is 4 X.^3 (it was that of sum((X.^2)^2))."""
+    g = mc.gradient("sum(X.^2.^2)", wrt="X")
+    values = {"X": np.random.default_rng(1).standard_normal((N, 4))}
+    f = lambda v: np.sum(v["X"] ** 4)
+    assert_close(g.evaluate(values), 4 * values["X"] ** 3)
+    assert_close(g.evaluate(values), central_gradient(f, values, "X"), rtol=1e-5, atol=1e-6)
+
+
+def test_gradient_of_an_inverse_times_elementwise():
+    """<A, X^-1 .* Y> has the gradient -X^-T (A .* Y) X^-T (it was off by a factor 2)."""
+    g = mc.gradient("<A, X^-1.*Y>", wrt="X")
+    values = matrices(2)
+    f = lambda v: np.sum(v["A"] * np.linalg.inv(v["X"]) * v["Y"])
+    inv_t = np.linalg.inv(values["X"]).T
+    assert_close(g.evaluate(values), -inv_t @ (values["A"] * values["Y"]) @ inv_t)
+    assert_close(g.evaluate(values), central_gradient(f, values, "X"), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("text", ["2. x", "x ./ 2.", "X^-1. *Y", "x.^2. *y", "1.e3"])
+def test_a_number_does_not_end_with_a_dot(text):
+    with pytest.raises(mc.ParseError, match="cannot end with '.'"):
+        mc.parse(text)
+
+
+HADAMARD = [".*", "⊙", "∘", r"\odot", r"\circ"]
+DIVIDE = ["./", r"\oslash"]
+SPACES = ["", " ", "  ", "\t"]
+
+
+def _operand_pool(kind):
+    """(text, NumPy function, positive entries) of operands of an elementwise chain."""
+    numbers = [("2", lambda v: 2.0), ("3", lambda v: 3.0), ("0.5", lambda v: 0.5),
+               ("1.5", lambda v: 1.5), ("10", lambda v: 10.0), ("2.5e-1", lambda v: 0.25),
+               ("1e1", lambda v: 10.0)]
+    pool = [(t, f, True) for t, f in numbers]
+    if kind == "vector":
+        return pool + [("x", lambda v: v["x"], True), ("y", lambda v: v["y"], True),
+                       ("(x + y)", lambda v: v["x"] + v["y"], True)]
+    inv = lambda v: np.linalg.inv(v["X"])
+    return pool + [
+        ("X", lambda v: v["X"], True), ("Y", lambda v: v["Y"], True),
+        ("X^T", lambda v: v["X"].T, True), ("X'", lambda v: v["X"].T, True),
+        ("Xᵀ", lambda v: v["X"].T, True), ("X^2", lambda v: v["X"] @ v["X"], True),
+        ("Y^3", lambda v: v["Y"] @ v["Y"] @ v["Y"], True), ("X^-1", inv, False),
+        ("X^{-1}", inv, False), ("X⁻¹", inv, False), ("X^-T", lambda v: inv(v).T, False),
+        ("(X + Y)", lambda v: v["X"] + v["Y"], True)]
+
+
+def _glue(op, right):
+    """A LaTeX command needs a space before a letter (\\odot X, not \\odotX)."""
+    return " " if op.startswith("\\") and right[:1].isalpha() else ""
+
+
+@st.composite
+def elementwise_chains(draw, kind):
+    """An elementwise chain in random spellings and spacing, the same chain written with
+    parentheses and spaces everywhere, and its NumPy value."""
+    pool = _operand_pool(kind)
+
+    def operand():
+        text, fn, positive = draw(st.sampled_from(pool))
+        canonical = f"({text})"
+        for _ in range(draw(st.integers(0, 2))):
+            k = draw(st.sampled_from(["2", "3"] + (["-1", "0.5"] if positive else [])))
+            text = f"{text}{draw(st.sampled_from(SPACES))}.^{draw(st.sampled_from(SPACES))}{k}"
+            canonical = f"({canonical} .^ {k})"
+            fn = (lambda f, k: lambda v: f(v) ** float(k))(fn, k)
+        return text, canonical, fn, positive
+
+    text, canonical, fn, _ = operand()
+    for _ in range(draw(st.integers(1, 3))):
+        divide = draw(st.booleans())
+        right, right_canonical, right_fn, positive = operand()
+        if divide and not positive:
+            divide = False
+        op = draw(st.sampled_from(DIVIDE if divide else HADAMARD))
+        before, after = draw(st.sampled_from(SPACES)), draw(st.sampled_from(SPACES))
+        text = f"{text}{before}{op}{after or _glue(op, right)}{right}"
+        canonical = f"({canonical} {'./' if divide else '.*'} {right_canonical})"
+        fn = (lambda f, g, d: (lambda v: f(v) / g(v)) if d else (lambda v: f(v) * g(v)))(
+            fn, right_fn, divide)
+    return text, canonical, fn
+
+
+@pytest.mark.parametrize("kind", ["matrix", "vector"])
+@profile(150)
+@given(data=st.data())
+def test_every_spelling_of_the_elementwise_operators_is_the_same(kind, data):
+    """.*, ⊙, ∘, \\odot, \\circ, ./, \\oslash and .^, with and without spaces, after numbers,
+    after ^-1, ^T, ^k and .^k, before numbers: the expression of the parenthesized spaced
+    spelling, and the value NumPy computes."""
+    text, canonical, fn = data.draw(elementwise_chains(kind))
+    e = mc.parse(text)
+    assert e == mc.parse(canonical), (text, canonical)
+    values = matrices(len(text))
+    with np.errstate(all="ignore"):
+        expected = fn(values)
+    if np.all(np.isfinite(expected)) and np.max(np.abs(expected)) < 1e8:
+        assert_close(numeric.evaluate(e, values), expected, rtol=1e-8, what=text)
+
+
+# ---- 2. digits and numbers -------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, where", [
+    ("٣ x", 0), ("x + ３", 4), ("x_٣", 2), ("X^٢", 2), ("१ + x", 0), ("x²", 1), ("x₁", 1),
+    ("2 x + ۵", 6), ("x^T A x / ٢", 10),
+])
+def test_digits_other_than_0_to_9_are_refused_with_a_caret(text, where):
+    with pytest.raises(mc.ParseError, match="0-9") as info:
+        mc.parse(text)
+    assert info.value.column == where + 1
+    assert str(info.value).splitlines()[-1].index("^") == where + 2
+
+
+def test_the_inverse_sign_is_no_digit():
+    assert mc.parse("X⁻¹ y") == mc.parse("X^-1 y")
+
+
+@pytest.mark.parametrize("text, plain", [
+    ("1e-3 x", "1/1000 x"), ("1.5e3", "1500"), ("2E5 X", "200000 X"), ("2.5e-1", "1/4"),
+    ("1E+2 x", "100 x"), (".5e1", "5"), ("3e0", "3"), ("x^2e0", "x^2"), ("1e3x", "1000 x"),
+])
+def test_scientific_notation_is_a_number(text, plain):
+    assert mc.parse(text) == mc.parse(plain)
+
+
+def test_e_is_still_a_symbol():
+    assert mc.parse("2e") == mc.parse("2 e")
+    assert {s.name for s in E.free_symbols(mc.parse("2 e5"))} == {"e5"}
+    assert mc.parse("3e-x") == mc.parse("3 e - x")
+
+
+def test_the_largest_numbers_read_back():
+    e = mc.parse("1e308")
+    assert e == E.Number(sympy.Integer(10) ** 308)
+    assert numeric.evaluate(e, {}) == 1e308
+    assert mc.parse(str(e)) == e
+    tiny = mc.parse("1e-300")
+    assert mc.parse(str(tiny)) == tiny and numeric.evaluate(tiny, {}) == 1e-300
+
+
+@pytest.mark.parametrize("text, what", [
+    ("1e309", "too large"), ("-2e308 x", "too large"), ("1" * 310, "too large"),
+    ("1e99999999999", "too large"), ("1e-400", "too small"), ("x + 2.5E-999", "too small"),
+])
+def test_numbers_beyond_floating_point_are_refused(text, what):
+    with pytest.raises(mc.ParseError, match=what):
+        mc.parse(text)
+
+
+def test_zero_with_a_huge_exponent_is_zero():
+    assert mc.parse("0e99999999999 + 1") == E.Number(1)
+
+
+@st.composite
+def numerals(draw):
+    whole = draw(st.integers(0, 10 ** 6))
+    text = str(whole) if draw(st.booleans()) else ""
+    if not text or draw(st.booleans()):
+        text += "." + str(draw(st.integers(0, 10 ** 4))).zfill(draw(st.integers(1, 5)))
+    if draw(st.booleans()):
+        text += draw(st.sampled_from("eE")) + draw(st.sampled_from(["", "+", "-"])) + \
+            str(draw(st.integers(0, 40)))
+    return text
+
+
+@profile(300)
+@given(numerals(), st.sampled_from(SPACES), st.sampled_from(SPACES))
+def test_a_numeral_is_the_number_it_writes(text, before, after):
+    """12, 1.5, .5, 1e-3, 2.5E+4: exactly Python's Fraction of the text; before x and before
+    an elementwise operator alike."""
+    exact = Fraction(text)
+    number = E.Number(sympy.Rational(exact.numerator, exact.denominator))
+    assert mc.parse(text) == number
+    x = np.array([0.5, -1.0, 2.0])
+    assert_close(value(f"{text}{before}x", {"x": x}), float(exact) * x)
+    assert_close(value(f"{text}{before}.*{after}x", {"x": x}), float(exact) * x)
+    assert_close(value(f"x{before}./{after}({text} + 1)", {"x": x}), x / (float(exact) + 1))
+
+
+# ---- division: one rule, whatever the spacing ------------------------------------------------
+
+@pytest.mark.parametrize("text, expected", [
+    ("x/2/3", lambda x: x / 6), ("x / 2/3", lambda x: x / 6), ("1 /2/3 x", lambda x: x / 6),
+    ("3/2^2 x", lambda x: 0.75 * x), ("3 / 2^2 x", lambda x: 0.75 * x),
+    ("x.^1/2", lambda x: x / 2), ("x.^ 1/2", lambda x: x / 2), ("x.^  1/2", lambda x: x / 2),
+    ("1/2 x", lambda x: x / 2), ("1 / 2 x", lambda x: x / 2), ("x / 2 y", None),
+])
+def test_division_reads_left_to_right_after_powers(text, expected):
+    values = {"x": np.array([0.5, 1.0, 2.0]), "y": 3.0}
+    got = value(text, values, shapes={"y": "scalar"})
+    assert_close(got, expected(values["x"]) if expected else values["x"] * 3.0 / 2, what=text)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("t^1/2", lambda t: t / 2), ("t^ 1/2", lambda t: t / 2), ("t^  1/2", lambda t: t / 2),
+    ("t^-3/2", lambda t: t ** -3 / 2), ("t^-3 / 2", lambda t: t ** -3 / 2),
+    ("t^(1/2)", np.sqrt), ("t^{1/2}", np.sqrt), ("t^-1/2", lambda t: 1 / t / 2),
+])
+def test_an_exponent_is_an_atom_whatever_the_spacing(text, expected):
+    assert_close(value(text, {"t": 0.7}, shapes={"t": "scalar"}), expected(0.7), what=text)
+
+
+def test_a_one_after_a_matrix_is_the_ones_vector_with_or_without_spaces():
+    X = matrices()["X"]
+    for text in ("X 1/2", "X 1 / 2", "(X 1)/2"):
+        assert_close(value(text, {"X": X}), X @ np.ones(N) / 2, what=text)
+
+
+# ---- 3. a transposed symbol is a vector ------------------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    "x^T x^T", "x^T y^T", "(x^T) x^T", "x' x'", "xᵀ xᵀ", r"x^\top x^{T}", "(x^T)(y^T)",
+    "x x^T x^T", "(x + y)^T x^T", "(2 x)' y'",
+])
+def test_a_product_of_transposed_vectors_is_a_shape_error(text):
+    with pytest.raises(mc.ShapeError, match="row vector of length . by a row vector") as info:
+        mc.parse(text)
+    assert info.value.column is not None
+
+
+@pytest.mark.parametrize("text", ["x^T + y", "<x^T, y>", "x^T .* y", "c^T x + c", "x' - 1 y"])
+def test_a_transposed_symbol_is_not_made_scalar_elsewhere(text):
+    with pytest.raises(mc.ShapeError):
+        mc.parse(text)
+
+
+def test_a_declared_scalar_may_be_transposed():
+    e = mc.parse("x^T x^T", shapes={"x": "scalar"})
+    assert e.shape == (1, 1)
+    assert_close(numeric.evaluate(e, {"x": 0.7}), 0.49)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("x^T x", lambda v: v["x"] @ v["x"]), ("x x^T", lambda v: np.outer(v["x"], v["x"])),
+    ("x^T A x", lambda v: v["x"] @ v["A"] @ v["x"]), ("x^T y", lambda v: v["x"] @ v["y"]),
+    ("x^T x x^T", lambda v: ((v["x"] @ v["x"]) * v["x"])[None, :]),
+    ("(x^T A)^T", lambda v: v["A"].T @ v["x"]),
+])
+def test_transposed_vectors_still_multiply(text, expected):
+    values = matrices(3)
+    assert_close(value(text, values), expected(values), what=text)
+
+
+def test_b_transpose_x_plus_c_still_makes_c_scalar():
+    e = mc.parse("b^T x + c")
+    assert {s.name: s.shape for s in E.free_symbols(e)}["c"] == (1, 1)
+
+
+FACTORS = ["x", "y", "x^T", "y^T", "x'", "yᵀ", "A", "A^T", "2", "(x + y)^T", "(x^T A)", "t"]
+
+
+def _numpy_factor(f, arrays):
+    """A factor of FACTORS in NumPy, every value 2-D (a vector a column)."""
+    if f == "2":
+        return np.full((1, 1), 2.0)
+    if f == "(x + y)^T":
+        return (arrays["x"] + arrays["y"]).T
+    if f == "(x^T A)":
+        return arrays["x"].T @ arrays["A"]
+    return arrays[f[0]].T if len(f) > 1 else arrays[f]
+
+
+def _product(factors):
+    """A juxtaposition as matcalc defines it, left to right: a 1 x 1 value scales, other
+    values multiply as matrices."""
+    out = factors[0]
+    for f in factors[1:]:
+        out = out * f if 1 in (out.size, f.size) else out @ f
+    return out
+
+
+@profile(300)
+@given(st.lists(st.sampled_from(FACTORS), min_size=2, max_size=4))
+def test_a_transposed_symbol_is_never_scalar(factors):
+    """Any juxtaposition: either a shape error, or every symbol written transposed is a
+    vector, and the value is the product, in NumPy, of values of the shapes inferred."""
+    text = " ".join(factors)
+    try:
+        e = mc.parse(text)
+    except mc.ShapeError:
+        return
+    shapes = {s.name: s.shape for s in E.free_symbols(e)}
+    for f in factors:
+        if f[0] in "xy" and f != "(x^T A)" and len(f) > 1 or f.startswith("(x + y)"):
+            assert all(shapes[name] != (1, 1) for name in set(f) & set("xy")), (text, shapes)
+    names = sorted({d for shape in shapes.values() for d in shape if d != 1})
+    size = {d: N + i for i, d in enumerate(names)} | {1: 1}
+    rng = np.random.default_rng(len(text))
+    arrays = {n: rng.standard_normal((size[r], size[c])) for n, (r, c) in shapes.items()}
+    values = {n: a[0, 0] if a.shape == (1, 1) else a[:, 0] if shapes[n][1] == 1 else a
+              for n, a in arrays.items()}
+    expected = _product([_numpy_factor(f, arrays) for f in factors])
+    got = np.asarray(numeric.evaluate(e, values), dtype=float).reshape(expected.shape)
+    assert_close(got, expected, what=text)
+
+
+# ---- 4. norm subscripts and braces -----------------------------------------------------------
+
+NORMS = [
+    (r"\frac{\|x\|_2}{2}", "||x||_2 / 2"), (r"\sqrt{\|x\|_2}", "sqrt(||x||_2)"),
+    ("{||X||_F}", "||X||_F"), (r"\|x\|_{2}", "||x||_2"), (r"\|x\|_{ 2 }", "||x||_2"),
+    (r"\frac{\left\|x\right\|_2^2}{2}", "||x||_2^2 / 2"), (r"{\|X\|_F}^2", "||X||_F^2"),
+    (r"\frac{1}{\|x\|_1}", "1 / ||x||_1"), (r"\sqrt{\|X\|_*}", "sqrt(||X||_*)"),
+    (r"\frac{\|x\|_2}{\|y\|_2}", "||x||_2 / ||y||_2"),
+    (r"\left\|\frac{x}{2}\right\|_2", "||x / 2||_2"),
+    (r"\frac{\|X\|_{F}^{2}}{2}", "||X||_F^2 / 2"), (r"{{\|x\|_2}}", "||x||_2"),
+    (r"\sqrt{\frac{\|x\|_2}{2}}", "sqrt(||x||_2 / 2)"), (r"\frac{\|X\|_{*}}{2}", "||X||_* / 2"),
+]
+
+
+@pytest.mark.parametrize("latex, plain", NORMS, ids=[n[1] for n in NORMS])
+def test_a_norm_subscript_leaves_the_braces_alone(latex, plain):
+    assert mc.parse(latex) == mc.parse(plain)
+
+
+@pytest.mark.parametrize("text", ["||x||_12", "||x||_21", r"\|x\|_2}", "||x||_{2"])
+def test_what_is_no_norm_subscript_is_refused(text):
+    with pytest.raises(mc.ParseError):
+        mc.parse(text)
+
+
+def test_gradient_of_a_norm_inside_a_fraction():
+    g = mc.gradient(r"\frac{\|x\|_2^2}{2}", wrt="x")
+    values = {"x": np.array([0.3, -1.2, 0.8])}
+    assert_close(g.evaluate(values), values["x"])
+    assert_close(g.evaluate(values), central_gradient(lambda v: v["x"] @ v["x"] / 2, values, "x"),
+                 rtol=1e-5, atol=1e-6)
+
+
+SUBSCRIPTS = {"2": ["_2", "_{2}", "_{ 2 }"], "F": ["_F", "_{F}"], "1": ["_1", "_{1}"],
+              "*": ["_*", "_{*}"]}
+NORM_VALUES = {"2": ("x", lambda v: np.linalg.norm(v["x"])),
+               "1": ("x", lambda v: np.sum(np.abs(v["x"]))),
+               "F": ("X", lambda v: np.linalg.norm(v["X"], "fro")),
+               "*": ("X", lambda v: np.linalg.norm(v["X"], "nuc"))}
+WRAPPERS = [  # LaTeX, plain text, NumPy
+    (r"\frac{%s}{2}", "(%s) / 2", lambda a: a / 2), (r"\sqrt{%s}", "sqrt(%s)", np.sqrt),
+    ("{%s}", "(%s)", lambda a: a), (r"\left(%s\right)", "(%s)", lambda a: a),
+    (r"\frac{1}{%s}", "1 / (%s)", lambda a: 1 / a), ("{%s}^2", "(%s)^2", lambda a: a ** 2),
+    (r"\frac{%s}{%s}", "(%s) / (%s)", lambda a: 1.0),
+]
+
+
+@profile(200)
+@given(st.sampled_from(sorted(SUBSCRIPTS)), st.data())
+def test_norms_in_braces_read_as_written(kind, data):
+    r"""A norm with any spelling of its subscript (and ^2 or not), inside any nesting of
+    \frac, \sqrt, {...} and \left(...\right): the plain-text expression, the NumPy value."""
+    arg, fn = NORM_VALUES[kind]
+    sub = data.draw(st.sampled_from(SUBSCRIPTS[kind]))
+    square = data.draw(st.sampled_from(["", "^2", "^{2}"]))
+    latex = rf"\left\|{arg}\right\|{sub}{square}" if data.draw(st.booleans()) \
+        else rf"\|{arg}\|{sub}{square}"
+    plain = f"||{arg}||_{kind}{'^2' if square else ''}"
+    f = (lambda g: lambda v: g(v) ** 2)(fn) if square else fn
+    for _ in range(data.draw(st.integers(1, 3))):
+        wrap_latex, wrap_plain, wrap_fn = data.draw(st.sampled_from(WRAPPERS))
+        count = wrap_latex.count("%s")
+        latex, plain = wrap_latex % ((latex,) * count), wrap_plain % ((plain,) * count)
+        f = (lambda g, w: lambda v: w(g(v)))(f, wrap_fn)
+    e = mc.parse(latex)
+    assert e == mc.parse(plain), (latex, plain)
+    values = matrices(len(latex))
+    assert_close(numeric.evaluate(e, values), f(values), what=latex)
+
+
+# ---- spaces never change the meaning ---------------------------------------------------------
+
+EXTRA_SEEDS = [
+    "X.^2.^2", "X.^2.*Y", "x.^2.*y", "X^-1.*Y", "2.*x + x./2", "x/2/3", "3/2^2 x", "t^-3/2",
+    "1/2 x^T A x", "X 1/2", "1e-3 x + 2.5E2 y", r"\frac{\|x\|_2}{2}", r"{\|X\|_F}^2",
+    "||x||_2^2 + |t| x^T x", "x^T A x ./ 2", "sum(X.^2 ./ (1 + Y.^2))", "X^T.*Y", "X'.*Y",
+    "tr(A X^-1 B) + log det(X)", "A kron B", "x ⊙ y ∘ z", r"x \odot y \circ z", "<x, y>^2",
+]
+
+
+def _tokens(text):
+    """The tokens of text as the parser sees them: (start, end) in text, or None if it does
+    not parse."""
+    spans = []
+    try:
+        for tok in _lark().parse_interactive(text).iter_parse():
+            if not spans or tok.start_pos >= spans[-1][1]:
+                spans.append((tok.start_pos, tok.end_pos))
+    except Exception:           # noqa: BLE001 - only texts that parse are respaced
+        return None
+    return spans
+
+
+def _glued(left, right):
+    """Writing the two side by side would read as other tokens (x 1 as x1, | | as ||, 2 .5
+    as 2.5, \\odot x as \\odotx)."""
+    a, b, decimal = left[-1], right[0], right[:1] == "." and right[1:2].isdigit()
+    return (a.isalnum() or a == "_") and (b.isalnum() or b == "_" or decimal) or a == b == "|"
+
+
+def respellings(text, rng, count):
+    """Spellings of text with the space between tokens removed (where that keeps the
+    tokens) or made random whitespace, and space put between tokens written together
+    (where that keeps the words: not in 2x or lgo); other text between tokens (\\left,
+    \\,) is kept."""
+    spans = _tokens(text)
+    if not spans:
+        return []
+    out = []
+    for _ in range(count):
+        pieces, end = [], 0
+        for i, (start, stop) in enumerate(spans):
+            gap = text[end:start]
+            if i and not gap.strip() and not (
+                    not gap and _glued(text[spans[i - 1][0]:spans[i - 1][1]], text[start:stop])):
+                glued = _glued(text[spans[i - 1][0]:spans[i - 1][1]], text[start:stop])
+                gap = rng.choice([" ", "  ", "\t", "\n", " \t "] + ([] if glued else [""]))
+            pieces += [gap, text[start:stop]]
+            end = stop
+        out.append("".join(pieces) + text[end:])
+    return out
+
+
+def _outcome(text):
+    try:
+        return mc.parse(text)
+    except mc.MatcalcError as err:
+        return type(err)
+
+
+def test_spaces_never_change_the_meaning():
+    """A few thousand respellings of the whole language (fuzz seeds, problem sets, README)
+    parse to the same expression as the original, or to the same kind of error."""
+    import test_fuzz
+    rng = random.Random(7)
+    texts = test_fuzz.seeds() + EXTRA_SEEDS
+    texts += [t for t in test_fuzz.inputs(1000 if not LONG else 20_000, seed=3)
+              if _tokens(t)]
+    checked = 0
+    for text in dict.fromkeys(texts):
+        original = _outcome(text)
+        for spelling in respellings(text, rng, 5 if not LONG else 20):
+            assert _outcome(spelling) == original, (text, spelling)
+            checked += 1
+    assert checked > 2000
