@@ -51,6 +51,7 @@ MAX_DEPTH = 100           # nesting of the expression tree (not of parentheses)
 MAX_NODES = 2_000         # operations and symbols in the whole expression
 MAX_MATRIX_POWER = 100    # |k| in X^k: d(X^k) has k terms
 DIMENSION = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
+POSITIVE = re.compile(r"[1-9][0-9]*\Z")
 
 
 def _alternation(words):
@@ -79,7 +80,7 @@ OPERAND_END = {"SYMBOL", "GREEK", "NUMBER", "RPAR", "RBRACE", "RANGLE", "TRANSPO
 
 
 class BarLexer:
-    """Tells an opening bar of ||x|| or |t| from a closing one.
+    """Tells an opening bar of ||x|| or |t| from a closing one (then _subscript_first).
 
     A bar closes the innermost open bar of its kind when it follows an operand
     and stands at the same bracket depth as that bar (``|a + f(b |c|)|``);
@@ -89,6 +90,9 @@ class BarLexer:
     always_accept = ("BAR1", "BAR2")
 
     def process(self, stream):
+        return _subscript_first(self.bars(stream))
+
+    def bars(self, stream):
         open_bars, previous, depth = [], None, 0     # open_bars: (kind, depth)
         for tok in stream:
             closable = previous in OPERAND_END
@@ -113,6 +117,33 @@ class BarLexer:
                     value.count("}") + (tok.type == "LANGLE") - (tok.type == "RANGLE")
             previous = tok.type
             yield tok
+
+
+def _subscript_first(stream):
+    """A norm's subscript written after its exponent, as LaTeX allows (\\|x\\|^2_2 or
+    \\|x\\|^{2}_{2}), moves before it; the exponent is one token or a group in braces."""
+    held, depth, previous = [], 0, None      # held: '^' and the exponent after a norm
+    for tok in stream:
+        if held and (len(held) == 1 or depth):
+            held.append(tok)
+            depth += (tok.type == "LBRACE") - (tok.type == "RBRACE")
+            if len(held) == 2 and tok.type not in ("NUMBER", "SYMBOL", "GREEK", "LBRACE"):
+                yield from held
+                held, previous = [], tok.type
+            continue
+        if held:
+            if tok.type == "NORM_SUB":
+                yield tok
+            yield from held
+            held, previous = [], held[-1].type
+            if tok.type == "NORM_SUB":
+                continue
+        if previous == "NORM_CLOSE" and tok.type == "CIRCUMFLEX":
+            held = [tok]
+        else:
+            yield tok
+        previous = tok.type
+    yield from held
 
 
 @cache
@@ -446,7 +477,7 @@ def _is_dimension(d) -> bool:
 def _is_shape_dimension(d) -> bool:
     """A dimension of a result's shape: 1, or a dimension, or a product such as 'm*n'."""
     return d == 1 and not isinstance(d, bool) or _is_dimension(d) or \
-        isinstance(d, str) and all(_is_dimension(p) or p.isdigit() for p in d.split("*"))
+        isinstance(d, str) and all(_is_dimension(p) or POSITIVE.match(p) for p in d.split("*"))
 
 
 def _check_digits(text):

@@ -231,6 +231,12 @@ def test_numbers_beyond_floating_point_are_refused(text, what):
         mc.parse(text)
 
 
+@pytest.mark.parametrize("shape", [("²*n", 1), ("٣*n", 1), ("٣", 1), "٣", ("0*n", 1)])
+def test_a_dimension_of_shapes_is_written_with_0_to_9(shape):
+    with pytest.raises(mc.MatcalcError, match="shape of 'x'"):
+        mc.parse("x", shapes={"x": shape})
+
+
 def test_zero_with_a_huge_exponent_is_zero():
     assert mc.parse("0e99999999999 + 1") == E.Number(1)
 
@@ -389,6 +395,8 @@ NORMS = [
     (r"\left\|\frac{x}{2}\right\|_2", "||x / 2||_2"),
     (r"\frac{\|X\|_{F}^{2}}{2}", "||X||_F^2 / 2"), (r"{{\|x\|_2}}", "||x||_2"),
     (r"\sqrt{\frac{\|x\|_2}{2}}", "sqrt(||x||_2 / 2)"), (r"\frac{\|X\|_{*}}{2}", "||X||_* / 2"),
+    (r"\|x\|^2_2", "||x||_2^2"), (r"\frac{1}{2}\|Ax - b\|^{2}_{2}", "1/2 ||A x - b||_2^2"),
+    (r"{\left\|X\right\|^2_F}", "||X||_F^2"), (r"\|x\|^2_2^3", "(||x||_2^2)^3"),
 ]
 
 
@@ -397,7 +405,7 @@ def test_a_norm_subscript_leaves_the_braces_alone(latex, plain):
     assert mc.parse(latex) == mc.parse(plain)
 
 
-@pytest.mark.parametrize("text", ["||x||_12", "||x||_21", r"\|x\|_2}", "||x||_{2"])
+@pytest.mark.parametrize("text", ["||x||_12", "||x||_21", r"\|x\|_2}", "||x||_{2", r"\|x\|^(2)_2"])
 def test_what_is_no_norm_subscript_is_refused(text):
     with pytest.raises(mc.ParseError):
         mc.parse(text)
@@ -428,13 +436,15 @@ WRAPPERS = [  # LaTeX, plain text, NumPy
 @profile(200)
 @given(st.sampled_from(sorted(SUBSCRIPTS)), st.data())
 def test_norms_in_braces_read_as_written(kind, data):
-    r"""A norm with any spelling of its subscript (and ^2 or not), inside any nesting of
-    \frac, \sqrt, {...} and \left(...\right): the plain-text expression, the NumPy value."""
+    r"""A norm with any spelling of its subscript (and ^2 or not, before or after it),
+    inside any nesting of \frac, \sqrt, {...} and \left(...\right): the plain-text
+    expression, the NumPy value."""
     arg, fn = NORM_VALUES[kind]
     sub = data.draw(st.sampled_from(SUBSCRIPTS[kind]))
     square = data.draw(st.sampled_from(["", "^2", "^{2}"]))
-    latex = rf"\left\|{arg}\right\|{sub}{square}" if data.draw(st.booleans()) \
-        else rf"\|{arg}\|{sub}{square}"
+    scripts = f"{sub}{square}" if data.draw(st.booleans()) else f"{square}{sub}"
+    latex = rf"\left\|{arg}\right\|{scripts}" if data.draw(st.booleans()) \
+        else rf"\|{arg}\|{scripts}"
     plain = f"||{arg}||_{kind}{'^2' if square else ''}"
     f = (lambda g: lambda v: g(v) ** 2)(fn) if square else fn
     for _ in range(data.draw(st.integers(1, 3))):
