@@ -80,7 +80,8 @@ OPERAND_END = {"SYMBOL", "GREEK", "NUMBER", "RPAR", "RBRACE", "RANGLE", "TRANSPO
 
 
 class BarLexer:
-    """Tells an opening bar of ||x|| or |t| from a closing one (then _subscript_first).
+    """Tells an opening bar of ||x|| or |t| from a closing one; then puts a norm's
+    subscript before its exponent (_subscript_first).
 
     A bar closes the innermost open bar of its kind when it follows an operand
     and stands at the same bracket depth as that bar (``|a + f(b |c|)|``);
@@ -501,13 +502,14 @@ def _check_unknown_functions(text):
     known name (``lgo(x)``, ``sinh(x)``, ``log2(x)``); a capitalized known name
     before '(' (``Tr(X)``); an unknown ``\\operatorname{...}``; a word of 4+
     letters close to a known name that does not start with one (``trace`` is
-    known, ``tarce X`` is refused, ``trAX`` and ``logx`` are fine).
+    known, ``tarce X`` is refused, ``trAX`` and ``logx`` are fine). A word in
+    braces is a word (``\\frac{lgo(x)}{2}``), but for a subscript (``x_{ab}``).
     """
     known = set(functions.all_names()) | set(GREEK) | OPERATOR_WORDS
     for m in re.finditer(r"\\(?:operatorname|text|mathrm)\s*\{\s*([^{}]*?)\s*\}", text):
         if m[1] not in known and not re.fullmatch(r"[A-Za-z]", m[1]):
             _unknown(m[1], known, text, m.start(1))
-    for m in re.finditer(r"(?<![A-Za-z0-9\\_{])([A-Za-z]{2,}[0-9]*)(\s*\()?", text):
+    for m in re.finditer(r"(?<![A-Za-z0-9\\_])(?<!_\{)([A-Za-z]{2,}[0-9]*)(\s*\()?", text):
         word, call = m[1], bool(m[2])
         if word in known:
             continue

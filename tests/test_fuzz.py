@@ -93,7 +93,7 @@ def seeds() -> list[str]:
 # ---- the alphabet ------------------------------------------------------------------------
 
 CHARACTERS = list("xyzabAXBSWtIuv 0123456789+-*/^'.,<>|(){}_\\ \n\t;:=!@#$%&~`\"?[]") + \
-    list("⟨⟩‖ᵀ⁻¹⊙∘⊗αβθλμσΣΘ∑√∞−·×") + ["\x00", "\u200b", "\u2028", "é", "𝐱"]
+    list("⟨⟩‖ᵀ⁻¹⊙∘⊗αβθλμσΣΘ∑√∞−·×٣３²₁१") + ["\x00", "\u200b", "\u2028", "é", "𝐱"]
 FRAGMENTS = [
     r"\frac", r"\frac{1}{2}", r"\langle", r"\rangle", r"\|", r"\left(", r"\right)", r"\left",
     r"\right", r"\top", r"^\top", r"\operatorname{tr}", r"\operatorname{", r"\text{", r"\mathbf{",
@@ -105,6 +105,8 @@ FRAGMENTS = [
     "lambda_max", "eig", "polar", "alpha", "theta", "mu", "1/2", "0.5", "1/0", "I", "1^T",
     "<x, x>", "x^T", "A x", "(", ")", "{", "}", " + ", " - ", " * ", " / ", "e5", "1e-3",
     "tr(", "det(", "||x||", "|t|", "x_1", "a_i", "W_2", "1/", "/0", "^-", "^^", "''", "--",
+    "2.", ".*2", "2.*", "^-1.*", ".^2.^", "1e308", "1e309", "2E5", "1.5e-3", "_2}", "^2_2",
+    "_{2}", "x^T x^T", "٣",
 ]
 ALPHABET = CHARACTERS + FRAGMENTS
 
