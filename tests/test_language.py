@@ -196,15 +196,20 @@ def test_digits_other_than_0_to_9_are_refused_with_a_caret(text, where):
 
 
 def test_the_inverse_sign_is_no_digit():
+    values = matrices()
     assert mc.parse("X⁻¹ y") == mc.parse("X^-1 y")
+    assert_close(value("X⁻¹ y", values), np.linalg.solve(values["X"], values["y"]))
 
 
-@pytest.mark.parametrize("text, plain", [
-    ("1e-3 x", "1/1000 x"), ("1.5e3", "1500"), ("2E5 X", "200000 X"), ("2.5e-1", "1/4"),
-    ("1E+2 x", "100 x"), (".5e1", "5"), ("3e0", "3"), ("x^2e0", "x^2"), ("1e3x", "1000 x"),
+@pytest.mark.parametrize("text, plain, scale", [
+    ("1e-3 x", "1/1000 x", 1e-3), ("1.5e3 x", "1500 x", 1500.0), ("2E5 x", "200000 x", 2e5),
+    ("2.5e-1 x", "1/4 x", 0.25), ("1E+2 x", "100 x", 100.0), (".5e1 x", "5 x", 5.0),
+    ("3e0 x", "3 x", 3.0), ("1e3x", "1000 x", 1000.0), ("x ./ 2e1", "x / 20", 0.05),
 ])
-def test_scientific_notation_is_a_number(text, plain):
+def test_scientific_notation_is_a_number(text, plain, scale):
+    x = np.array([0.5, -1.0, 2.0])
     assert mc.parse(text) == mc.parse(plain)
+    assert_close(value(text, {"x": x}), scale * x)
 
 
 def test_e_is_still_a_symbol():
@@ -386,23 +391,36 @@ def test_a_transposed_symbol_is_never_scalar(factors):
 
 # ---- 4. norm subscripts and braces -----------------------------------------------------------
 
-NORMS = [
-    (r"\frac{\|x\|_2}{2}", "||x||_2 / 2"), (r"\sqrt{\|x\|_2}", "sqrt(||x||_2)"),
-    ("{||X||_F}", "||X||_F"), (r"\|x\|_{2}", "||x||_2"), (r"\|x\|_{ 2 }", "||x||_2"),
-    (r"\frac{\left\|x\right\|_2^2}{2}", "||x||_2^2 / 2"), (r"{\|X\|_F}^2", "||X||_F^2"),
-    (r"\frac{1}{\|x\|_1}", "1 / ||x||_1"), (r"\sqrt{\|X\|_*}", "sqrt(||X||_*)"),
-    (r"\frac{\|x\|_2}{\|y\|_2}", "||x||_2 / ||y||_2"),
-    (r"\left\|\frac{x}{2}\right\|_2", "||x / 2||_2"),
-    (r"\frac{\|X\|_{F}^{2}}{2}", "||X||_F^2 / 2"), (r"{{\|x\|_2}}", "||x||_2"),
-    (r"\sqrt{\frac{\|x\|_2}{2}}", "sqrt(||x||_2 / 2)"), (r"\frac{\|X\|_{*}}{2}", "||X||_* / 2"),
-    (r"\|x\|^2_2", "||x||_2^2"), (r"\frac{1}{2}\|Ax - b\|^{2}_{2}", "1/2 ||A x - b||_2^2"),
-    (r"{\left\|X\right\|^2_F}", "||X||_F^2"), (r"\|x\|^2_2^3", "(||x||_2^2)^3"),
+_2 = lambda v: np.linalg.norm(v["x"])
+_F = lambda v: np.linalg.norm(v["X"], "fro")
+NORMS = [  # LaTeX, plain text, NumPy
+    (r"\frac{\|x\|_2}{2}", "||x||_2 / 2", lambda v: _2(v) / 2),
+    (r"\sqrt{\|x\|_2}", "sqrt(||x||_2)", lambda v: np.sqrt(_2(v))),
+    ("{||X||_F}", "||X||_F", _F), (r"\|x\|_{2}", "||x||_2", _2), (r"\|x\|_{ 2 }", "||x||_2", _2),
+    (r"\frac{\left\|x\right\|_2^2}{2}", "||x||_2^2 / 2", lambda v: _2(v) ** 2 / 2),
+    (r"{\|X\|_F}^2", "||X||_F^2", lambda v: _F(v) ** 2),
+    (r"\frac{1}{\|x\|_1}", "1 / ||x||_1", lambda v: 1 / np.sum(np.abs(v["x"]))),
+    (r"\sqrt{\|X\|_*}", "sqrt(||X||_*)", lambda v: np.sqrt(np.linalg.norm(v["X"], "nuc"))),
+    (r"\frac{\|x\|_2}{\|y\|_2}", "||x||_2 / ||y||_2", lambda v: _2(v) / np.linalg.norm(v["y"])),
+    (r"\left\|\frac{x}{2}\right\|_2", "||x / 2||_2", lambda v: _2(v) / 2),
+    (r"\frac{\|X\|_{F}^{2}}{2}", "||X||_F^2 / 2", lambda v: _F(v) ** 2 / 2),
+    (r"{{\|x\|_2}}", "||x||_2", _2),
+    (r"\sqrt{\frac{\|x\|_2}{2}}", "sqrt(||x||_2 / 2)", lambda v: np.sqrt(_2(v) / 2)),
+    (r"\frac{\|X\|_{*}}{2}", "||X||_* / 2", lambda v: np.linalg.norm(v["X"], "nuc") / 2),
+    (r"\|x\|^2_2", "||x||_2^2", lambda v: _2(v) ** 2),
+    (r"\frac{1}{2}\|Ax - b\|^{2}_{2}", "1/2 ||A x - b||_2^2",
+     lambda v: np.sum((v["A"] @ v["x"] - v["b"]) ** 2) / 2),
+    (r"{\left\|X\right\|^2_F}", "||X||_F^2", lambda v: _F(v) ** 2),
+    (r"\|x\|^2_2^3", "(||x||_2^2)^3", lambda v: _2(v) ** 6),
 ]
 
 
-@pytest.mark.parametrize("latex, plain", NORMS, ids=[n[1] for n in NORMS])
-def test_a_norm_subscript_leaves_the_braces_alone(latex, plain):
-    assert mc.parse(latex) == mc.parse(plain)
+@pytest.mark.parametrize("latex, plain, fn", NORMS, ids=[n[1] for n in NORMS])
+def test_a_norm_subscript_leaves_the_braces_alone(latex, plain, fn):
+    e = mc.parse(latex)
+    assert e == mc.parse(plain)
+    values = {**matrices(4), "b": np.array([0.3, -0.1, 0.4])}
+    assert_close(numeric.evaluate(e, values), fn(values), what=latex)
 
 
 @pytest.mark.parametrize("text", ["||x||_12", "||x||_21", r"\|x\|_2}", "||x||_{2", r"\|x\|^(2)_2"])
