@@ -451,7 +451,7 @@ def _dims_from_spec(name, spec):
     if spec == "scalar":
         return E.SCALAR
     if spec == "vector":
-        return (DimVar(), 1)
+        return (DimVar(False), 1)
     if spec == "matrix":
         return (DimVar(False), DimVar(False))
     if spec == "square":

@@ -319,6 +319,15 @@ def test_a_transposed_symbol_is_not_made_scalar_elsewhere(text):
         mc.parse(text)
 
 
+@pytest.mark.parametrize("text, shapes", [
+    ("b^T x + c", {"c": "vector"}), ("x y", {"y": "vector"}), ("x theta", {"theta": "vector"}),
+])
+def test_a_declared_vector_is_never_made_scalar(text, shapes):
+    """shapes={'c': 'vector'} made c a scalar in b^T x + c (a vector's length could be 1)."""
+    with pytest.raises(mc.ShapeError, match="vector of length"):
+        mc.parse(text, shapes=shapes)
+
+
 def test_a_declared_scalar_may_be_transposed():
     e = mc.parse("x^T x^T", shapes={"x": "scalar"})
     assert e.shape == (1, 1)
@@ -365,19 +374,22 @@ def _product(factors):
 
 
 @profile(300)
-@given(st.lists(st.sampled_from(FACTORS), min_size=2, max_size=4))
-def test_a_transposed_symbol_is_never_scalar(factors):
-    """Any juxtaposition: either a shape error, or every symbol written transposed is a
-    vector, and the value is the product, in NumPy, of values of the shapes inferred."""
+@given(st.lists(st.sampled_from(FACTORS), min_size=2, max_size=4),
+       st.sets(st.sampled_from("xyt")))
+def test_a_transposed_symbol_is_never_scalar(factors, declared):
+    """Any juxtaposition: either a shape error, or every symbol written transposed, or
+    declared a vector in shapes=, is a vector, and the value is the product, in NumPy,
+    of values of the shapes inferred."""
     text = " ".join(factors)
     try:
-        e = mc.parse(text)
+        e = mc.parse(text, shapes={name: "vector" for name in declared})
     except mc.ShapeError:
         return
     shapes = {s.name: s.shape for s in E.free_symbols(e)}
     for f in factors:
         if f[0] in "xy" and f != "(x^T A)" and len(f) > 1 or f.startswith("(x + y)"):
             assert all(shapes[name] != (1, 1) for name in set(f) & set("xy")), (text, shapes)
+    assert all(shapes[name] != (1, 1) for name in declared & set(shapes)), (text, shapes)
     names = sorted({d for shape in shapes.values() for d in shape if d != 1})
     size = {d: N + i for i, d in enumerate(names)} | {1: 1}
     rng = np.random.default_rng(len(text))
