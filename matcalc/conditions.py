@@ -4,7 +4,8 @@
 everywhere, what must hold (``x != 0`` for ||x||_2, a simple top singular
 value for ||X||_2, no zero entry for relu and |.|, a positive argument for
 log and sqrt, an invertible matrix for X^-1). Each condition can be checked
-numerically at given values.
+numerically at given values; where a positive argument is negative, f itself
+has no (real) value.
 """
 from __future__ import annotations
 
@@ -35,6 +36,16 @@ class Condition:
             return False
         return bool(TESTS[self.test][1](value))
 
+    def defined(self, values: dict) -> bool:
+        """False where f has no value: an argument that must be positive is negative."""
+        if self.test not in DOMAINS:
+            return True
+        try:
+            value = np.asarray(evaluate(self.arg, values), dtype=float)
+        except Exception:   # a value that cannot be computed is the evaluator's to report
+            return True
+        return bool(DOMAINS[self.test](value))
+
 
 def _singular_gap(A):
     s = np.linalg.svd(np.atleast_2d(A), compute_uv=False)
@@ -62,6 +73,8 @@ TESTS = {
                                   _singular_gap),
     "simple top eigenvalue": ("{} symmetric with a simple largest eigenvalue", _eigen_gap),
 }
+
+DOMAINS = {"positive": lambda v: not np.any(v < 0)}
 
 
 def conditions(f: E.Expr | str) -> list[Condition]:

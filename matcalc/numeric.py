@@ -394,12 +394,18 @@ def _(e: E.Func, env):
 # ---- random inputs and finite differences ---------------------------------------------
 
 def draw(symbols, assume: dict, rng: np.random.Generator, sizes: dict) -> dict:
-    """Random values that respect the shapes and assumptions (square matrices near I)."""
-    values = {}
+    """Random values that respect the shapes and assumptions (square matrices near I), at
+    most MAX_ENTRIES numbers in all."""
+    values, entries = {}, 0
     for s in sorted(symbols, key=_key):
         if isinstance(s, E.Differential):
             continue
         rows, cols = (_draw_size(d, sizes, rng) for d in s.shape)
+        entries += rows * cols
+        if entries > MAX_ENTRIES:
+            raise TooLargeError(f"random values up to {_key(s)} ({rows} x {cols}) would hold "
+                                f"{entries:,} numbers, more than the {MAX_ENTRIES:,} drawn at "
+                                "once; give smaller sizes")
         kind = assume.get(s.name)
         R = rng.standard_normal((rows, cols))
         if kind == "orthogonal":
@@ -444,5 +450,12 @@ def directions(shape, symmetric: bool):
 
 
 def central_difference(f, X, V, h=1e-6):
-    scale = max(1.0, float(np.max(np.abs(X))))
-    return (f(X + h * scale * V) - f(X - h * scale * V)) / (2 * h * scale)
+    """(f'(X)[V] by central differences, an estimate of its error): the difference from
+    twice the step, plus the rounding of f's values over the step."""
+    step = h * max(1.0, float(np.max(np.abs(X))))
+    with np.errstate(all="ignore"):
+        plus, minus = np.asarray(f(X + step * V)), np.asarray(f(X - step * V))
+        estimate = (plus - minus) / (2 * step)
+        coarse = (np.asarray(f(X + 2 * step * V)) - np.asarray(f(X - 2 * step * V))) / (4 * step)
+        noise = np.abs(estimate - coarse) + EPS * np.maximum(np.abs(plus), np.abs(minus)) / step
+    return estimate, np.where(np.isnan(noise), np.inf, noise)
