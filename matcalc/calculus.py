@@ -147,18 +147,20 @@ class Result:
             values, lambda: evaluate(self.expr, values, context=(self.base, self.wrt)))
 
     def _where_differentiable(self, values, compute):
-        """compute(), unless f is not differentiable at values: f has no value there, or the
-        derivative has none and a condition of differentiability fails (NotDifferentiableError
-        naming it)."""
+        """compute(), unless f is not differentiable at (finite) values: f has no value there,
+        or the derivative has none and a condition of differentiability fails
+        (NotDifferentiableError naming it)."""
         try:
             result, error = compute(), None
         except NotDefinedError as err:
             result, error = None, err
         finite = error is None and np.all(np.isfinite(result))
-        failing = [c for c in self.conditions
-                   if not (c.defined(values) if finite else c.holds(values))]
+        f = self.source if self.source is not None else self.base
+        given = all(np.all(np.isfinite(np.asarray(values[s.name], dtype=float)))
+                    for s in E.free_symbols(f) if isinstance(s, E.Symbol) and s.name in values)
+        failing = [c for c in self.conditions if given and
+                   not (c.defined(values) if finite else c.holds(values))]
         if failing:
-            f = self.source if self.source is not None else self.base
             raise NotDifferentiableError(f"{text(f):.80} is not differentiable at these values: "
                                          f"{'; '.join(map(str, failing))} fails") from None
         if error is not None:

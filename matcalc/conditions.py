@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import expr as E
+from .errors import MatcalcError
 from .parser import parse
 from .functions import ELEMENTWISE
 from .numeric import evaluate
@@ -32,9 +33,9 @@ class Condition:
     def holds(self, values: dict) -> bool:
         try:
             value = np.asarray(evaluate(self.arg, values), dtype=float)
-        except Exception:   # a value that cannot be computed fails the condition
+        except MatcalcError:   # a value that cannot be computed fails the condition
             return False
-        return bool(TESTS[self.test][1](value))
+        return bool(np.all(np.isfinite(value)) and TESTS[self.test][1](value))
 
     def defined(self, values: dict) -> bool:
         """False where f has no value: an argument that must be positive is negative."""
@@ -42,7 +43,7 @@ class Condition:
             return True
         try:
             value = np.asarray(evaluate(self.arg, values), dtype=float)
-        except Exception:   # a value that cannot be computed is the evaluator's to report
+        except MatcalcError:   # a value that cannot be computed is the evaluator's to report
             return True
         return bool(DOMAINS[self.test](value))
 
@@ -99,7 +100,13 @@ def conditions(f: E.Expr | str) -> list[Condition]:
             case E.Func(name, arg) if ELEMENTWISE[name].domain == "kink":
                 found.append(Condition(e, arg, "no zero entry"))
             case E.Func(name, arg) if ELEMENTWISE[name].domain == "positive":
-                found.append(Condition(e, arg, "positive"))
+                found += _positive(e, arg)
             case E.Power(base, E.Number(value)) if not value.is_integer:
-                found.append(Condition(e, base, "positive"))
+                found += _positive(e, base)
     return list(dict.fromkeys(found))
+
+
+def _positive(e, arg):
+    """arg > 0; for arg = det(M) also M invertible, which the sign of a rounded det cannot tell."""
+    invertible = [Condition(e, arg.arg, "invertible")] if isinstance(arg, E.Det) else []
+    return invertible + [Condition(e, arg, "positive")]

@@ -92,9 +92,6 @@ def _key(s):
 def to_internal(value, name="value") -> np.ndarray:
     try:
         a = np.asarray(value)
-        if a.dtype.kind == "c":
-            raise MatcalcError(f"{name} has complex entries; matcalc computes with real "
-                               "numbers only")
         if a.dtype.kind not in "biufO":
             raise TypeError
         a = a.astype(float)
@@ -130,7 +127,8 @@ def value(e: E.Expr, env, depth: int = 0) -> np.ndarray:
     try:
         return ev(e, env)
     except Singular as s:
-        return _limit(e, env, s.matrix, depth)
+        singular = s.matrix
+    return _limit(e, env, singular, depth)
 
 
 def _chebyshev(a, b, n=12):
