@@ -26,7 +26,7 @@ from .conditions import Condition, conditions
 from .canonical import gradient_from_differential, jacobian_from_differential, vec_jacobian
 from .differential import Step, differential as d
 from .errors import MatcalcError, NotDefinedError, NotDifferentiableError, UnsupportedError
-from .numeric import central_difference, directions, draw, evaluate
+from .numeric import central_difference, directions, draw, evaluate, to_internal
 from .parser import parse
 from .printing import latex, text
 from .steps import explain, latex_derivation
@@ -156,7 +156,7 @@ class Result:
             result, error = None, err
         finite = error is None and np.all(np.isfinite(result))
         f = self.source if self.source is not None else self.base
-        given = all(np.all(np.isfinite(np.asarray(values[s.name], dtype=float)))
+        given = all(np.all(np.isfinite(to_internal(values[s.name], s.name)))
                     for s in E.free_symbols(f) if isinstance(s, E.Symbol) and s.name in values)
         failing = [c for c in self.conditions if given and
                    not (c.defined(values) if finite else c.holds(values))]
@@ -177,7 +177,9 @@ class Result:
         """Compare with central differences on random inputs that respect the assumptions.
 
         ``at`` fixes some or all values (the rest are drawn); the conditions of
-        differentiability are checked there too and failures are reported.
+        differentiability are checked there too and failures are reported. Errors are
+        relative to the size of the derivative; where the finite differences' own rounding
+        error could hide a mismatch above the tolerance, the report says undecided.
         """
         draws = arguments.count(draws, "draws", MAX_DRAWS)
         tolerance = arguments.positive(tolerance, "tolerance")

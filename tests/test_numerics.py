@@ -246,19 +246,33 @@ def singular_values(case, rank, seed):
     return values
 
 
+def forward_gradient(f, values, var, h=1e-7):
+    x = np.asarray(values[var], dtype=float)
+    f0, G = f(values), np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        step = np.zeros_like(x)
+        step[i] = h
+        G[i] = (f({**values, var: x + step}) - f0) / h
+    return G
+
+
 def smooth_gradient(f, values, var):
-    """Central differences at two steps; None where they disagree (f not smooth there) or f
-    is not a modest finite number."""
+    """Central differences at two steps; None where they disagree with each other or with
+    forward differences (f not smooth there: a kink looks smooth to central differences), or
+    where f is not a modest finite number."""
     with np.errstate(all="ignore"):
         try:
             f0 = f(values)
             fine, coarse = (central_gradient(f, values, var, h=h) for h in (1e-6, 1e-5))
+            forward = forward_gradient(f, values, var)
         except np.linalg.LinAlgError:
             return None
     if not (np.isfinite(f0) and abs(f0) < 1e6 and np.all(np.isfinite(fine))):
         return None
     scale = max(1.0, abs(f0), float(np.max(np.abs(fine))))
-    return fine if np.max(np.abs(fine - coarse)) < 1e-6 * scale else None
+    smooth = np.max(np.abs(fine - coarse)) < 1e-6 * scale and \
+        np.max(np.abs(fine - forward)) < 1e-4 * scale
+    return fine if smooth else None
 
 
 @profile(SINGULAR_EXAMPLES)
@@ -317,3 +331,65 @@ def test_evaluation_at_any_values_raises_only_matcalc_errors(case, kind, seed):
             result.evaluate(values)
         except mc.MatcalcError as err:
             assert str(err).strip()
+
+
+MATRICES = {    # text, NumPy function of the values
+    "X": lambda v: v["X"], "A X": lambda v: v["A"] @ v["X"], "X B": lambda v: v["X"] @ v["B"],
+    "X^T A X": lambda v: v["X"].T @ v["A"] @ v["X"], "X X^T": lambda v: v["X"] @ v["X"].T,
+    "X^2": lambda v: v["X"] @ v["X"], "A X B": lambda v: v["A"] @ v["X"] @ v["B"],
+    "X + X^T": lambda v: v["X"] + v["X"].T, "X^T": lambda v: v["X"].T,
+}
+DET_FORMS = {   # text with {} for det(M), NumPy function of d = det(M) and the values
+    "{}": lambda d, v: d, "{}^2": lambda d, v: d ** 2, "3 {} - 1": lambda d, v: 3 * d - 1,
+    "sin({})": lambda d, v: np.sin(d), "exp({})": lambda d, v: np.exp(d),
+    "{} tr(X)": lambda d, v: d * np.trace(v["X"]), "{} b^T X c": lambda d, v: d * v["b"] @ v["X"] @ v["c"],
+    "log(1 + {}^2)": lambda d, v: np.log(1 + d ** 2), "({})^3 + tr(A X)": lambda d, v: d ** 3 + np.trace(v["A"] @ v["X"]),
+}
+
+
+@st.composite
+def det_cases(draw):
+    """A function of det(M) for M built from X: its text and NumPy function."""
+    m = draw(st.sampled_from(sorted(MATRICES)))
+    form = draw(st.sampled_from(sorted(DET_FORMS)))
+    M, F = MATRICES[m], DET_FORMS[form]
+    return form.format(f"det({m})"), lambda v: F(np.linalg.det(M(v)), v)
+
+
+@profile(SINGULAR_EXAMPLES)
+@given(case=det_cases(), rank=st.sampled_from([0, 1, 2]), seed=st.integers(0, 2 ** 16))
+def test_derivatives_of_det_forms_at_singular_matrices(case, rank, seed):
+    """Gradient and Hessian at a rank-deficient X against central differences of NumPy (the
+    gradient of the NumPy function by differences, the Hessian by differences of those)."""
+    text, f = case
+    rng = np.random.default_rng(seed)
+    values = {"X": rank_deficient(3, rank, rng), "A": rng.standard_normal((3, 3)),
+              "B": rng.standard_normal((3, 3)), "b": rng.standard_normal(3),
+              "c": rng.standard_normal(3)}
+    scale = 1.0 + abs(f(values))
+    g = mc.gradient(text, wrt="X")
+    derivative_close(g.evaluate(values), central_gradient(f, values, "X"), f_scale=scale,
+                     what=f"{text} at rank {rank}: {g}")
+    h = mc.hessian(text, wrt="X")
+    fd = central_jacobian(lambda v: central_gradient(f, v, "X", h=1e-4), values, "X", h=1e-4)
+    assert_close(h.evaluate(values), fd, rtol=1e-5, atol=1e-5 * scale,
+                 what=f"Hessian of {text} at rank {rank}")
+
+
+@profile(200 if LONG else 25)
+@given(case=cases(depth=2), k=st.sampled_from([-30, 30]))
+def test_tolerances_are_relative_to_the_size_of_the_derivative(case, k):
+    """Scaled by e^-30 or e^30, a right gradient still verifies (or, where rounding hides it,
+    is undecided), and twice it is still wrong, for verify() and check() alike."""
+    text = f"exp({k}) ({case.text})"
+    g = mc.gradient(text, wrt=case.var, shapes=SHAPES)
+    try:
+        G = g.evaluate(case.values())
+    except mc.MatcalcError:
+        assume(False)
+    assume(np.all(np.isfinite(G)) and np.max(np.abs(G)) > 0)
+    report = g.verify(draws=1)
+    assert report.ok or report.undecided, f"{text}: {g}: {report}"
+    twice = Derivative(g.base, g.wrt, E.mul(E.Number(2), g.expr), g.assume)
+    assert not twice.verify(draws=1), f"{text}: 2 ({g}) verified"
+    assert not mc.check(text, wrt=case.var, answer=f"2 ({g})", shapes=SHAPES)
