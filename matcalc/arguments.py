@@ -6,8 +6,6 @@ import re
 from collections.abc import Mapping
 from numbers import Integral, Real
 
-import numpy as np
-
 from .errors import MatcalcError
 
 NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
@@ -93,12 +91,8 @@ def seed(value) -> int | None:
 
 
 def values(value, what="values") -> Mapping:
-    """A dict from symbol names to real numbers or arrays."""
+    """A dict from symbol names to numbers or arrays."""
     if not isinstance(value, Mapping):
         raise MatcalcError(f"{what} must be a dict from symbol names to numbers or arrays, "
                            f"such as {{'x': np.ones(3)}}, not {type(value).__name__}")
-    for name, v in value.items():
-        if np.iscomplexobj(v):
-            raise MatcalcError(f"{what}: {name} has complex entries; matcalc computes with "
-                               "real numbers only")
     return value

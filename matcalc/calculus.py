@@ -184,6 +184,8 @@ class Result:
         draws = arguments.count(draws, "draws", MAX_DRAWS)
         tolerance = arguments.positive(tolerance, "tolerance")
         at = None if at is None else arguments.values(at, "at")
+        for name, v in (at or {}).items():
+            to_internal(v, name)
         rng = np.random.default_rng(arguments.seed(seed))
         worst, noise, checks, notes, done, failed = 0.0, 0.0, 0, [], 0, False
         for _ in range(draws if at is None or not self._fixed(at) else 1):

@@ -60,7 +60,7 @@ def _eigen_gap(A):
 
 def _full_rank(A):
     s = np.linalg.svd(np.atleast_2d(A), compute_uv=False)
-    return s[-1] > 1e-10 * max(s[0], 1.0)
+    return s[-1] > 1e-10 * s[0]
 
 
 TESTS = {

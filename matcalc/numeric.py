@@ -92,6 +92,9 @@ def _key(s):
 def to_internal(value, name="value") -> np.ndarray:
     try:
         a = np.asarray(value)
+        if a.dtype.kind == "c":
+            raise MatcalcError(f"{name} has complex entries; matcalc computes with real "
+                               "numbers only")
         if a.dtype.kind not in "biufO":
             raise TypeError
         a = a.astype(float)
@@ -147,9 +150,9 @@ REACH = (1.0, 0.1, 0.01, 0.001)     # how far the path goes, relative to M's lar
 
 def _limit(e, env, M, depth):
     """e as M -> M along M + t P (P spanning the null directions of M), t -> 0; checked on
-    shifted points and along a random direction, and tried again closer to M where the
-    rest of e bends too much between the points. A matrix that is only ill-conditioned where no limit exists is
-    inverted as it is."""
+    shifted points and along a random direction (relative to the size of e near M, above
+    the rounding of its largest values on the path), and tried again closer to M where
+    that fails. Where no limit exists, a matrix only ill-conditioned is inverted as it is."""
     while isinstance(M, E.Transpose):
         M = M.arg
     if depth >= MAX_DEPTH:
@@ -162,14 +165,19 @@ def _limit(e, env, M, depth):
     def along(direction, nodes, weights):
         at = lambda tj: value(path, env.extended({t: np.array([[tj]]), P: direction}), depth + 1)
         points = [at(tj) for tj in nodes]
-        return sum(w * p for w, p in zip(weights, points)), max(np.max(np.abs(p)) for p in points)
+        return sum(w * p for w, p in zip(weights, points)), points
 
     with np.errstate(all="ignore"):
         for reach in REACH:
-            estimate, spread = along(reach * null, *PATHS[0])
-            if np.all(np.isfinite(estimate)) and \
-                    np.max(np.abs(along(reach * null, *PATHS[1])[0] - estimate)) <= 1e-8 * spread:
-                if np.max(np.abs(along(reach * generic, *PATHS[1])[0] - estimate)) <= 1e-6 * spread:
+            estimate, points = along(reach * null, *PATHS[0])
+            if not np.all(np.isfinite(estimate)):
+                break
+            near = max(np.max(np.abs(p)) for tj, p in zip(CENTERED, points) if abs(tj) < 0.3)
+            far = max(np.max(np.abs(p)) for p in points)
+            close = lambda other, tolerance: np.max(np.abs(other - estimate)) <= \
+                tolerance * near + 100 * EPS * far
+            if close(along(reach * null, *PATHS[1])[0], 1e-8):
+                if close(along(reach * generic, *PATHS[1])[0], 1e-6):
                     return estimate
                 break
     if S[-1] > len(S) * EPS * S[0]:
