@@ -13,7 +13,7 @@ import numpy as np
 
 from . import arguments, expr as E
 from .calculus import MAX_DRAWS, Result, gradient, hessian, prepare
-from .errors import MatcalcError, ShapeError
+from .errors import MatcalcError, NotDefinedError, ShapeError
 from .numeric import evaluate
 from .parser import parse
 from .printing import text
@@ -60,12 +60,20 @@ def check(f, wrt: str, answer: str, kind: str = "gradient", shapes: dict | None 
         return CheckResult(True, f"right: the {kind} is {expected}", expected)
     rng = np.random.default_rng(seed)
     symbols = E.free_symbols(f) | E.free_symbols(given) | {X}
-    compare = lambda values, e: _close(evaluate(e, values, (f, X)), expected.evaluate(values))
+    compare = lambda values, e: _close(_value(e, values, (f, X)), expected.evaluate(values))
     samples = [expected._valid_draw(symbols, rng) for _ in range(draws)]
     if all(compare(v, given) for v in samples):
         return CheckResult(True, f"right (checked numerically): the {kind} is {expected}",
                            expected)
     return CheckResult(False, _diagnose(f, X, given, expected, assume, samples, rng), expected)
+
+
+def _value(answer, values, context):
+    """The answer's value; NaN where it has none (the inverse of a singular matrix)."""
+    try:
+        return np.asarray(evaluate(answer, values, context), dtype=float)
+    except NotDefinedError:
+        return np.array(np.nan)
 
 
 def _close(a, b, rtol=1e-7):
@@ -81,7 +89,7 @@ def _close(a, b, rtol=1e-7):
 def _diagnose(f, X, given, expected, assume, samples, rng) -> str:
     truth = f"the {expected.label.lower()} is {expected}"
     G = lambda v: np.asarray(expected.evaluate(v), dtype=float)
-    A = lambda v: np.asarray(evaluate(given, v, (f, X)), dtype=float)
+    A = lambda v: _value(given, v, (f, X))
     square = sorted(s.name for s in E.free_symbols(f) | {X} if isinstance(s, E.Symbol)
                     and s.shape[0] == s.shape[1] and s.shape[1] != 1 and s.name not in assume)
     if square:

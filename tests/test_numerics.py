@@ -191,6 +191,12 @@ def test_check_of_a_small_gradient_is_relative():
     assert mc.check("exp(30) x^T A x", wrt="x", answer="exp(30) (A^T x + A x)")
 
 
+def test_check_of_an_answer_with_no_value_is_wrong():
+    """X - X^T is singular for a 3 x 3 X: the answer has no value, so it is not the gradient."""
+    result = mc.check("tr(X)", wrt="X", answer="(X - X^T)^-1 + I", shapes={"X": (3, 3)})
+    assert not result and str(result) == "wrong: the gradient is I"
+
+
 def test_verify_says_undecided_when_finite_differences_cannot_tell():
     """f ~ e^30: the finite differences of the x part drown in rounding (it said FAILED)."""
     report = mc.gradient("exp(10 tr(M)) + ||x||_2^2", wrt="x").verify()
