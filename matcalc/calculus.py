@@ -158,8 +158,8 @@ class Result:
         f = self.source if self.source is not None else self.base
         given = all(np.all(np.isfinite(to_internal(values[s.name], s.name)))
                     for s in E.free_symbols(f) if isinstance(s, E.Symbol) and s.name in values)
-        failing = [c for c in self.conditions if given and
-                   not (c.defined(values) if finite else c.holds(values))]
+        failing = [c for c in self.conditions if given and not (
+            c.defined(values, self._context) if finite else c.holds(values, self._context))]
         if failing:
             raise NotDifferentiableError(f"{text(f):.80} is not differentiable at these values: "
                                          f"{'; '.join(map(str, failing))} fails") from None
@@ -190,7 +190,7 @@ class Result:
         worst, noise, checks, notes, done, failed = 0.0, 0.0, 0, [], 0, False
         for _ in range(draws if at is None or not self._fixed(at) else 1):
             values = {**self._valid_draw(self._symbols(), rng, at), **(at or {})}
-            failing = [str(c) for c in self.conditions if not c.holds(values)]
+            failing = [str(c) for c in self.conditions if not c.holds(values, self._context)]
             notes += failing
             done += 1
             try:
@@ -248,7 +248,7 @@ class Result:
                 try:
                     if np.all(np.isfinite(evaluate(self.base, values, self._context))) and \
                             np.all(np.isfinite(self.evaluate(values))):
-                        if all(c.holds(values) for c in self.conditions):
+                        if all(c.holds(values, self._context) for c in self.conditions):
                             return values
                         finite = finite or values
                 except (NotDefinedError, NotDifferentiableError):

@@ -30,19 +30,20 @@ class Condition:
     def __str__(self):
         return f"{text(self.subject)}: {TESTS[self.test][0].format(text(self.arg))}"
 
-    def holds(self, values: dict) -> bool:
+    def holds(self, values: dict, context: tuple = ()) -> bool:
+        """Whether it holds at values (dimensions fixed by them and the context, such as f)."""
         try:
-            value = np.asarray(evaluate(self.arg, values), dtype=float)
+            value = np.asarray(evaluate(self.arg, values, context), dtype=float)
         except MatcalcError:   # a value that cannot be computed fails the condition
             return False
         return bool(np.all(np.isfinite(value)) and TESTS[self.test][1](value))
 
-    def defined(self, values: dict) -> bool:
+    def defined(self, values: dict, context: tuple = ()) -> bool:
         """False where f has no value: an argument that must be positive is negative."""
         if self.test not in DOMAINS:
             return True
         try:
-            value = np.asarray(evaluate(self.arg, values), dtype=float)
+            value = np.asarray(evaluate(self.arg, values, context), dtype=float)
         except MatcalcError:   # a value that cannot be computed is the evaluator's to report
             return True
         return bool(DOMAINS[self.test](value))

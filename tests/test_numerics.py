@@ -167,6 +167,16 @@ def test_verify_at_a_singular_matrix_reports_the_condition():
     assert mc.gradient("det(X)", wrt="X").verify(at={"X": rank_deficient(3, 2)})
 
 
+def test_conditions_are_sized_by_f():
+    """I^-1 is sized by x: its condition holds (verify() reported "I invertible" failing)."""
+    g = mc.gradient("exp(-30) (b^T (I^-T) x)", wrt="x")
+    assert g.verify()
+    values = {"b": RNG.standard_normal(3), "x": RNG.standard_normal(3)}
+    f = lambda v: np.exp(-30) * v["b"] @ v["x"]
+    derivative_close(g.evaluate(values), np.exp(-30) * values["b"], f_scale=0.0)
+    derivative_close(g.evaluate(values), central_gradient(f, values, "x"), f_scale=0.0)
+
+
 def test_verify_draws_invertible_arguments():
     """X Y must be square and invertible: X n x m, Y m x n with m >= n (it raised
     LinAlgError)."""
