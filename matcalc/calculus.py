@@ -25,8 +25,8 @@ from . import arguments, expr as E
 from .conditions import Condition, conditions
 from .canonical import gradient_from_differential, jacobian_from_differential, vec_jacobian
 from .differential import Step, differential as d
-from .errors import MatcalcError, UnsupportedError
-from .numeric import central_difference, directions, draw, evaluate
+from .errors import MatcalcError, NotDefinedError, NotDifferentiableError, UnsupportedError
+from .numeric import central_difference, directions, draw, evaluate, to_internal
 from .parser import parse
 from .printing import latex, text
 from .steps import explain, latex_derivation
@@ -40,22 +40,47 @@ MAX_DRAWS = 1_000              # random points in one verify() or check()
 
 @dataclass(frozen=True)
 class VerifyReport:
-    """Outcome of a finite-difference check; true when it passed."""
+    """Outcome of a finite-difference check; true when it passed.
+
+    Errors are relative to the size of the derivative (its largest entry at each
+    point). ``undecided``: the differences were within the rounding error of the
+    finite differences themselves, and that error exceeds the tolerance.
+    """
     ok: bool
     max_rel_error: float
     draws: int
     checks: int
     tolerance: float
     notes: tuple = ()      # conditions of differentiability that fail at the points checked
+    undecided: bool = False
+    noise: float = 0.0     # largest rounding error of the finite differences, relative
 
     def __bool__(self):
         return self.ok
 
     def __str__(self):
-        verdict = "verified" if self.ok else "FAILED"
-        out = (f"{verdict}: max relative error {self.max_rel_error:.1e} (tolerance "
-               f"{self.tolerance:.0e}) over {self.draws} draws, {self.checks} finite differences")
+        counts = f"over {self.draws} draws, {self.checks} finite differences"
+        if self.undecided:
+            out = (f"undecided: finite differences cannot tell, their rounding error is up to "
+                   f"{self.noise:.0e} of the derivative (tolerance {self.tolerance:.0e}); max "
+                   f"relative difference {self.max_rel_error:.1e} {counts}")
+        else:
+            out = (f"{'verified' if self.ok else 'FAILED'}: max relative error "
+                   f"{self.max_rel_error:.1e} (tolerance {self.tolerance:.0e}) {counts}")
         return out + "".join(f"\n  not differentiable here: {n}" for n in self.notes)
+
+
+def _differences(pairs):
+    """(largest |fd - prediction|, largest rounding error of fd, size of the derivative)."""
+    error = rounding = scale = 0.0
+    for fd, noise, exact in pairs:
+        fd, exact = np.asarray(fd, dtype=float), np.asarray(exact, dtype=float)
+        with np.errstate(invalid="ignore"):
+            gap = float(np.max(np.abs(fd - exact)))
+        error = max(error, gap if np.isfinite(gap) else np.inf)
+        rounding = max(rounding, float(np.max(noise)))
+        scale = max(scale, float(np.max(np.abs(fd))), float(np.max(np.abs(exact))))
+    return error, rounding, scale
 
 
 @dataclass(frozen=True)
@@ -118,7 +143,29 @@ class Result:
 
     def evaluate(self, values: dict):
         """The value at the given inputs (NumPy: vectors 1-D, matrices 2-D, scalars float)."""
-        return evaluate(self.expr, values, context=(self.base, self.wrt))
+        return self._where_differentiable(
+            values, lambda: evaluate(self.expr, values, context=(self.base, self.wrt)))
+
+    def _where_differentiable(self, values, compute):
+        """compute(), unless f is not differentiable at (finite) values: f has no value there,
+        or the derivative has none and a condition of differentiability fails
+        (NotDifferentiableError naming it)."""
+        try:
+            result, error = compute(), None
+        except NotDefinedError as err:
+            result, error = None, err
+        finite = error is None and np.all(np.isfinite(result))
+        f = self.source if self.source is not None else self.base
+        given = all(np.all(np.isfinite(to_internal(values[s.name], s.name)))
+                    for s in E.free_symbols(f) if isinstance(s, E.Symbol) and s.name in values)
+        failing = [c for c in self.conditions if given and not (
+            c.defined(values, self._context) if finite else c.holds(values, self._context))]
+        if failing:
+            raise NotDifferentiableError(f"{text(f):.80} is not differentiable at these values: "
+                                         f"{'; '.join(map(str, failing))} fails") from None
+        if error is not None:
+            raise error
+        return result
 
     @property
     def conditions(self) -> list[Condition]:
@@ -130,26 +177,36 @@ class Result:
         """Compare with central differences on random inputs that respect the assumptions.
 
         ``at`` fixes some or all values (the rest are drawn); the conditions of
-        differentiability are checked there too and failures are reported.
+        differentiability are checked there too and failures are reported. Errors are
+        relative to the size of the derivative; where the finite differences' own rounding
+        error could hide a mismatch above the tolerance, the report says undecided.
         """
         draws = arguments.count(draws, "draws", MAX_DRAWS)
         tolerance = arguments.positive(tolerance, "tolerance")
         at = None if at is None else arguments.values(at, "at")
+        for name, v in (at or {}).items():
+            to_internal(v, name)
         rng = np.random.default_rng(arguments.seed(seed))
-        worst, checks, notes, done = 0.0, 0, [], 0
+        worst, noise, checks, notes, done, failed = 0.0, 0.0, 0, [], 0, False
         for _ in range(draws if at is None or not self._fixed(at) else 1):
             values = {**self._valid_draw(self._symbols(), rng, at), **(at or {})}
-            notes += [str(c) for c in self.conditions if not c.holds(values)]
-            for fd, exact in self._comparisons(values):
-                fd, exact = np.asarray(fd, dtype=float), np.asarray(exact, dtype=float)
-                scale = max(1.0, float(np.max(np.abs(fd))), float(np.max(np.abs(exact))))
-                error = float(np.max(np.abs(fd - exact))) / scale
-                worst = max(worst, error if np.isfinite(error) else np.inf)
-                checks += 1
+            failing = [str(c) for c in self.conditions if not c.holds(values, self._context)]
+            notes += failing
             done += 1
+            try:
+                pairs = list(self._comparisons(values))
+            except (NotDefinedError, NotDifferentiableError) as err:
+                notes += [] if failing else [str(err)]
+                continue
+            error, rounding, scale = _differences(pairs)
+            relative = error / scale if scale else 0.0 if error == 0 else np.inf
+            worst, checks = max(worst, relative), checks + len(pairs)
+            noise = max(noise, rounding / scale if scale else 0.0 if rounding == 0 else np.inf)
+            failed = failed or not error <= tolerance * scale + rounding
         notes = tuple(dict.fromkeys(notes))
-        return VerifyReport(bool(worst < tolerance) and not notes, worst, done, checks,
-                            tolerance, notes)
+        ok = bool(worst <= tolerance) and not notes
+        return VerifyReport(ok, worst, done, checks, tolerance, notes,
+                            undecided=not (ok or failed or notes), noise=noise)
 
     @property
     def _context(self):
@@ -163,7 +220,8 @@ class Result:
         return E.free_symbols(self.base) | {self.wrt}
 
     def _comparisons(self, values):
-        """(finite difference, prediction) pairs: along every entry (or symmetric pair) of X."""
+        """(finite difference, its rounding error, prediction): along every entry (or
+        symmetric pair) of X."""
         X = np.asarray(values[self.wrt.name], dtype=float)
         value = self.evaluate(values)
         f = lambda Xv: np.asarray(evaluate(self.base, {**values, self.wrt.name: Xv}, self._context))
@@ -171,12 +229,17 @@ class Result:
         for V in directions(X.shape if X.ndim == 2 else (X.size, 1), symmetric):
             V = V.reshape(X.shape)
             exact = value * V if self.wrt.is_scalar else np.sum(value * V)
-            yield central_difference(f, X, V), exact
+            yield *central_difference(f, X, V), exact
 
     def _valid_draw(self, symbols, rng, at=None):
-        """A draw where everything is finite; later tries use positive entries (log, sqrt)."""
+        """A draw where everything is finite and f differentiable (inverses of invertible
+        matrices, logs of positive numbers); later tries use positive entries (log, sqrt).
+        Failing that, one where everything is finite."""
         if at:
             symbols = {s for s in symbols if not (isinstance(s, E.Symbol) and s.name in at)}
+            if self._fixed(at):
+                return dict(at)
+        finite = None
         for attempt in range(20):
             values = {**draw(symbols, self.assume, rng, self._sizes(at)), **(at or {})}
             if attempt % 2:
@@ -185,11 +248,13 @@ class Result:
                 try:
                     if np.all(np.isfinite(evaluate(self.base, values, self._context))) and \
                             np.all(np.isfinite(self.evaluate(values))):
-                        return values
-                    if at and self._fixed(at):
-                        return values
-                except np.linalg.LinAlgError:
+                        if all(c.holds(values, self._context) for c in self.conditions):
+                            return values
+                        finite = finite or values
+                except (NotDefinedError, NotDifferentiableError):
                     pass
+        if finite is not None:
+            return finite
         raise MatcalcError(f"could not find random inputs where {text(self.base)} is "
                            "defined; pass assumptions (e.g. assume={'X': 'spd'})")
 
@@ -243,7 +308,7 @@ class Jacobian(Result):
         if self.expr is not None:
             return np.atleast_2d(np.asarray(super().evaluate(values), dtype=float)).reshape(
                 self.size(self.base, values), self.size(self.wrt, values))
-        return self._evaluate_map(values)
+        return self._where_differentiable(values, lambda: self._evaluate_map(values))
 
     def _evaluate_map(self, values):
         dX = E.Differential(self.wrt)
@@ -270,7 +335,7 @@ class Jacobian(Result):
         for k in range(X.size):
             V = np.zeros(X.size)
             V[k] = 1.0
-            yield central_difference(F, X, V.reshape(X.shape, order="F")), J[:, k]
+            yield *central_difference(F, X, V.reshape(X.shape, order="F")), J[:, k]
 
 
 @dataclass(frozen=True, repr=False)
@@ -314,7 +379,9 @@ class Gradients(Mapping):
         worst = max(reports, key=lambda r: r.max_rel_error)
         return VerifyReport(all(reports), worst.max_rel_error, worst.draws,
                             sum(r.checks for r in reports), worst.tolerance,
-                            tuple(dict.fromkeys(n for r in reports for n in r.notes)))
+                            tuple(dict.fromkeys(n for r in reports for n in r.notes)),
+                            undecided=not all(reports) and all(r.ok or r.undecided for r in reports),
+                            noise=max(r.noise for r in reports))
 
 
 @dataclass(frozen=True)
@@ -580,4 +647,4 @@ class HVP(Result):
         X = np.asarray(values[self.wrt.name], dtype=float)
         V = np.asarray(values[self.direction.name], dtype=float)
         G = lambda Xv: np.asarray(evaluate(self.base, {**values, self.wrt.name: Xv}, self._context))
-        yield central_difference(G, X, V), self.evaluate(values)
+        yield *central_difference(G, X, V), self.evaluate(values)

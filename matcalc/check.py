@@ -13,7 +13,7 @@ import numpy as np
 
 from . import arguments, expr as E
 from .calculus import MAX_DRAWS, Result, gradient, hessian, prepare
-from .errors import MatcalcError, ShapeError
+from .errors import MatcalcError, NotDefinedError, ShapeError
 from .numeric import evaluate
 from .parser import parse
 from .printing import text
@@ -60,7 +60,7 @@ def check(f, wrt: str, answer: str, kind: str = "gradient", shapes: dict | None 
         return CheckResult(True, f"right: the {kind} is {expected}", expected)
     rng = np.random.default_rng(seed)
     symbols = E.free_symbols(f) | E.free_symbols(given) | {X}
-    compare = lambda values, e: _close(evaluate(e, values, (f, X)), expected.evaluate(values))
+    compare = lambda values, e: _close(_value(e, values, (f, X)), expected.evaluate(values))
     samples = [expected._valid_draw(symbols, rng) for _ in range(draws)]
     if all(compare(v, given) for v in samples):
         return CheckResult(True, f"right (checked numerically): the {kind} is {expected}",
@@ -68,15 +68,28 @@ def check(f, wrt: str, answer: str, kind: str = "gradient", shapes: dict | None 
     return CheckResult(False, _diagnose(f, X, given, expected, assume, samples, rng), expected)
 
 
-def _close(a, b):
+def _value(answer, values, context):
+    """The answer's value; NaN where it has none (the inverse of a singular matrix)."""
+    try:
+        return np.asarray(evaluate(answer, values, context), dtype=float)
+    except NotDefinedError:
+        return np.array(np.nan)
+
+
+def _close(a, b, rtol=1e-7):
+    """Equal to rtol relative to the size of the larger (its largest entry)."""
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    return a.shape == b.shape and np.allclose(a, b, rtol=1e-7, atol=1e-9 * max(1.0, np.max(np.abs(b))))
+    if a.shape != b.shape:
+        return False
+    with np.errstate(invalid="ignore"):
+        return bool(np.max(np.abs(a - b), initial=0.0) <=
+                    rtol * max(np.max(np.abs(a), initial=0.0), np.max(np.abs(b), initial=0.0)))
 
 
 def _diagnose(f, X, given, expected, assume, samples, rng) -> str:
     truth = f"the {expected.label.lower()} is {expected}"
     G = lambda v: np.asarray(expected.evaluate(v), dtype=float)
-    A = lambda v: np.asarray(evaluate(given, v, (f, X)), dtype=float)
+    A = lambda v: _value(given, v, (f, X))
     square = sorted(s.name for s in E.free_symbols(f) | {X} if isinstance(s, E.Symbol)
                     and s.shape[0] == s.shape[1] and s.shape[1] != 1 and s.name not in assume)
     if square:
@@ -86,7 +99,7 @@ def _diagnose(f, X, given, expected, assume, samples, rng) -> str:
     if X.shape[1] != 1 and all(_close(A(v), G(v).T) for v in samples):
         return f"transposed: {truth}"
     ratios = [np.sum(A(v) * G(v)) / np.sum(G(v) * G(v)) for v in samples if np.any(G(v))]
-    if ratios and np.allclose(ratios, ratios[0]) and not np.isclose(ratios[0], 1) and \
+    if ratios and np.allclose(ratios, ratios[0]) and not np.isclose(ratios[0], 1) and ratios[0] and \
             all(_close(A(v), ratios[0] * G(v)) for v in samples):
         return f"off by a factor {ratios[0]:.4g}: {truth}"
     return f"wrong: {truth}"

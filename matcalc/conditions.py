@@ -4,7 +4,8 @@
 everywhere, what must hold (``x != 0`` for ||x||_2, a simple top singular
 value for ||X||_2, no zero entry for relu and |.|, a positive argument for
 log and sqrt, an invertible matrix for X^-1). Each condition can be checked
-numerically at given values.
+numerically at given values; where a positive argument is negative, f itself
+has no (real) value.
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import expr as E
+from .errors import MatcalcError
 from .parser import parse
 from .functions import ELEMENTWISE
 from .numeric import evaluate
@@ -28,12 +30,23 @@ class Condition:
     def __str__(self):
         return f"{text(self.subject)}: {TESTS[self.test][0].format(text(self.arg))}"
 
-    def holds(self, values: dict) -> bool:
+    def holds(self, values: dict, context: tuple = ()) -> bool:
+        """Whether it holds at values (dimensions fixed by them and the context, such as f)."""
         try:
-            value = np.asarray(evaluate(self.arg, values), dtype=float)
-        except Exception:   # a value that cannot be computed fails the condition
+            value = np.asarray(evaluate(self.arg, values, context), dtype=float)
+        except MatcalcError:   # a value that cannot be computed fails the condition
             return False
-        return bool(TESTS[self.test][1](value))
+        return bool(np.all(np.isfinite(value)) and TESTS[self.test][1](value))
+
+    def defined(self, values: dict, context: tuple = ()) -> bool:
+        """False where f has no value: an argument that must be positive is negative."""
+        if self.test not in DOMAINS:
+            return True
+        try:
+            value = np.asarray(evaluate(self.arg, values, context), dtype=float)
+        except MatcalcError:   # a value that cannot be computed is the evaluator's to report
+            return True
+        return bool(DOMAINS[self.test](value))
 
 
 def _singular_gap(A):
@@ -48,7 +61,7 @@ def _eigen_gap(A):
 
 def _full_rank(A):
     s = np.linalg.svd(np.atleast_2d(A), compute_uv=False)
-    return s[-1] > 1e-10 * max(s[0], 1.0)
+    return s[-1] > 1e-10 * s[0]
 
 
 TESTS = {
@@ -62,6 +75,8 @@ TESTS = {
                                   _singular_gap),
     "simple top eigenvalue": ("{} symmetric with a simple largest eigenvalue", _eigen_gap),
 }
+
+DOMAINS = {"positive": lambda v: not np.any(v < 0)}
 
 
 def conditions(f: E.Expr | str) -> list[Condition]:
@@ -86,7 +101,13 @@ def conditions(f: E.Expr | str) -> list[Condition]:
             case E.Func(name, arg) if ELEMENTWISE[name].domain == "kink":
                 found.append(Condition(e, arg, "no zero entry"))
             case E.Func(name, arg) if ELEMENTWISE[name].domain == "positive":
-                found.append(Condition(e, arg, "positive"))
+                found += _positive(e, arg)
             case E.Power(base, E.Number(value)) if not value.is_integer:
-                found.append(Condition(e, base, "positive"))
+                found += _positive(e, base)
     return list(dict.fromkeys(found))
+
+
+def _positive(e, arg):
+    """arg > 0; for arg = det(M) also M invertible, which the sign of a rounded det cannot tell."""
+    invertible = [Condition(e, arg.arg, "invertible")] if isinstance(arg, E.Det) else []
+    return invertible + [Condition(e, arg, "positive")]

@@ -46,6 +46,14 @@ class NotDifferentiableError(MatcalcError, ValueError):
     """The expression is not differentiable where asked."""
 
 
+class NotDefinedError(MatcalcError, ValueError):
+    """The expression has no value at the given inputs (the inverse of a singular matrix)."""
+
+
+class TooLargeError(MatcalcError, ValueError):
+    """The numbers asked for would not fit in the memory matcalc allows itself."""
+
+
 CARET_WIDTH = 72
 
 

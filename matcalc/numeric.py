@@ -2,28 +2,50 @@
 
 Values follow NumPy conventions: a vector is a 1-D array ``(n,)``, a matrix a
 2-D array, a scalar a float. Internally every value is 2-D, like the shapes.
+
+An inverse of a numerically singular matrix M is not computed. The expression
+is then evaluated as a limit: M is replaced by M + t P, where P spans the
+null directions of M (from its SVD), and the value at t = 0 is interpolated
+from Chebyshev points in t. Products of det(M) and inverses of M that come
+from differentiating det (det(M) M^-1 = adj(M) and its derivatives) are
+polynomials in t, so the limit is exact up to rounding. Interpolating on a
+second set of points and along a second, random direction checks that the
+limit exists and does not depend on the path; where it does not, the value is
+undefined (NotDefinedError).
 """
 from __future__ import annotations
 
+import math
 from functools import singledispatch
 
 import numpy as np
 
 from . import arguments, expr as E
-from .errors import MatcalcError, ShapeError
+from .errors import MatcalcError, NotDefinedError, ShapeError, TooLargeError
 from .functions import ELEMENTWISE
+
+SINGULAR = 1e-8          # reciprocal condition number (1-norm) below which M^-1 is a limit
+NULL = 1e-8              # singular values below NULL * the largest span the null directions
+MAX_DEPTH = 4            # nested limits (singular matrices inside singular matrices)
+MAX_ENTRIES = 10 ** 7    # numbers drawn at once (80 MB)
+EPS = np.finfo(float).eps
 
 
 def evaluate(e: E.Expr, values: dict, context: tuple = ()):
     """Value of e; dimensions are bound by the values of the symbols of e and of context."""
     env = Environment(values, [e, *context])
-    return to_user(ev(e, env), e.shape)
+    try:
+        return to_user(value(e, env), e.shape)
+    except MemoryError:
+        raise TooLargeError(f"evaluating {_key(e):.80} needs more memory than there is") from None
+    except np.linalg.LinAlgError as err:
+        raise NotDefinedError(f"{_key(e):.80} cannot be evaluated at these values: {err}") from None
 
 
 class Environment:
     def __init__(self, values, exprs):
         values = arguments.values(values)
-        self.arrays, self.dims = {}, {}
+        self.arrays, self.dims, self.direct = {}, {}, frozenset()
         required = E.free_symbols(exprs[0])
         for s in sorted({s for x in exprs for s in E.free_symbols(x)}, key=_key):
             name = _key(s)
@@ -54,6 +76,13 @@ class Environment:
             raise MatcalcError(f"the dimension {d} is not fixed by the values given")
         return self.dims[d]
 
+    def extended(self, arrays=None, direct=()):
+        """The same values, with more symbols and matrices whose inverse is taken as it is."""
+        env = object.__new__(Environment)
+        env.arrays, env.dims = {**self.arrays, **(arrays or {})}, self.dims
+        env.direct = self.direct | frozenset(direct)
+        return env
+
 
 def _key(s):
     from .printing import text
@@ -62,7 +91,13 @@ def _key(s):
 
 def to_internal(value, name="value") -> np.ndarray:
     try:
-        a = np.asarray(value, dtype=float)
+        a = np.asarray(value)
+        if a.dtype.kind == "c":
+            raise MatcalcError(f"{name} has complex entries; matcalc computes with real "
+                               "numbers only")
+        if a.dtype.kind not in "biufO":
+            raise TypeError
+        a = a.astype(float)
     except (TypeError, ValueError):
         raise MatcalcError(f"{name} must be a number or an array of numbers, "
                            f"not {type(value).__name__} {value!r:.60}") from None
@@ -81,6 +116,106 @@ def to_user(a: np.ndarray, shape):
     if shape[1] == 1:
         return a[:, 0]
     return a
+
+
+class Singular(Exception):
+    """Raised inside evaluation for the matrix whose inverse would be needed; never escapes."""
+
+    def __init__(self, matrix: E.Expr):
+        self.matrix = matrix
+
+
+def value(e: E.Expr, env, depth: int = 0) -> np.ndarray:
+    """ev(e), with a singular inverse evaluated as a limit (see the module docstring)."""
+    try:
+        return ev(e, env)
+    except Singular as s:
+        singular = s.matrix
+    return _limit(e, env, singular, depth)
+
+
+def _chebyshev(a, b, n=20):
+    return (a + b) / 2 + (b - a) / 2 * np.cos((2 * np.arange(n) + 1) * np.pi / (2 * n))
+
+
+def _weights_at_zero(nodes):
+    """Lagrange weights that interpolate at t = 0 from values at the nodes."""
+    return np.array([math.prod(ti / (ti - tj) for ti in nodes if ti != tj) for tj in nodes])
+
+
+CENTERED, SHIFTED = _chebyshev(-1.0, 1.0), _chebyshev(-0.3, 1.0)
+PATHS = ((CENTERED, _weights_at_zero(CENTERED)), (SHIFTED, _weights_at_zero(SHIFTED)))
+REACH = (1.0, 0.1, 0.01, 0.001)     # how far the path goes, relative to M's largest singular value
+
+
+def _limit(e, env, M, depth):
+    """e as M -> M along M + t P (P spanning the null directions of M), t -> 0; checked on
+    shifted points and along a random direction (relative to the size of e near M, above
+    the rounding of its largest values on the path), and tried again closer to M where
+    that fails. Where no limit exists, a matrix only ill-conditioned is inverted as it is."""
+    while isinstance(M, E.Transpose):
+        M = M.arg
+    if depth >= MAX_DEPTH:
+        raise NotDefinedError(f"{_key(e):.80} has no value here: {_key(M)} is singular")
+    A = value(M, env, depth + 1)
+    null, generic, S = _null_directions(A)
+    t, P = E.Symbol("t'"), E.Symbol("P'", M.shape)
+    path = E.substitute(e, M, E.add(M, E.mul(t, P)))
+
+    def along(direction, nodes, weights):
+        at = lambda tj: value(path, env.extended({t: np.array([[tj]]), P: direction}), depth + 1)
+        points = [at(tj) for tj in nodes]
+        return sum(w * p for w, p in zip(weights, points)), points
+
+    with np.errstate(all="ignore"):
+        for reach in REACH:
+            estimate, points = along(reach * null, *PATHS[0])
+            if not np.all(np.isfinite(estimate)):
+                break
+            near = max(np.max(np.abs(p)) for tj, p in zip(CENTERED, points) if abs(tj) < 0.3)
+            far = max(np.max(np.abs(p)) for p in points)
+            close = lambda other, tolerance: np.max(np.abs(other - estimate)) <= \
+                tolerance * near + 100 * EPS * far
+            if close(along(reach * null, *PATHS[1])[0], 1e-8):
+                if close(along(reach * generic, *PATHS[1])[0], 1e-6):
+                    return estimate
+                break
+    if S[-1] > len(S) * EPS * S[0]:
+        return value(e, env.extended(direct=[M]), depth)
+    raise NotDefinedError(f"{_key(e):.80} has no value here: {_key(M)} is singular")
+
+
+def _null_directions(A):
+    """(P, W, singular values): P moves the null directions of A by half its largest singular
+    value, W is a random direction a tenth as large; both symmetric when A is."""
+    S = np.linalg.svd(A, compute_uv=False)
+    size = S[0] if S[0] > 0 else 1.0
+    W = np.random.default_rng(len(S)).standard_normal(A.shape)
+    if np.max(np.abs(A - A.T)) <= NULL * size:
+        lam, Q = np.linalg.eigh(A)
+        null = np.abs(lam) <= max(np.min(np.abs(lam)), NULL * size)
+        P, W = Q[:, null] @ Q[:, null].T, W + W.T
+    else:
+        U, S, Vt = np.linalg.svd(A)
+        null = S <= max(S[-1], NULL * size)
+        P = U[:, null] @ Vt[null]
+    return size / 2 * P, size / 20 * W / np.linalg.norm(W, 2), S
+
+
+def _inverse(M: E.Expr, env) -> np.ndarray:
+    """M^-1, unless M is numerically singular (then Singular(M))."""
+    A = ev(M, env)
+    if not np.all(np.isfinite(A)):
+        return np.full(A.shape, np.nan)
+    try:
+        inverse = np.linalg.inv(A)
+    except np.linalg.LinAlgError:
+        raise Singular(M) from None
+    with np.errstate(all="ignore"):
+        rcond = 1 / (np.linalg.norm(A, 1) * np.linalg.norm(inverse, 1))
+    if M not in env.direct and not rcond >= SINGULAR:
+        raise Singular(M)
+    return inverse
 
 
 @singledispatch
@@ -148,11 +283,13 @@ def _(e: E.Transpose, env):
 
 @ev.register
 def _(e: E.Inverse, env):
-    return np.linalg.inv(ev(e.arg, env))
+    return _inverse(e.arg, env)
 
 
 @ev.register
 def _(e: E.MatPower, env):
+    if e.k < 0:
+        return np.linalg.matrix_power(_inverse(e.base, env), -e.k)
     return np.linalg.matrix_power(ev(e.base, env), e.k)
 
 
@@ -265,12 +402,18 @@ def _(e: E.Func, env):
 # ---- random inputs and finite differences ---------------------------------------------
 
 def draw(symbols, assume: dict, rng: np.random.Generator, sizes: dict) -> dict:
-    """Random values that respect the shapes and assumptions (square matrices near I)."""
-    values = {}
+    """Random values that respect the shapes and assumptions (square matrices near I), at
+    most MAX_ENTRIES numbers in all."""
+    values, entries = {}, 0
     for s in sorted(symbols, key=_key):
         if isinstance(s, E.Differential):
             continue
         rows, cols = (_draw_size(d, sizes, rng) for d in s.shape)
+        entries += rows * cols
+        if entries > MAX_ENTRIES:
+            raise TooLargeError(f"random values up to {_key(s)} ({rows} x {cols}) would hold "
+                                f"{entries:,} numbers, more than the {MAX_ENTRIES:,} drawn at "
+                                "once; give smaller sizes")
         kind = assume.get(s.name)
         R = rng.standard_normal((rows, cols))
         if kind == "orthogonal":
@@ -315,5 +458,12 @@ def directions(shape, symmetric: bool):
 
 
 def central_difference(f, X, V, h=1e-6):
-    scale = max(1.0, float(np.max(np.abs(X))))
-    return (f(X + h * scale * V) - f(X - h * scale * V)) / (2 * h * scale)
+    """(f'(X)[V] by central differences, an estimate of its error): the difference from
+    twice the step, plus the rounding of f's values over the step."""
+    step = h * max(1.0, float(np.max(np.abs(X))))
+    with np.errstate(all="ignore"):
+        plus, minus = np.asarray(f(X + step * V)), np.asarray(f(X - step * V))
+        estimate = (plus - minus) / (2 * step)
+        coarse = (np.asarray(f(X + 2 * step * V)) - np.asarray(f(X - 2 * step * V))) / (4 * step)
+        noise = np.abs(estimate - coarse) + EPS * np.maximum(np.abs(plus), np.abs(minus)) / step
+    return estimate, np.where(np.isnan(noise), np.inf, noise)
