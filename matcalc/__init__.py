@@ -9,8 +9,9 @@ from .calculus import (Derivative, DifferentialForm, Gradients, Hessian, Jacobia
 from .check import CheckResult, check
 from .codegen import compile, numpy_source, to_jax, to_numpy
 from .conditions import Condition, conditions
+from .deadline import set_time_limit, time_limit
 from .errors import (MatcalcError, NotDifferentiableError, ParseError, ShapeError,
-                     UnknownFunctionError, UnsupportedError)
+                     TimeLimitError, UnknownFunctionError, UnsupportedError)
 from .expr import Expr
 from .parser import parse
 from .calculus import simplify
@@ -18,4 +19,5 @@ from .calculus import simplify
 __all__ = ["compile", "numpy_source", "to_numpy", "to_jax", "check", "CheckResult", "conditions", "Condition", "parse", "gradient", "differential", "hessian", "jacobian", "derivative", "hvp",
            "simplify", "Gradients", "Hessian", "Jacobian", "Result", "Expr", "Derivative",
            "DifferentialForm", "VerifyReport", "MatcalcError", "ParseError", "ShapeError",
-           "UnknownFunctionError", "UnsupportedError", "NotDifferentiableError"]
+           "UnknownFunctionError", "UnsupportedError", "NotDifferentiableError", "TimeLimitError",
+           "set_time_limit", "time_limit"]

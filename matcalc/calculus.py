@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import sympy
 
-from . import arguments, expr as E
+from . import arguments, deadline, expr as E
 from .conditions import Condition, conditions
 from .canonical import gradient_from_differential, jacobian_from_differential, vec_jacobian
 from .differential import Step, differential as d
@@ -36,6 +36,7 @@ HALF = E.Number(sympy.Rational(1, 2))
 MAX_ORDER = 30                 # derivative(): each order differentiates and simplifies again
 MAX_DERIVATIVE_SIZE = 2_000    # operations in F^(k) before F^(k+1) is refused
 MAX_DRAWS = 1_000              # random points in one verify() or check()
+MAX_DIRECTIONS = 100           # finite differences per draw; a random choice of entries beyond
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ class VerifyReport:
     checks: int
     tolerance: float
     notes: tuple = ()      # conditions of differentiability that fail at the points checked
+    entries: int = 0       # finite differences along every entry: checks is fewer when sampled
 
     def __bool__(self):
         return self.ok
@@ -55,6 +57,8 @@ class VerifyReport:
         verdict = "verified" if self.ok else "FAILED"
         out = (f"{verdict}: max relative error {self.max_rel_error:.1e} (tolerance "
                f"{self.tolerance:.0e}) over {self.draws} draws, {self.checks} finite differences")
+        if self.checks < self.entries:
+            out += f" (along random entries: {self.checks} of {self.entries})"
         return out + "".join(f"\n  not differentiable here: {n}" for n in self.notes)
 
 
@@ -116,6 +120,7 @@ class Result:
         from .codegen import to_jax
         return to_jax(self, **options)
 
+    @deadline.bounded
     def evaluate(self, values: dict):
         """The value at the given inputs (NumPy: vectors 1-D, matrices 2-D, scalars float)."""
         return evaluate(self.expr, values, context=(self.base, self.wrt))
@@ -125,6 +130,7 @@ class Result:
         """Where this derivative holds (see conditions.py)."""
         return conditions(self.source if self.source is not None else self.base)
 
+    @deadline.bounded
     def verify(self, draws: int = 3, seed: int = 0, tolerance: float = 1e-5,
                at: dict | None = None) -> VerifyReport:
         """Compare with central differences on random inputs that respect the assumptions.
@@ -136,11 +142,13 @@ class Result:
         tolerance = arguments.positive(tolerance, "tolerance")
         at = None if at is None else arguments.values(at, "at")
         rng = np.random.default_rng(arguments.seed(seed))
-        worst, checks, notes, done = 0.0, 0, [], 0
+        worst, checks, notes, done, entries = 0.0, 0, [], 0, 0
         for _ in range(draws if at is None or not self._fixed(at) else 1):
             values = {**self._valid_draw(self._symbols(), rng, at), **(at or {})}
             notes += [str(c) for c in self.conditions if not c.holds(values)]
-            for fd, exact in self._comparisons(values):
+            comparisons, n = self._comparisons(values, rng)
+            entries += n
+            for fd, exact in comparisons:
                 fd, exact = np.asarray(fd, dtype=float), np.asarray(exact, dtype=float)
                 scale = max(1.0, float(np.max(np.abs(fd))), float(np.max(np.abs(exact))))
                 error = float(np.max(np.abs(fd - exact))) / scale
@@ -149,7 +157,7 @@ class Result:
             done += 1
         notes = tuple(dict.fromkeys(notes))
         return VerifyReport(bool(worst < tolerance) and not notes, worst, done, checks,
-                            tolerance, notes)
+                            tolerance, notes, entries)
 
     @property
     def _context(self):
@@ -162,22 +170,23 @@ class Result:
     def _symbols(self):
         return E.free_symbols(self.base) | {self.wrt}
 
-    def _comparisons(self, values):
-        """(finite difference, prediction) pairs: along every entry (or symmetric pair) of X."""
+    def _comparisons(self, values, rng):
+        """((finite difference, prediction) pairs, the number of entries): along every entry
+        (or symmetric pair) of X, or along MAX_DIRECTIONS of them chosen at random."""
         X = np.asarray(values[self.wrt.name], dtype=float)
-        value = self.evaluate(values)
+        G = self.evaluate(values)
         f = lambda Xv: np.asarray(evaluate(self.base, {**values, self.wrt.name: Xv}, self._context))
         symmetric = self.assume.get(self.wrt.name) in SYMMETRIC_KINDS
-        for V in directions(X.shape if X.ndim == 2 else (X.size, 1), symmetric):
-            V = V.reshape(X.shape)
-            exact = value * V if self.wrt.is_scalar else np.sum(value * V)
-            yield central_difference(f, X, V), exact
+        along = lambda V: G * V if self.wrt.is_scalar else np.sum(G * V)
+        Vs, n = directions(X.shape, symmetric, rng, MAX_DIRECTIONS)
+        return ((central_difference(f, X, V), along(V)) for V in Vs), n
 
     def _valid_draw(self, symbols, rng, at=None):
         """A draw where everything is finite; later tries use positive entries (log, sqrt)."""
         if at:
             symbols = {s for s in symbols if not (isinstance(s, E.Symbol) and s.name in at)}
         for attempt in range(20):
+            deadline.check("drawing random values")
             values = {**draw(symbols, self.assume, rng, self._sizes(at)), **(at or {})}
             if attempt % 2:
                 values = {k: np.abs(v) if np.ndim(v) else abs(v) for k, v in values.items()}
@@ -238,6 +247,7 @@ class Jacobian(Result):
         """The vec-layout matrix in Kronecker form (None where there is none)."""
         return self.expr
 
+    @deadline.bounded
     def evaluate(self, values: dict):
         """size(F) x size(X) in vec (column-stacking) layout."""
         if self.expr is not None:
@@ -250,6 +260,7 @@ class Jacobian(Result):
         X = np.asarray(values[self.wrt.name], dtype=float)
         columns = []
         for k in range(X.size):
+            deadline.check("evaluating the Jacobian")
             basis = np.zeros(X.size)
             basis[k] = 1.0
             V = basis.reshape(X.shape, order="F")
@@ -262,15 +273,14 @@ class Jacobian(Result):
             return np.asarray(values[e.name]).size
         return np.asarray(evaluate(e, values, self._context)).size
 
-    def _comparisons(self, values):
-        """Columns of J against central differences of F along each entry of X."""
+    def _comparisons(self, values, rng):
+        """Columns of J against central differences of F along each entry of X (or
+        MAX_DIRECTIONS of them chosen at random)."""
         X = np.asarray(values[self.wrt.name], dtype=float)
         J = self.evaluate(values)
         F = lambda Xv: np.ravel(evaluate(self.base, {**values, self.wrt.name: Xv}, self._context), order="F")
-        for k in range(X.size):
-            V = np.zeros(X.size)
-            V[k] = 1.0
-            yield central_difference(F, X, V.reshape(X.shape, order="F")), J[:, k]
+        Vs, n = directions(X.shape, False, rng, MAX_DIRECTIONS)
+        return ((central_difference(F, X, V), J @ np.ravel(V, order="F")) for V in Vs), n
 
 
 @dataclass(frozen=True, repr=False)
@@ -306,9 +316,11 @@ class Gradients(Mapping):
         rows = r" \\ ".join(g.boxed.replace("=", "&=", 1) for g in self.by_name.values())
         return rf"$\displaystyle \begin{{aligned}} {rows} \end{{aligned}}$"
 
+    @deadline.bounded
     def evaluate(self, values: dict) -> dict:
         return {name: g.evaluate(values) for name, g in self.by_name.items()}
 
+    @deadline.bounded
     def verify(self, **options) -> VerifyReport:
         reports = [g.verify(**options) for g in self.by_name.values()]
         worst = max(reports, key=lambda r: r.max_rel_error)
@@ -376,6 +388,7 @@ def prepare(f, wrt: str, shapes=None, assume=None):
     return expr, var, assume
 
 
+@deadline.bounded
 def simplify(f, assume: dict | None = None, shapes: dict | None = None) -> E.Expr:
     """f (text or an expression) in matcalc's normal form, using the assumptions.
 
@@ -415,6 +428,7 @@ def _gradient_expr(f, X, assume, symmetric="sym", steps=None):
     return G
 
 
+@deadline.bounded
 def gradient(f, wrt, shapes: dict | None = None, assume: dict | None = None,
              symmetric: str = "sym") -> Derivative | Gradients:
     """The gradient of a scalar expression f with respect to the variable named wrt.
@@ -435,6 +449,7 @@ def gradient(f, wrt, shapes: dict | None = None, assume: dict | None = None,
     return Derivative(f, X, G, assume, steps=tuple(steps))
 
 
+@deadline.bounded
 def differential(f, wrt: str, shapes: dict | None = None,
                  assume: dict | None = None) -> DifferentialForm:
     """df in the canonical form <G, dX>.
@@ -467,6 +482,7 @@ def _jacobian_parts(F, X, assume, tidy=normal_form, steps=None, lhs="dF"):
     return dF_simple, tidy(J, assume) if J is not None else E.Zero(size)
 
 
+@deadline.bounded
 def jacobian(F, wrt: str, shapes: dict | None = None, assume: dict | None = None) -> Jacobian:
     """J with dF = J dX: m x n for vectors; size(F) x size(X) in vec layout otherwise.
 
@@ -481,6 +497,7 @@ def jacobian(F, wrt: str, shapes: dict | None = None, assume: dict | None = None
     return Jacobian(F, X, J, assume, map=dF, steps=tuple(steps))
 
 
+@deadline.bounded
 def hessian(f, wrt: str, shapes: dict | None = None, assume: dict | None = None) -> Hessian:
     """The Hessian: n x n for a vector x; for a matrix X the map H[dX] and its vec form.
 
@@ -506,6 +523,7 @@ def _symmetric_form(H, assume):
     return normal_form(E.mul(HALF, E.add(H, E.Transpose(H))), assume)
 
 
+@deadline.bounded
 def derivative(F, wrt: str, order: int = 1, shapes: dict | None = None,
                assume: dict | None = None) -> Result:
     """The order-th derivative of F with respect to a scalar variable.
@@ -521,6 +539,7 @@ def derivative(F, wrt: str, order: int = 1, shapes: dict | None = None,
     dt = E.Differential(t)
     current = base = F
     for k in range(order):
+        deadline.check(f"taking the derivative of order {k + 1}")
         if (size := E.size(current)) > MAX_DERIVATIVE_SIZE:
             raise UnsupportedError(f"the derivative of order {k} of {text(F):.60} has grown to "
                                    f"{size} operations; order {order} is out of reach (the "
@@ -532,6 +551,7 @@ def derivative(F, wrt: str, order: int = 1, shapes: dict | None = None,
     return Result(base, t, current, assume, label=f"derivative of order {order}", source=F)
 
 
+@deadline.bounded
 def hvp(f, wrt: str, shapes: dict | None = None, assume: dict | None = None,
         direction: str | None = None) -> Result:
     """The Hessian-vector product H[v] as an expression in a new symbol ``direction``
@@ -576,8 +596,8 @@ class HVP(Result):
     def _symbols(self):
         return E.free_symbols(self.base) | {self.wrt, self.direction}
 
-    def _comparisons(self, values):
+    def _comparisons(self, values, rng):
         X = np.asarray(values[self.wrt.name], dtype=float)
         V = np.asarray(values[self.direction.name], dtype=float)
         G = lambda Xv: np.asarray(evaluate(self.base, {**values, self.wrt.name: Xv}, self._context))
-        yield central_difference(G, X, V), self.evaluate(values)
+        return [(central_difference(G, X, V), self.evaluate(values))], 1

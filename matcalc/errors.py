@@ -46,6 +46,10 @@ class NotDifferentiableError(MatcalcError, ValueError):
     """The expression is not differentiable where asked."""
 
 
+class TimeLimitError(MatcalcError):
+    """A public call ran past its time limit (see matcalc.deadline)."""
+
+
 CARET_WIDTH = 72
 
 

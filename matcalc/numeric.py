@@ -9,7 +9,7 @@ from functools import singledispatch
 
 import numpy as np
 
-from . import arguments, expr as E
+from . import arguments, deadline, expr as E
 from .errors import MatcalcError, ShapeError
 from .functions import ELEMENTWISE
 
@@ -300,18 +300,28 @@ def _draw_size(d, sizes, rng) -> int:
     return sizes.setdefault(d, int(rng.integers(2, 6)))
 
 
-def directions(shape, symmetric: bool):
-    """Unit perturbations of every entry, or symmetric pairs for a symmetric variable."""
-    rows, cols = shape
-    for i in range(rows):
-        for j in range(cols):
-            if symmetric and j < i:
-                continue
-            V = np.zeros((rows, cols))
-            V[i, j] = 1.0
-            if symmetric:
-                V[j, i] = 1.0
-            yield V
+def directions(shape, symmetric: bool, rng: np.random.Generator, most: int):
+    """(unit perturbations of the entries of a value of this shape, or of symmetric pairs for
+    a symmetric variable; how many entries or pairs there are): all of them, or at most
+    ``most`` chosen at random."""
+    rows, cols = (*shape, 1, 1)[:2]
+    count = rows * (rows + 1) // 2 if symmetric else rows * cols
+    if count <= most:
+        entries = [(i, j) for i in range(rows) for j in range(cols) if not symmetric or j >= i]
+    else:
+        flat = rng.choice(rows * cols, most, replace=False)
+        pick = lambda i, j: (min(i, j), max(i, j)) if symmetric else (i, j)
+        entries = sorted(dict.fromkeys(pick(*divmod(int(k), cols)) for k in flat))
+    return (_unit(shape, i, j, symmetric) for i, j in entries), count
+
+
+def _unit(shape, i, j, symmetric):
+    deadline.check("comparing with finite differences")
+    V = np.zeros((*shape, 1, 1)[:2])
+    V[i, j] = 1.0
+    if symmetric:
+        V[j, i] = 1.0
+    return V.reshape(shape)
 
 
 def central_difference(f, X, V, h=1e-6):

@@ -8,13 +8,16 @@ catalogue function into f'(U), elementwise when U is a vector or matrix.
 """
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 
 import sympy
 
-from . import expr as E
+from . import deadline, expr as E
 from .errors import UnsupportedError
 from .functions import ELEMENTWISE, SYMPY_TO_NAME
+
+MAX_EXPANDED_TERMS = 256
 
 
 class Atoms:
@@ -28,9 +31,9 @@ class Atoms:
         if e not in self.by_expr:
             from .printing import text
             name = text(e)
-            while sympy.Symbol(name) in self.by_symbol:
+            while sympy.Symbol(name, real=True) in self.by_symbol:
                 name += "'"
-            s = sympy.Symbol(name)
+            s = sympy.Symbol(name, real=True)
             self.by_expr[e], self.by_symbol[s] = s, e
         return self.by_expr[e]
 
@@ -122,15 +125,36 @@ def _ordered(args):
 def tidy(s: sympy.Expr) -> sympy.Expr:
     """The shortest of: common factors pulled out; over one denominator; expanded.
 
-    Without a sum anywhere in it, s is all three already; a sum of monomials is expanded."""
+    Without a sum anywhere in it, s is all three already; a sum of monomials is expanded,
+    and so is a sum that would multiply out to more than MAX_EXPANDED_TERMS terms."""
     if not s.has(sympy.Add):
         return s
+    deadline.check("simplifying a scalar")
     candidates = [sympy.factor_terms(s)]
     if any(map(_is_divisor, s.atoms(sympy.Pow))):
+        deadline.check("simplifying a scalar")
         candidates.append(sympy.factor_terms(sympy.together(s)))
-    if isinstance(s, sympy.Add) and not all(map(_monomial, s.args)):
+    if isinstance(s, sympy.Add) and not all(map(_monomial, s.args)) \
+            and _expanded_terms(s) <= MAX_EXPANDED_TERMS:
+        deadline.check("simplifying a scalar")
         candidates.append(sympy.factor_terms(sympy.expand(s)))
     return min(candidates, key=sympy.count_ops)
+
+
+def _expanded_terms(s: sympy.Expr) -> int:
+    """About how many terms sympy.expand(s) makes (above MAX_EXPANDED_TERMS: that bound + 1).
+
+    Sums add, products multiply (denominators multiply out too), (a sum of k terms)^n makes
+    binomial(n + k - 1, k - 1), and a function's argument is expanded inside it."""
+    most = MAX_EXPANDED_TERMS + 1
+    if s.is_Add:
+        return min(most, sum(map(_expanded_terms, s.args)))
+    if s.is_Mul:
+        return min(most, math.prod(map(_expanded_terms, s.args)))
+    if s.is_Pow and s.exp.is_Integer:
+        k, n = _expanded_terms(s.base), abs(int(s.exp))
+        return 1 if k == 1 else most if max(k, n) >= most else min(most, math.comb(n + k - 1, k - 1))
+    return max([1, *map(_expanded_terms, s.args)])
 
 
 def _monomial(s: sympy.Expr) -> bool:
