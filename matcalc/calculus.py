@@ -36,7 +36,7 @@ HALF = E.Number(sympy.Rational(1, 2))
 MAX_ORDER = 30                 # derivative(): each order differentiates and simplifies again
 MAX_DERIVATIVE_SIZE = 2_000    # operations in F^(k) before F^(k+1) is refused
 MAX_DRAWS = 1_000              # random points in one verify() or check()
-MAX_DIRECTIONS = 100           # finite differences per draw; a random choice of entries beyond
+MAX_DIRECTIONS = 100           # finite differences per draw; random directions for more entries
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,8 @@ class VerifyReport:
     checks: int
     tolerance: float
     notes: tuple = ()      # conditions of differentiability that fail at the points checked
-    entries: int = 0       # finite differences along every entry: checks is fewer when sampled
+    entries: int = 0       # finite differences one per entry would take: more than checks when
+                           # random directions stood in for them
 
     def __bool__(self):
         return self.ok
@@ -58,7 +59,7 @@ class VerifyReport:
         out = (f"{verdict}: max relative error {self.max_rel_error:.1e} (tolerance "
                f"{self.tolerance:.0e}) over {self.draws} draws, {self.checks} finite differences")
         if self.checks < self.entries:
-            out += f" (along random entries: {self.checks} of {self.entries})"
+            out += f" (along random directions; one per entry would take {self.entries})"
         return out + "".join(f"\n  not differentiable here: {n}" for n in self.notes)
 
 
@@ -172,7 +173,7 @@ class Result:
 
     def _comparisons(self, values, rng):
         """((finite difference, prediction) pairs, the number of entries): along every entry
-        (or symmetric pair) of X, or along MAX_DIRECTIONS of them chosen at random."""
+        (or symmetric pair) of X, or MAX_DIRECTIONS random directions (numeric.directions)."""
         X = np.asarray(values[self.wrt.name], dtype=float)
         G = self.evaluate(values)
         f = lambda Xv: np.asarray(evaluate(self.base, {**values, self.wrt.name: Xv}, self._context))
@@ -274,8 +275,8 @@ class Jacobian(Result):
         return np.asarray(evaluate(e, values, self._context)).size
 
     def _comparisons(self, values, rng):
-        """Columns of J against central differences of F along each entry of X (or
-        MAX_DIRECTIONS of them chosen at random)."""
+        """J vec(V) against central differences of F along V: each entry of X, or
+        MAX_DIRECTIONS random directions."""
         X = np.asarray(values[self.wrt.name], dtype=float)
         J = self.evaluate(values)
         F = lambda Xv: np.ravel(evaluate(self.base, {**values, self.wrt.name: Xv}, self._context), order="F")
@@ -326,7 +327,8 @@ class Gradients(Mapping):
         worst = max(reports, key=lambda r: r.max_rel_error)
         return VerifyReport(all(reports), worst.max_rel_error, worst.draws,
                             sum(r.checks for r in reports), worst.tolerance,
-                            tuple(dict.fromkeys(n for r in reports for n in r.notes)))
+                            tuple(dict.fromkeys(n for r in reports for n in r.notes)),
+                            sum(r.entries for r in reports))
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from .errors import MatcalcError, TimeLimitError
 
-DEFAULT_LIMIT = 10.0     # seconds
+DEFAULT_LIMIT = 5.0      # seconds
 ENVIRONMENT = "MATCALC_TIMEOUT"
 _UNSET = object()
 _limit = _UNSET          # set by set_time_limit
@@ -90,5 +90,5 @@ def check(doing: str) -> None:
         limit = f"{deadline.limit:g} s"
         raise TimeLimitError(
             f"{deadline.call} ran past its time limit of {limit} while {doing}; raise the limit "
-            f"with matcalc.set_time_limit(seconds), the environment variable {ENVIRONMENT} or "
-            "matcalc --timeout SECONDS (None or 'none': no limit)")
+            f"with matcalc.set_time_limit(seconds), {ENVIRONMENT}=seconds or matcalc --timeout "
+            "seconds")

@@ -301,18 +301,15 @@ def _draw_size(d, sizes, rng) -> int:
 
 
 def directions(shape, symmetric: bool, rng: np.random.Generator, most: int):
-    """(unit perturbations of the entries of a value of this shape, or of symmetric pairs for
-    a symmetric variable; how many entries or pairs there are): all of them, or at most
-    ``most`` chosen at random."""
+    """(perturbations of a value of this shape, the number of its entries): the unit
+    perturbation of each entry (of each symmetric pair for a symmetric variable); beyond
+    ``most`` entries, ``most`` random directions of norm 1 instead, each touching every entry."""
     rows, cols = (*shape, 1, 1)[:2]
     count = rows * (rows + 1) // 2 if symmetric else rows * cols
     if count <= most:
         entries = [(i, j) for i in range(rows) for j in range(cols) if not symmetric or j >= i]
-    else:
-        flat = rng.choice(rows * cols, most, replace=False)
-        pick = lambda i, j: (min(i, j), max(i, j)) if symmetric else (i, j)
-        entries = sorted(dict.fromkeys(pick(*divmod(int(k), cols)) for k in flat))
-    return (_unit(shape, i, j, symmetric) for i, j in entries), count
+        return (_unit(shape, i, j, symmetric) for i, j in entries), count
+    return (_random_direction(shape, symmetric, rng) for _ in range(most)), count
 
 
 def _unit(shape, i, j, symmetric):
@@ -322,6 +319,14 @@ def _unit(shape, i, j, symmetric):
     if symmetric:
         V[j, i] = 1.0
     return V.reshape(shape)
+
+
+def _random_direction(shape, symmetric, rng):
+    deadline.check("comparing with finite differences")
+    V = rng.standard_normal((*shape, 1, 1)[:2])
+    if symmetric:
+        V = V + V.T
+    return (V / np.linalg.norm(V)).reshape(shape)
 
 
 def central_difference(f, X, V, h=1e-6):

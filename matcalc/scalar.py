@@ -142,18 +142,25 @@ def tidy(s: sympy.Expr) -> sympy.Expr:
 
 
 def _expanded_terms(s: sympy.Expr) -> int:
-    """About how many terms sympy.expand(s) makes (above MAX_EXPANDED_TERMS: that bound + 1).
+    """About how many terms sympy.expand(s) makes; MAX_EXPANDED_TERMS + 1 when that many or
+    more, or when a denominator multiplies out to that many.
 
-    Sums add, products multiply (denominators multiply out too), (a sum of k terms)^n makes
-    binomial(n + k - 1, k - 1), and a function's argument is expanded inside it."""
+    Sums add, products multiply (their denominators multiply out on their own), (a sum of
+    k terms)^n makes binomial(n + k - 1, k - 1), and a function's argument is expanded."""
     most = MAX_EXPANDED_TERMS + 1
     if s.is_Add:
         return min(most, sum(map(_expanded_terms, s.args)))
     if s.is_Mul:
-        return min(most, math.prod(map(_expanded_terms, s.args)))
+        below = [1 / a for a in s.args if _is_divisor(a)]
+        if math.prod(map(_expanded_terms, below)) >= most:
+            return most
+        return min(most, math.prod(_expanded_terms(a) for a in s.args if not _is_divisor(a)))
     if s.is_Pow and s.exp.is_Integer:
         k, n = _expanded_terms(s.base), abs(int(s.exp))
-        return 1 if k == 1 else most if max(k, n) >= most else min(most, math.comb(n + k - 1, k - 1))
+        if k == 1:
+            return 1
+        terms = most if max(k, n) >= most else min(most, math.comb(n + k - 1, k - 1))
+        return terms if s.exp > 0 or terms == most else 1
     return max([1, *map(_expanded_terms, s.args)])
 
 
