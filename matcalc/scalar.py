@@ -125,13 +125,15 @@ def _ordered(args):
 def tidy(s: sympy.Expr) -> sympy.Expr:
     """The shortest of: common factors pulled out; over one denominator; expanded.
 
-    Without a sum anywhere in it, s is all three already; a sum of monomials is expanded,
-    and so is a sum that would multiply out to more than MAX_EXPANDED_TERMS terms."""
+    Without a sum anywhere in it, s is all three already; a sum of monomials is expanded.
+    Neither of the last two is tried when its result would have more than
+    MAX_EXPANDED_TERMS terms (or, over one denominator, terms times denominators)."""
     if not s.has(sympy.Add):
         return s
     deadline.check("simplifying a scalar")
     candidates = [sympy.factor_terms(s)]
-    if any(map(_is_divisor, s.atoms(sympy.Pow))):
+    denominators = {a.base for a in s.atoms(sympy.Pow) if _is_divisor(a)}
+    if denominators and len(denominators) * len(sympy.Add.make_args(s)) <= MAX_EXPANDED_TERMS:
         deadline.check("simplifying a scalar")
         candidates.append(sympy.factor_terms(sympy.together(s)))
     if isinstance(s, sympy.Add) and not all(map(_monomial, s.args)) \
@@ -142,26 +144,31 @@ def tidy(s: sympy.Expr) -> sympy.Expr:
 
 
 def _expanded_terms(s: sympy.Expr) -> int:
-    """About how many terms sympy.expand(s) makes; MAX_EXPANDED_TERMS + 1 when that many or
-    more, or when a denominator multiplies out to that many.
+    """About how many terms sympy.expand(s) writes (MAX_EXPANDED_TERMS + 1 for that many or
+    more): those of s, and those of each of its denominators, multiplied out on its own."""
+    denominators = {}
+    return min(MAX_EXPANDED_TERMS + 1, _expansion(s, denominators) + sum(denominators.values()))
 
-    Sums add, products multiply (their denominators multiply out on their own), (a sum of
-    k terms)^n makes binomial(n + k - 1, k - 1), and a function's argument is expanded."""
+
+def _expansion(s, denominators) -> int:
+    """Terms of expand(s): sums add, products multiply, (a sum of k terms)^n makes
+    binomial(n + k - 1, k - 1), a function's argument is expanded inside it; the terms of
+    each denominator go to ``denominators``."""
     most = MAX_EXPANDED_TERMS + 1
     if s.is_Add:
-        return min(most, sum(map(_expanded_terms, s.args)))
-    if s.is_Mul:
-        below = [1 / a for a in s.args if _is_divisor(a)]
-        if math.prod(map(_expanded_terms, below)) >= most:
-            return most
-        return min(most, math.prod(_expanded_terms(a) for a in s.args if not _is_divisor(a)))
+        return min(most, sum(_expansion(a, denominators) for a in s.args))
+    if s.is_Mul or _is_divisor(s):
+        below = [1 / a for a in sympy.Mul.make_args(s) if _is_divisor(a)]
+        if below:
+            denominators[sympy.Mul(*below)] = min(most, math.prod(
+                _expansion(b, denominators) for b in below))
+        return min(most, math.prod(_expansion(a, denominators) for a in sympy.Mul.make_args(s)
+                                   if not _is_divisor(a)))
     if s.is_Pow and s.exp.is_Integer:
-        k, n = _expanded_terms(s.base), abs(int(s.exp))
-        if k == 1:
-            return 1
-        terms = most if max(k, n) >= most else min(most, math.comb(n + k - 1, k - 1))
-        return terms if s.exp > 0 or terms == most else 1
-    return max([1, *map(_expanded_terms, s.args)])
+        k, n = _expansion(s.base, denominators), int(s.exp)
+        return 1 if k == 1 else most if max(k, n) >= most else \
+            min(most, math.comb(n + k - 1, k - 1))
+    return max([1, *(_expansion(a, denominators) for a in s.args)])
 
 
 def _monomial(s: sympy.Expr) -> bool:
