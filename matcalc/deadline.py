@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import math
 import os
+from numbers import Real
 import time
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -60,7 +61,7 @@ def time_limit() -> float | None:
 def _seconds(value, what):
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < math.inf:
+    if isinstance(value, bool) or not isinstance(value, Real) or not 0 < value < math.inf:
         raise MatcalcError(f"{what} must be a positive number of seconds or None (no limit), "
                            f"not {value!r}")
     return float(value)
