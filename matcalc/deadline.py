@@ -2,19 +2,19 @@
 
 A public call (``gradient``, ``hessian``, ``verify``, ...) sets a deadline when
 it starts; the public calls it makes itself share it. The work checks the
-deadline in its loops (``check``). The limit is ``DEFAULT_LIMIT`` seconds,
-the environment variable ``MATCALC_TIMEOUT`` if set, or what
-``set_time_limit`` last set; ``None`` (or ``MATCALC_TIMEOUT=none``) means no limit.
+deadline in its loops (``check``). The limit is what ``set_time_limit`` last
+set, else the environment variable ``MATCALC_TIMEOUT`` (seconds, or ``none``),
+else ``DEFAULT_LIMIT`` seconds; None means no limit.
 """
 from __future__ import annotations
 
 import functools
 import math
 import os
-from numbers import Real
 import time
 from contextvars import ContextVar
 from dataclasses import dataclass
+from numbers import Real
 
 from .errors import MatcalcError, TimeLimitError
 
@@ -26,6 +26,7 @@ _limit = _UNSET          # set by set_time_limit
 
 @dataclass(frozen=True)
 class Deadline:
+    """The deadline of the public call running now."""
     call: str            # the public call, as "gradient()"
     limit: float
     end: float           # time.monotonic() at which it expires
