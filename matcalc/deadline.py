@@ -18,7 +18,7 @@ from numbers import Real
 
 from .errors import MatcalcError, TimeLimitError
 
-DEFAULT_LIMIT = 5.0      # seconds
+DEFAULT_LIMIT = 10.0     # seconds
 ENVIRONMENT = "MATCALC_TIMEOUT"
 _UNSET = object()
 _limit = _UNSET          # set by set_time_limit
