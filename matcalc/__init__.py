@@ -9,8 +9,10 @@ from .calculus import (Derivative, DifferentialForm, Gradients, Hessian, Jacobia
 from .check import CheckResult, check
 from .codegen import compile, numpy_source, to_jax, to_numpy
 from .conditions import Condition, conditions
+from .deadline import set_time_limit, time_limit
 from .errors import (MatcalcError, NotDefinedError, NotDifferentiableError, ParseError,
-                     ShapeError, TooLargeError, UnknownFunctionError, UnsupportedError)
+                     ShapeError, TimeLimitError, TooLargeError, UnknownFunctionError,
+                     UnsupportedError)
 from .expr import Expr
 from .parser import parse
 from .calculus import simplify
@@ -19,4 +21,4 @@ __all__ = ["compile", "numpy_source", "to_numpy", "to_jax", "check", "CheckResul
            "simplify", "Gradients", "Hessian", "Jacobian", "Result", "Expr", "Derivative",
            "DifferentialForm", "VerifyReport", "MatcalcError", "ParseError", "ShapeError",
            "UnknownFunctionError", "UnsupportedError", "NotDifferentiableError", "NotDefinedError",
-           "TooLargeError"]
+           "TooLargeError", "TimeLimitError", "set_time_limit", "time_limit"]

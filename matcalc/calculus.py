@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import sympy
 
-from . import arguments, expr as E
+from . import arguments, deadline, expr as E
 from .conditions import Condition, conditions
 from .canonical import gradient_from_differential, jacobian_from_differential, vec_jacobian
 from .differential import Step, differential as d
@@ -36,6 +36,7 @@ HALF = E.Number(sympy.Rational(1, 2))
 MAX_ORDER = 30                 # derivative(): each order differentiates and simplifies again
 MAX_DERIVATIVE_SIZE = 2_000    # operations in F^(k) before F^(k+1) is refused
 MAX_DRAWS = 1_000              # random points in one verify() or check()
+MAX_DIRECTIONS = 100           # finite differences per draw; random directions for more entries
 
 
 @dataclass(frozen=True)
@@ -54,12 +55,16 @@ class VerifyReport:
     notes: tuple = ()      # conditions of differentiability that fail at the points checked
     undecided: bool = False
     noise: float = 0.0     # largest rounding error of the finite differences, relative
+    entries: int = 0       # finite differences one per entry would take: more than checks when
+                           # random directions stood in for them
 
     def __bool__(self):
         return self.ok
 
     def __str__(self):
         counts = f"over {self.draws} draws, {self.checks} finite differences"
+        if self.checks < self.entries:
+            counts += f" (along random directions; one per entry would take {self.entries})"
         if self.undecided:
             out = (f"undecided: finite differences cannot tell, their rounding error is up to "
                    f"{self.noise:.0e} of the derivative (tolerance {self.tolerance:.0e}); max "
@@ -141,6 +146,7 @@ class Result:
         from .codegen import to_jax
         return to_jax(self, **options)
 
+    @deadline.bounded
     def evaluate(self, values: dict):
         """The value at the given inputs (NumPy: vectors 1-D, matrices 2-D, scalars float)."""
         return self._where_differentiable(
@@ -172,6 +178,7 @@ class Result:
         """Where this derivative holds (see conditions.py)."""
         return conditions(self.source if self.source is not None else self.base)
 
+    @deadline.bounded
     def verify(self, draws: int = 3, seed: int = 0, tolerance: float = 1e-5,
                at: dict | None = None) -> VerifyReport:
         """Compare with central differences on random inputs that respect the assumptions.
@@ -187,17 +194,19 @@ class Result:
         for name, v in (at or {}).items():
             to_internal(v, name)
         rng = np.random.default_rng(arguments.seed(seed))
-        worst, noise, checks, notes, done, failed = 0.0, 0.0, 0, [], 0, False
+        worst, noise, checks, notes, done, failed, entries = 0.0, 0.0, 0, [], 0, False, 0
         for _ in range(draws if at is None or not self._fixed(at) else 1):
             values = {**self._valid_draw(self._symbols(), rng, at), **(at or {})}
             failing = [str(c) for c in self.conditions if not c.holds(values, self._context)]
             notes += failing
             done += 1
             try:
-                pairs = list(self._comparisons(values))
+                comparisons, n = self._comparisons(values, rng)
+                pairs = list(comparisons)
             except (NotDefinedError, NotDifferentiableError) as err:
                 notes += [] if failing else [str(err)]
                 continue
+            entries += n
             error, rounding, scale = _differences(pairs)
             relative = error / scale if scale else 0.0 if error == 0 else np.inf
             worst, checks = max(worst, relative), checks + len(pairs)
@@ -206,7 +215,7 @@ class Result:
         notes = tuple(dict.fromkeys(notes))
         ok = bool(worst <= tolerance) and not notes
         return VerifyReport(ok, worst, done, checks, tolerance, notes,
-                            undecided=not (ok or failed or notes), noise=noise)
+                            undecided=not (ok or failed or notes), noise=noise, entries=entries)
 
     @property
     def _context(self):
@@ -219,17 +228,17 @@ class Result:
     def _symbols(self):
         return E.free_symbols(self.base) | {self.wrt}
 
-    def _comparisons(self, values):
-        """(finite difference, its rounding error, prediction): along every entry (or
-        symmetric pair) of X."""
+    def _comparisons(self, values, rng):
+        """((finite difference, its rounding error, prediction) triples, the number of
+        entries): along every entry (or symmetric pair) of X, or MAX_DIRECTIONS random
+        directions (numeric.directions)."""
         X = np.asarray(values[self.wrt.name], dtype=float)
-        value = self.evaluate(values)
+        G = self.evaluate(values)
         f = lambda Xv: np.asarray(evaluate(self.base, {**values, self.wrt.name: Xv}, self._context))
         symmetric = self.assume.get(self.wrt.name) in SYMMETRIC_KINDS
-        for V in directions(X.shape if X.ndim == 2 else (X.size, 1), symmetric):
-            V = V.reshape(X.shape)
-            exact = value * V if self.wrt.is_scalar else np.sum(value * V)
-            yield *central_difference(f, X, V), exact
+        along = lambda V: G * V if self.wrt.is_scalar else np.sum(G * V)
+        Vs, n = directions(X.shape, symmetric, rng, MAX_DIRECTIONS)
+        return ((*central_difference(f, X, V), along(V)) for V in Vs), n
 
     def _valid_draw(self, symbols, rng, at=None):
         """A draw where everything is finite and f differentiable (inverses of invertible
@@ -241,6 +250,7 @@ class Result:
                 return dict(at)
         finite = None
         for attempt in range(20):
+            deadline.check("drawing random values")
             values = {**draw(symbols, self.assume, rng, self._sizes(at)), **(at or {})}
             if attempt % 2:
                 values = {k: np.abs(v) if np.ndim(v) else abs(v) for k, v in values.items()}
@@ -303,6 +313,7 @@ class Jacobian(Result):
         """The vec-layout matrix in Kronecker form (None where there is none)."""
         return self.expr
 
+    @deadline.bounded
     def evaluate(self, values: dict):
         """size(F) x size(X) in vec (column-stacking) layout."""
         if self.expr is not None:
@@ -315,6 +326,7 @@ class Jacobian(Result):
         X = np.asarray(values[self.wrt.name], dtype=float)
         columns = []
         for k in range(X.size):
+            deadline.check("evaluating the Jacobian")
             basis = np.zeros(X.size)
             basis[k] = 1.0
             V = basis.reshape(X.shape, order="F")
@@ -327,15 +339,14 @@ class Jacobian(Result):
             return np.asarray(values[e.name]).size
         return np.asarray(evaluate(e, values, self._context)).size
 
-    def _comparisons(self, values):
-        """Columns of J against central differences of F along each entry of X."""
+    def _comparisons(self, values, rng):
+        """J vec(V) against central differences of F along V: each entry of X, or
+        MAX_DIRECTIONS random directions."""
         X = np.asarray(values[self.wrt.name], dtype=float)
         J = self.evaluate(values)
         F = lambda Xv: np.ravel(evaluate(self.base, {**values, self.wrt.name: Xv}, self._context), order="F")
-        for k in range(X.size):
-            V = np.zeros(X.size)
-            V[k] = 1.0
-            yield *central_difference(F, X, V.reshape(X.shape, order="F")), J[:, k]
+        Vs, n = directions(X.shape, False, rng, MAX_DIRECTIONS)
+        return ((*central_difference(F, X, V), J @ np.ravel(V, order="F")) for V in Vs), n
 
 
 @dataclass(frozen=True, repr=False)
@@ -371,9 +382,11 @@ class Gradients(Mapping):
         rows = r" \\ ".join(g.boxed.replace("=", "&=", 1) for g in self.by_name.values())
         return rf"$\displaystyle \begin{{aligned}} {rows} \end{{aligned}}$"
 
+    @deadline.bounded
     def evaluate(self, values: dict) -> dict:
         return {name: g.evaluate(values) for name, g in self.by_name.items()}
 
+    @deadline.bounded
     def verify(self, **options) -> VerifyReport:
         reports = [g.verify(**options) for g in self.by_name.values()]
         worst = max(reports, key=lambda r: r.max_rel_error)
@@ -381,7 +394,8 @@ class Gradients(Mapping):
                             sum(r.checks for r in reports), worst.tolerance,
                             tuple(dict.fromkeys(n for r in reports for n in r.notes)),
                             undecided=not all(reports) and all(r.ok or r.undecided for r in reports),
-                            noise=max(r.noise for r in reports))
+                            noise=max(r.noise for r in reports),
+                            entries=sum(r.entries for r in reports))
 
 
 @dataclass(frozen=True)
@@ -443,6 +457,7 @@ def prepare(f, wrt: str, shapes=None, assume=None):
     return expr, var, assume
 
 
+@deadline.bounded
 def simplify(f, assume: dict | None = None, shapes: dict | None = None) -> E.Expr:
     """f (text or an expression) in matcalc's normal form, using the assumptions.
 
@@ -482,6 +497,7 @@ def _gradient_expr(f, X, assume, symmetric="sym", steps=None):
     return G
 
 
+@deadline.bounded
 def gradient(f, wrt, shapes: dict | None = None, assume: dict | None = None,
              symmetric: str = "sym") -> Derivative | Gradients:
     """The gradient of a scalar expression f with respect to the variable named wrt.
@@ -502,6 +518,7 @@ def gradient(f, wrt, shapes: dict | None = None, assume: dict | None = None,
     return Derivative(f, X, G, assume, steps=tuple(steps))
 
 
+@deadline.bounded
 def differential(f, wrt: str, shapes: dict | None = None,
                  assume: dict | None = None) -> DifferentialForm:
     """df in the canonical form <G, dX>.
@@ -534,6 +551,7 @@ def _jacobian_parts(F, X, assume, tidy=normal_form, steps=None, lhs="dF"):
     return dF_simple, tidy(J, assume) if J is not None else E.Zero(size)
 
 
+@deadline.bounded
 def jacobian(F, wrt: str, shapes: dict | None = None, assume: dict | None = None) -> Jacobian:
     """J with dF = J dX: m x n for vectors; size(F) x size(X) in vec layout otherwise.
 
@@ -548,6 +566,7 @@ def jacobian(F, wrt: str, shapes: dict | None = None, assume: dict | None = None
     return Jacobian(F, X, J, assume, map=dF, steps=tuple(steps))
 
 
+@deadline.bounded
 def hessian(f, wrt: str, shapes: dict | None = None, assume: dict | None = None) -> Hessian:
     """The Hessian: n x n for a vector x; for a matrix X the map H[dX] and its vec form.
 
@@ -573,6 +592,7 @@ def _symmetric_form(H, assume):
     return normal_form(E.mul(HALF, E.add(H, E.Transpose(H))), assume)
 
 
+@deadline.bounded
 def derivative(F, wrt: str, order: int = 1, shapes: dict | None = None,
                assume: dict | None = None) -> Result:
     """The order-th derivative of F with respect to a scalar variable.
@@ -588,6 +608,7 @@ def derivative(F, wrt: str, order: int = 1, shapes: dict | None = None,
     dt = E.Differential(t)
     current = base = F
     for k in range(order):
+        deadline.check(f"taking the derivative of order {k + 1}")
         if (size := E.size(current)) > MAX_DERIVATIVE_SIZE:
             raise UnsupportedError(f"the derivative of order {k} of {text(F):.60} has grown to "
                                    f"{size} operations; order {order} is out of reach (the "
@@ -599,6 +620,7 @@ def derivative(F, wrt: str, order: int = 1, shapes: dict | None = None,
     return Result(base, t, current, assume, label=f"derivative of order {order}", source=F)
 
 
+@deadline.bounded
 def hvp(f, wrt: str, shapes: dict | None = None, assume: dict | None = None,
         direction: str | None = None) -> Result:
     """The Hessian-vector product H[v] as an expression in a new symbol ``direction``
@@ -643,8 +665,8 @@ class HVP(Result):
     def _symbols(self):
         return E.free_symbols(self.base) | {self.wrt, self.direction}
 
-    def _comparisons(self, values):
+    def _comparisons(self, values, rng):
         X = np.asarray(values[self.wrt.name], dtype=float)
         V = np.asarray(values[self.direction.name], dtype=float)
         G = lambda Xv: np.asarray(evaluate(self.base, {**values, self.wrt.name: Xv}, self._context))
-        yield *central_difference(G, X, V), self.evaluate(values)
+        return [(*central_difference(G, X, V), self.evaluate(values))], 1

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import arguments, expr as E
+from . import arguments, deadline, expr as E
 from .calculus import MAX_DRAWS, Result, gradient, hessian, prepare
 from .errors import MatcalcError, NotDefinedError, ShapeError
 from .numeric import evaluate
@@ -33,6 +33,7 @@ class CheckResult:
         return self.message
 
 
+@deadline.bounded
 def check(f, wrt: str, answer: str, kind: str = "gradient", shapes: dict | None = None,
           assume: dict | None = None, draws: int = 5, seed: int = 0) -> CheckResult:
     """Whether ``answer`` is the gradient (kind="gradient") or Hessian of f with respect to wrt.

@@ -10,19 +10,28 @@ Commands:
     check  is --answer the gradient (or --kind hessian) of the expression?
     problems  solve and verify the seminar problem set, print a table
 
-The expression is read from stdin when it is not given (or given as "-").
-Exit codes: 0 success; 1 a wrong answer, a failed verification or a failing
-problem; 2 bad input (the message points at the column with a caret);
-3 an internal error of matcalc (please report it).
+The expression is read from stdin when it is not given (or given as "-"):
+each line is its own expression, and the results follow in the same order
+(blocks of several lines separated by a blank line). A derivative of an
+expression that does not contain the variable is 0, with a note on stderr.
+Every computation stops at the time limit (--timeout SECONDS, default
+matcalc.deadline.DEFAULT_LIMIT; MATCALC_TIMEOUT). Exit codes: 0 success;
+1 a wrong answer, a failed verification or a failing problem; 2 bad input
+(the message points at the column with a caret) or the time limit reached;
+3 an internal error of matcalc (please report it). A closed standard output
+(matcalc problems | head) ends the command quietly.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
+import difflib
 import os
 import re
 import sys
 import time
 
+from .deadline import DEFAULT_LIMIT
 from .errors import MatcalcError
 
 EXIT_OK, EXIT_FAIL, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
@@ -45,7 +54,7 @@ def parse_shape(spec: str) -> tuple[str, object]:
     if len(tokens) not in (2, 3) or not re.fullmatch(r"[A-Za-z\\][\w\\{}]*", tokens[0]):
         raise UsageError(f"--shape {spec!r}: write a name and its shape, e.g. "
                          "'t scalar', 'x vector', 'x n', 'A matrix' or 'A m n'")
-    name, dims = tokens[0], [int(t) if t.isdigit() else t for t in tokens[1:]]
+    name, dims = tokens[0], [int(t) if t.isascii() and t.isdigit() else t for t in tokens[1:]]
     if len(dims) == 1:
         return name, dims[0]
     if any(d in ("scalar", "vector", "matrix") for d in dims):
@@ -64,6 +73,20 @@ def parse_assumption(spec: str) -> dict:
     return {name: tokens[-1] for name in names}
 
 
+def parse_timeout(spec: str) -> float | None:
+    """'30' -> 30.0 seconds; 'none' -> None (no limit)."""
+    if spec.strip().lower() == "none":
+        return None
+    try:
+        seconds = float(spec)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds < float("inf"):
+        raise UsageError(f"--timeout {spec.strip()!r}: give a positive number of seconds, "
+                         "or none for no limit")
+    return seconds
+
+
 def _options(args) -> dict:
     shapes = dict(parse_shape(s) for s in args.shape or [])
     assume = {}
@@ -72,17 +95,45 @@ def _options(args) -> dict:
     return {"shapes": shapes or None, "assume": assume or None}
 
 
-def _expression(args, stdin) -> str:
+def _expressions(args, stdin) -> list[tuple[int | None, str]]:
+    """(line number, text) of each expression: the argument, or each non-blank line of stdin."""
     text = args.expression
-    if text is None or text == "-":
-        if stdin is None or (text is None and _isatty(stdin)):
-            raise UsageError("no expression: give it as an argument, e.g. "
-                             "matcalc grad \"tr(A X)\" --wrt X, or on stdin")
-        text = stdin.read()
-    text = text.strip()
-    if not text:
+    if text is not None and text != "-":
+        found = [(None, text.strip())] if text.strip() else []
+    elif stdin is None or (text is None and _isatty(stdin)):
+        raise UsageError("no expression: give it as an argument, e.g. "
+                         "matcalc grad \"tr(A X)\" --wrt X, or on stdin")
+    else:
+        found = [(k, line.strip()) for k, line in enumerate(stdin.read().split("\n"), 1)
+                 if line.strip()]
+    if not found:
         raise UsageError("the expression is empty")
-    return text
+    return found
+
+
+def _each(args, stdin, run) -> int:
+    """run(text, out) for each expression: it appends the lines to print to out and returns
+    the exit code. The output follows in order; an error on one line of stdin is reported
+    with its line number after what that line printed, and the other lines go on."""
+    expressions = _expressions(args, stdin)
+    several = len(expressions) > 1
+    code, previous = EXIT_OK, []
+    for number, text in expressions:
+        out, error = [], None
+        try:
+            code = max(code, run(text, out))
+        except MatcalcError as e:
+            error, code = e, max(code, EXIT_INPUT)
+        if out:
+            if len(previous) > 1 or previous and len(out) > 1:
+                print()
+            print("\n".join(out))
+            previous = out
+        if error is not None:
+            if not several:
+                raise error
+            print(f"error: line {number}: {error}", file=sys.stderr)
+    return code
 
 
 def _isatty(stream) -> bool:
@@ -134,15 +185,35 @@ def _vec_form(r) -> str | None:
     return None
 
 
+def _note_constant(results):
+    """On stderr: f does not depend on the variable, so its derivative is 0."""
+    from .expr import Symbol, free_symbols
+    from .printing import text
+    for r in results:
+        f = r.source if r.source is not None else r.base
+        names = sorted(s.name for s in free_symbols(f) if isinstance(s, Symbol))
+        if r.wrt.name not in names:
+            close = [n for n in names if n.lower() == r.wrt.name.lower()] or \
+                difflib.get_close_matches(r.wrt.name, names, n=1)
+            print(f"note: {text(f)} does not depend on {r.wrt.name}, so its "
+                  f"{r.label} is 0" + (f"; did you mean {close[0]}?" if close else ""),
+                  file=sys.stderr)
+
+
 def derive(args, stdin) -> int:
-    import matcalc as mc
-    text = _expression(args, stdin)
     options = _options(args)
     numpy_source = _numpy_source_function() if args.numpy else None
-    command = args.command
     wrt = _wrt(args)
-    if isinstance(wrt, list) and command != "grad":
+    if isinstance(wrt, list) and args.command != "grad":
         raise UsageError(f"several variables (--wrt {args.wrt}) work with grad only")
+    return _each(args, stdin, lambda text, out: _derive_one(args, text, wrt, options,
+                                                            numpy_source, out))
+
+
+def _derive_one(args, text, wrt, options, numpy_source, out) -> int:
+    """The lines to print for one expression go to out; returns the exit code."""
+    import matcalc as mc
+    command = args.command
     if command == "grad" or command == "diff":
         result = mc.gradient(text, wrt=wrt, **options)
     elif command == "hess":
@@ -152,45 +223,41 @@ def derive(args, stdin) -> int:
     else:
         result = mc.derivative(text, wrt=wrt, order=args.order, **options)
     parts = _results(result)
+    _note_constant(parts)
     several = len(parts) > 1
-
     if args.steps:
-        print("\n\n".join(r.explain() for r in parts))
+        out += "\n\n".join(r.explain() for r in parts).split("\n")
     elif command == "diff":
-        print("\n".join(str(r.differential) for r in parts))
+        out += [str(r.differential) for r in parts]
     else:
-        print(result)
-        for r in parts:
-            vec = _vec_form(r)
-            if vec:
-                print(vec)
+        out += str(result).split("\n")
+        out += [vec for vec in map(_vec_form, parts) if vec]
     if args.latex:
-        for r in parts:
-            if command == "diff":
-                print(r.differential.latex)
-            else:
-                print(r.boxed if several else r.latex)
+        out += [r.differential.latex if command == "diff" else r.boxed if several else r.latex
+                for r in parts]
     if numpy_source is not None:
-        for r in parts:
-            print(numpy_source(r).rstrip("\n"))
+        out += [line for r in parts for line in numpy_source(r).rstrip("\n").split("\n")]
     if args.verify:
         report = result.verify()
-        print(report)
-        if not report.ok:
+        out += str(report).split("\n")
+        if not (report.ok or report.undecided):
             return EXIT_FAIL
     return EXIT_OK
 
 
 def check_command(args, stdin) -> int:
     import matcalc as mc
-    text = _expression(args, stdin)
     answer = args.answer.strip()
     if not answer:
         raise UsageError("--answer is empty")
-    result = mc.check(text, wrt=args.wrt.strip(), answer=answer, kind=args.kind,
-                      **_options(args))
-    print(result)
-    return EXIT_OK if result.correct else EXIT_FAIL
+    options = _options(args)
+
+    def one(text, out):
+        result = mc.check(text, wrt=args.wrt.strip(), answer=answer, kind=args.kind, **options)
+        _note_constant([result.expected])
+        out += str(result).split("\n")
+        return EXIT_OK if result.correct else EXIT_FAIL
+    return _each(args, stdin, one)
 
 
 # ---- matcalc problems --------------------------------------------------------------------
@@ -256,6 +323,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--shape", action="append", metavar="'NAME SHAPE'",
                        help="a shape: 't scalar', 'x vector', 'x n', 'A matrix', 'A m n'; "
                             "repeatable")
+        timeout(p)
+
+    def timeout(p):
+        p.add_argument("--timeout", metavar="SECONDS",
+                       help="stop a computation that takes longer (default "
+                            f"{DEFAULT_LIMIT:g}, or MATCALC_TIMEOUT; none: no limit)")
 
     derivations = {
         "grad": ("gradient", "the gradient G with df = <G, dX>"),
@@ -295,6 +368,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=problems_command)
     p.add_argument("--only", metavar="IDS",
                    help="comma-separated ids, e.g. P3,P5 (P3 selects P3, P3-hess, P3-sym...)")
+    timeout(p)
     return parser
 
 
@@ -319,10 +393,16 @@ def main(argv: list[str] | None = None, stdin=None) -> int:
     argv = _protect_leading_minus(sys.argv[1:] if argv is None else list(argv))
     args = parser.parse_args(argv)
     try:
-        return args.run(args, sys.stdin if stdin is None else stdin)
+        with _time_limit(args.timeout):
+            code = args.run(args, sys.stdin if stdin is None else stdin)
+            sys.stdout.flush()
+        return code
     except MatcalcError as e:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_INPUT
+    except BrokenPipeError:
+        _quiet_stdout()
+        return EXIT_OK
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
@@ -332,6 +412,29 @@ def main(argv: list[str] | None = None, stdin=None) -> int:
         print(f"internal error: {type(e).__name__}: {e}\n(this is a bug in matcalc; "
               "set MATCALC_DEBUG=1 for the traceback)", file=sys.stderr)
         return EXIT_INTERNAL
+
+
+@contextlib.contextmanager
+def _time_limit(spec):
+    """The limit --timeout gives, while the command runs."""
+    if spec is None:
+        yield
+        return
+    from .deadline import set_time_limit
+    previous = set_time_limit(parse_timeout(spec))
+    try:
+        yield
+    finally:
+        set_time_limit(previous)
+
+
+def _quiet_stdout():
+    """The reader of stdout has gone (matcalc problems | head): send the rest to /dev/null,
+    so that flushing stdout at exit raises no second error."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import expr as E
+from . import deadline, expr as E
 from .errors import UnsupportedError
 from .expr import Hadamard, Inverse, Number, Trace, Transpose, add, mul
 from .functions import Z, derivative
@@ -61,6 +61,7 @@ def differential(f: E.Expr, var: E.Symbol, index: int = 0,
             break
         mapping, used = {}, []
         for p in layer:
+            deadline.check("differentiating")
             if p not in mapping:
                 rule_fn = RULES.get(type(p.arg))
                 if rule_fn is None:

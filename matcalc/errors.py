@@ -54,6 +54,10 @@ class TooLargeError(MatcalcError, ValueError):
     """The numbers asked for would not fit in the memory matcalc allows itself."""
 
 
+class TimeLimitError(MatcalcError):
+    """A public call ran past its time limit (see matcalc.deadline)."""
+
+
 CARET_WIDTH = 72
 
 

@@ -158,4 +158,7 @@ def derivative(name: str) -> sympy.Expr:
     return sympy.diff(ELEMENTWISE[name].sympy(Z), Z)
 
 
-SYMPY_TO_NAME = {f.sympy: f.name for f in ELEMENTWISE.values()}
+SYMPY_TO_NAME = {f.sympy: f.name for f in ELEMENTWISE.values()} | {sympy.Abs: "abs",
+                                                                   sympy.sign: "sign"}
+"""SymPy's functions read back as catalogue names; also SymPy's own Abs and sign, which it
+writes for a real u: sqrt(u^2) = Abs(u)."""

@@ -20,7 +20,7 @@ from functools import singledispatch
 
 import numpy as np
 
-from . import arguments, expr as E
+from . import arguments, deadline, expr as E
 from .errors import MatcalcError, NotDefinedError, ShapeError, TooLargeError
 from .functions import ELEMENTWISE
 
@@ -443,18 +443,33 @@ def _draw_size(d, sizes, rng) -> int:
     return sizes.setdefault(d, int(rng.integers(2, 6)))
 
 
-def directions(shape, symmetric: bool):
-    """Unit perturbations of every entry, or symmetric pairs for a symmetric variable."""
-    rows, cols = shape
-    for i in range(rows):
-        for j in range(cols):
-            if symmetric and j < i:
-                continue
-            V = np.zeros((rows, cols))
-            V[i, j] = 1.0
-            if symmetric:
-                V[j, i] = 1.0
-            yield V
+def directions(shape, symmetric: bool, rng: np.random.Generator, most: int):
+    """(perturbations of a value of this shape, the number of its entries): the unit
+    perturbation of each entry (of each symmetric pair for a symmetric variable); beyond
+    ``most`` entries, ``most`` random directions of norm 1 instead, each touching every entry."""
+    rows, cols = (*shape, 1, 1)[:2]
+    count = rows * (rows + 1) // 2 if symmetric else rows * cols
+    if count <= most:
+        entries = [(i, j) for i in range(rows) for j in range(cols) if not symmetric or j >= i]
+        return (_unit(shape, i, j, symmetric) for i, j in entries), count
+    return (_random_direction(shape, symmetric, rng) for _ in range(most)), count
+
+
+def _unit(shape, i, j, symmetric):
+    deadline.check("comparing with finite differences")
+    V = np.zeros((*shape, 1, 1)[:2])
+    V[i, j] = 1.0
+    if symmetric:
+        V[j, i] = 1.0
+    return V.reshape(shape)
+
+
+def _random_direction(shape, symmetric, rng):
+    deadline.check("comparing with finite differences")
+    V = rng.standard_normal((*shape, 1, 1)[:2])
+    if symmetric:
+        V = V + V.T
+    return (V / np.linalg.norm(V)).reshape(shape)
 
 
 def central_difference(f, X, V, h=1e-6):

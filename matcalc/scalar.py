@@ -8,13 +8,16 @@ catalogue function into f'(U), elementwise when U is a vector or matrix.
 """
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 
 import sympy
 
-from . import expr as E
+from . import deadline, expr as E
 from .errors import UnsupportedError
 from .functions import ELEMENTWISE, SYMPY_TO_NAME
+
+MAX_EXPANDED_TERMS = 256
 
 
 class Atoms:
@@ -28,9 +31,9 @@ class Atoms:
         if e not in self.by_expr:
             from .printing import text
             name = text(e)
-            while sympy.Symbol(name) in self.by_symbol:
+            while sympy.Symbol(name, real=True) in self.by_symbol:
                 name += "'"
-            s = sympy.Symbol(name)
+            s = sympy.Symbol(name, real=True)
             self.by_expr[e], self.by_symbol[s] = s, e
         return self.by_expr[e]
 
@@ -122,15 +125,50 @@ def _ordered(args):
 def tidy(s: sympy.Expr) -> sympy.Expr:
     """The shortest of: common factors pulled out; over one denominator; expanded.
 
-    Without a sum anywhere in it, s is all three already; a sum of monomials is expanded."""
+    Without a sum anywhere in it, s is all three already; a sum of monomials is expanded.
+    Neither of the last two is tried when its result would have more than
+    MAX_EXPANDED_TERMS terms (or, over one denominator, terms times denominators)."""
     if not s.has(sympy.Add):
         return s
+    deadline.check("simplifying a scalar")
     candidates = [sympy.factor_terms(s)]
-    if any(map(_is_divisor, s.atoms(sympy.Pow))):
+    denominators = {a.base for a in s.atoms(sympy.Pow) if _is_divisor(a)}
+    if denominators and len(denominators) * len(sympy.Add.make_args(s)) <= MAX_EXPANDED_TERMS:
+        deadline.check("simplifying a scalar")
         candidates.append(sympy.factor_terms(sympy.together(s)))
-    if isinstance(s, sympy.Add) and not all(map(_monomial, s.args)):
+    if isinstance(s, sympy.Add) and not all(map(_monomial, s.args)) \
+            and _expanded_terms(s) <= MAX_EXPANDED_TERMS:
+        deadline.check("simplifying a scalar")
         candidates.append(sympy.factor_terms(sympy.expand(s)))
     return min(candidates, key=sympy.count_ops)
+
+
+def _expanded_terms(s: sympy.Expr) -> int:
+    """About how many terms sympy.expand(s) writes (MAX_EXPANDED_TERMS + 1 for that many or
+    more): those of s, and those of each of its denominators, multiplied out on its own."""
+    denominators = {}
+    return min(MAX_EXPANDED_TERMS + 1, _expansion(s, denominators) + sum(denominators.values()))
+
+
+def _expansion(s, denominators) -> int:
+    """Terms of expand(s): sums add, products multiply, (a sum of k terms)^n makes
+    binomial(n + k - 1, k - 1), a function's argument is expanded inside it; the terms of
+    each denominator go to ``denominators``."""
+    most = MAX_EXPANDED_TERMS + 1
+    if s.is_Add:
+        return min(most, sum(_expansion(a, denominators) for a in s.args))
+    if s.is_Mul or _is_divisor(s):
+        below = [1 / a for a in sympy.Mul.make_args(s) if _is_divisor(a)]
+        if below:
+            denominators[sympy.Mul(*below)] = min(most, math.prod(
+                _expansion(b, denominators) for b in below))
+        return min(most, math.prod(_expansion(a, denominators) for a in sympy.Mul.make_args(s)
+                                   if not _is_divisor(a)))
+    if s.is_Pow and s.exp.is_Integer:
+        k, n = _expansion(s.base, denominators), int(s.exp)
+        return 1 if k == 1 else most if max(k, n) >= most else \
+            min(most, math.comb(n + k - 1, k - 1))
+    return max([1, *(_expansion(a, denominators) for a in s.args)])
 
 
 def _monomial(s: sympy.Expr) -> bool:

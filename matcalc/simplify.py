@@ -20,7 +20,7 @@ from functools import lru_cache
 
 import sympy
 
-from . import expr as E
+from . import deadline, expr as E
 from .expr import Identity, Inverse, MatPower, Mul, Number, Transpose, Zero, add, mul
 from .errors import NotDifferentiableError
 from .printing import text
@@ -51,6 +51,7 @@ def expand(e: E.Expr, assume: dict | None = None) -> E.Expr:
 
 
 def _distribute(e: E.Expr) -> E.Expr:
+    deadline.check("multiplying out")
     e = e.with_children([_distribute(c) for c in e.children]) if e.children else e
     if isinstance(e, Mul) and math.prod(len(f.terms) for f in e.factors if isinstance(f, E.Add)
                                         and not f.is_scalar) <= MAX_EXPANSION:
@@ -81,6 +82,7 @@ class Simplifier:
     def simp(self, e):
         if e in self.memo:
             return self.memo[e]
+        deadline.check("simplifying")
         out = e.with_children([self.simp(c) for c in e.children]) if e.children else e
         rule = getattr(self, type(out).__name__.lower(), None)
         if rule is not None:

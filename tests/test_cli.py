@@ -293,6 +293,94 @@ def test_empty_stdin(capsys):
     assert code == 2 and out == "" and err == "error: the expression is empty\n"
 
 
+def test_each_line_of_stdin_is_its_own_expression(capsys):
+    """Not log det(X tr(X)): two expressions, two gradients (X^-T and I)."""
+    assert run(capsys, "grad", "--wrt", "X", stdin="log det X\ntr(X)\n") == (0, "X^-T\nI\n", "")
+    assert run(capsys, "grad", "-", "--wrt", "X", stdin="\n tr(A X) \n\n\nlog det X")[:2] == (
+        0, "A^T\nX^-T\n")
+    code, out, _ = run(capsys, "check", "--wrt", "X", "--answer", "A^T",
+                       stdin="tr(A X)\ntr(X^T A^T)\ntr(A^T X)\n")
+    assert code == 1 and lines(out)[:2] == ["right: the gradient is A^T"] * 2
+    assert lines(out)[2].startswith("transposed: ")
+
+
+def test_blocks_of_several_lines_are_separated_by_a_blank_line(capsys):
+    code, out, _ = run(capsys, "hess", "--wrt", "X", stdin="log det X\ntr(X^2)\n")
+    assert code == 0
+    first, second = out.split("\n\n")
+    assert first == "H[dX] = -X^-T dX^T X^-T\nvec form: H = -(X^-1 kron X^-T) K"
+    assert lines(second)[0] == "H[dX] = 2 dX^T" and lines(second)[1].startswith("vec form: H =")
+    code, out, _ = run(capsys, "grad", "--wrt", "x", "--verify", stdin="x^T x\nb^T x\n")
+    assert code == 0 and out.count("\n\n") == 1 and out.count("verified") == 2
+
+
+def test_a_bad_line_of_stdin_is_reported_with_its_number_and_the_rest_go_on(capsys):
+    code, out, err = run(capsys, "grad", "--wrt", "X", stdin="log det X\ntr(A X\ntr(X)\n")
+    assert code == 2 and out == "X^-T\nI\n"
+    assert lines(err) == ["error: line 2: the expression ends too early", "  tr(A X", "        ^"]
+
+
+def test_a_function_without_the_variable_gets_a_note(capsys):
+    code, out, err = run(capsys, "grad", "x^T A x", "--wrt", "X")
+    assert (code, out) == (0, "0\n")
+    assert err == "note: x^T A x does not depend on X, so its gradient is 0; did you mean x?\n"
+    code, out, err = run(capsys, "grad", "x^T A x", "--wrt", "A,b")
+    assert code == 0 and lines(out)[1] == "grad_b f = 0"
+    assert err == "note: x^T A x does not depend on b, so its gradient is 0\n"
+    code, out, err = run(capsys, "hess", "tr(A)", "--wrt", "X")
+    assert (code, out) == (0, "H[dX] = 0\nvec form: H = 0\n")
+    assert "does not depend on X, so its Hessian is 0" in err
+    code, out, err = run(capsys, "check", "b^T x", "--wrt", "y", "--answer", "0")
+    assert code == 0 and "does not depend on y" in err
+
+
+def test_a_derivative_that_is_zero_gets_no_note(capsys):
+    assert run(capsys, "hess", "tr(X)", "--wrt", "X") == (0, "H[dX] = 0\nvec form: H = 0\n", "")
+
+
+# ---- time limit --------------------------------------------------------------------------
+
+@pytest.fixture
+def clock_stops_after(monkeypatch):
+    """A fake clock for matcalc.deadline: still for n readings, then a day later."""
+    from matcalc import deadline
+
+    def stop(n):
+        readings = iter([0.0] * n)
+        monkeypatch.setattr(deadline, "time", types.SimpleNamespace(
+            monotonic=lambda: next(readings, 86_400.0)))
+    return stop
+
+
+def test_timeout_stops_a_computation_and_exits_2(capsys, clock_stops_after):
+    clock_stops_after(3)
+    code, out, err = run(capsys, "hess", "log det X", "--wrt", "X", "--timeout", "2.5")
+    assert code == 2 and out == ""
+    assert err.startswith("error: hessian() ran past its time limit of 2.5 s while ")
+    assert "--timeout" in err
+
+
+def test_timeout_holds_for_the_command_only(capsys):
+    before = mc.time_limit()
+    assert run(capsys, "grad", "log det X", "--wrt", "X", "--timeout", "none")[:2] == (0, "X^-T\n")
+    assert run(capsys, "problems", "--only", "S5", "--timeout", "30")[0] == 0
+    assert mc.time_limit() == before
+
+
+@pytest.mark.parametrize("spec", ["0", "-1", "abc", "inf", "nan", ""])
+def test_bad_timeout_exits_2(capsys, spec):
+    code, out, err = run(capsys, "grad", "log det X", "--wrt", "X", "--timeout", spec)
+    assert code == 2 and out == "" and err.startswith(f"error: --timeout {spec!r}: give a positive")
+
+
+def test_bad_matcalc_timeout_exits_2(capsys, monkeypatch):
+    from matcalc import deadline
+    monkeypatch.setattr(deadline, "_limit", deadline._UNSET)
+    monkeypatch.setenv("MATCALC_TIMEOUT", "soon")
+    code, out, err = run(capsys, "grad", "log det X", "--wrt", "X")
+    assert code == 2 and out == "" and "MATCALC_TIMEOUT='soon'" in err
+
+
 # ---- errors ------------------------------------------------------------------------------
 
 def test_parse_error_has_a_caret(capsys):
@@ -428,6 +516,19 @@ def test_python_dash_m_exit_codes():
     p = subprocess_run("grad", "tr(A X)")
     assert p.returncode == 2 and "usage: matcalc" in p.stderr
     assert "Traceback" not in p.stderr
+
+
+@pytest.mark.parametrize("argv", [["problems", "--only", "P1,P2,P3"],
+                                  ["grad", "--wrt", "x", "--steps"]])
+def test_a_closed_pipe_is_a_normal_end(argv):
+    """matcalc problems | head: the reader goes away before matcalc writes."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    env.pop("MATCALC_DEBUG", None)
+    p = subprocess.Popen([sys.executable, "-m", "matcalc", *argv], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT, env=env)
+    p.stdout.close()
+    _, err = p.communicate("\n".join(["x^T x"] * 2000).encode(), timeout=300)
+    assert (p.returncode, err.decode()) == (0, "")
 
 
 def test_python_dash_m_problems():

@@ -550,8 +550,10 @@ def test_long_input_that_parses_can_be_differentiated(text):
     ("tr(" + " ".join(f"X^-1 A_{i}" for i in range(30)) + ")", "X"),
 ], ids=["90 exp", "90 sigma", "product of 12 sums", "30 inverses"])
 def test_derivations_that_grow_too_large_are_refused(text, wrt):
+    """By their size limit, or by the time limit when the machine is slow to get there."""
     with time_limit(30):
-        assert "too large" in str(error_of(mc.hessian, text, wrt=wrt))
+        error = error_of(mc.hessian, text, wrt=wrt)
+        assert "too large" in str(error) or isinstance(error, mc.TimeLimitError), error
 
 
 def test_a_product_of_sums_too_long_to_multiply_out_stays_factored(monkeypatch):
