@@ -11,7 +11,10 @@ one-directional and makes the expression smaller or more canonical:
   (A x + A^T x -> (A + A^T) x, A^T A x - A^T b -> A^T (A x - b));
 - scalar sub-expressions handed to SymPy (scalar.py);
 - tr, det and <.,.> rules: tr(A^T) = tr(A), tr(x y^T) = y^T x, <I, M> = tr(M),
-  <1, v> = 1^T v, det(X^-1) = 1 / det(X); the 1 x 1 identity is 1.
+  <1, v> = 1^T v, det(X^-1) = 1 / det(X), det(s M) = s^n det(M); the 1 x 1 identity is 1;
+- constants folded, so that they print with their shape: (b - b).^2 = 0, exp(0 1) = 1,
+  c 1 + d 1 = (c + d) 1, diag(c 1) = c I, ||c 1||_2 = |c| sqrt(n); a dimension as a
+  scalar is tr(I_n), tr(I) of a number is that number, 1^T 1 = n.
 """
 from __future__ import annotations
 
@@ -23,7 +26,7 @@ import sympy
 from . import expr as E
 from .expr import Identity, Inverse, MatPower, Mul, Number, Transpose, Zero, add, mul
 from .errors import NotDifferentiableError
-from .printing import text
+from .printing import constant_form, constant_value, dimension, text
 from .scalar import (Atoms, from_sympy, simplify_elementwise, simplify_scalar, tidy,
                      to_sympy)
 
@@ -85,6 +88,8 @@ class Simplifier:
         rule = getattr(self, type(out).__name__.lower(), None)
         if rule is not None:
             out = rule(out)
+        if (written := constant_form(out)) is not None:
+            out = self.simp(written)
         if out.shape != e.shape and out.is_scalar != e.is_scalar:
             raise AssertionError(f"simplification changed the shape of {e}")
         self.memo[e] = out
@@ -159,15 +164,24 @@ class Simplifier:
             return e.base
         return e.base if e.k == 1 else e
 
-    # ---- structure of a constant: diag(0) = 0, diag(c 1) = c I, eig(0) = 0, 0 kron B = 0 --
+    # ---- structure of a constant: diag(c 1) = c I, eig(0) = 0, 0 kron B = 0 -------------
     def diag(self, e):
-        if isinstance(e.arg, Zero):
-            return Zero(e.shape)
-        scalars = e.arg.factors[:-1] if isinstance(e.arg, Mul) else ()
-        ones = e.arg.factors[-1] if isinstance(e.arg, Mul) else e.arg
-        if e.builds_matrix and isinstance(ones, E.Ones) and all(f.is_scalar for f in scalars):
-            return mul(*scalars, Identity(e.shape[0]))
+        if e.builds_matrix and (c := constant_value(e.arg)) is not None:
+            return self.simp(mul(c, Identity(e.shape[0])))
         return e
+
+    def softmax(self, e):
+        """softmax(c 1) = 1/n 1."""
+        if constant_value(e.arg) is None:
+            return e
+        return self.simp(mul(E.Power(dimension(e.shape[0]), Number(-1)), E.Ones(e.shape)))
+
+    def logsumexp(self, e):
+        """logsumexp(c 1) = c + log(n)."""
+        c = constant_value(e.arg)
+        if c is None:
+            return e
+        return self.simp(add(c, E.Func("log", dimension(e.arg.shape[0]))))
 
     def eig(self, e):
         return Zero(e.shape) if isinstance(e.arg, Zero) else e
@@ -427,7 +441,14 @@ class Simplifier:
         return simplify_scalar(e) if e.arg.is_scalar else e
 
     def norm(self, e):
-        """||u v^T|| = ||u|| ||v|| (2-norm, Frobenius and nuclear alike); ||x x^T|| = x^T x."""
+        """||u v^T|| = ||u|| ||v|| (2-norm, Frobenius and nuclear alike); ||x x^T|| = x^T x;
+        of c 1 (n x m): |c| n for the 1-norms, else |c| sqrt(n m)."""
+        if (c := constant_value(e.arg)) is not None:
+            rows, cols = (dimension(d) for d in e.arg.shape)
+            size = rows if e.kind in ("l1", "matrix-l1") else \
+                E.Power(mul(rows, cols), Number(sympy.Rational(1, 2)))
+            c = Number(abs(c.value)) if isinstance(c, Number) else E.Func("abs", c)
+            return self.simp(mul(c, size))
         match e.arg:
             case E.Mul((u, E.Transpose(v))) if u.shape[1] == 1 and v.shape[1] == 1 \
                     and e.kind in ("spectral", "euclid", "nuclear"):
@@ -443,8 +464,10 @@ class Simplifier:
                 return a
             case E.Transpose(b):
                 return self.simp(E.Trace(b))
-            case E.Zero():
-                return Zero(E.SCALAR)
+            case E.Identity(n) if isinstance(n, int):
+                return Number(n)
+            case _ if (c := constant_value(a)) is not None:     # tr(c 1 1^T) = c n
+                return self.simp(mul(c, dimension(a.shape[0])))
             case E.Mul(factors):
                 scalars = [f for f in factors if f.is_scalar]
                 chain = [f for f in factors if not f.is_scalar]
@@ -466,6 +489,10 @@ class Simplifier:
                 return self.simp(E.Det(b))
             case E.Inverse(b):
                 return self.simp(E.Power(E.Det(b), Number(-1)))
+            case E.Mul(factors) if any(f.is_scalar for f in factors):    # det(s M) = s^n det M
+                scalars = [f for f in factors if f.is_scalar]
+                s = E.Power(mul(*scalars), dimension(e.arg.shape[0]))
+                return self.simp(mul(s, E.Det(mul(*(f for f in factors if not f.is_scalar)))))
         return e
 
     def inner(self, e):
