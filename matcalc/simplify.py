@@ -203,8 +203,9 @@ class Simplifier:
         factors = mul(*e.factors).factors if isinstance(mul(*e.factors), Mul) else (e,)
         if any(isinstance(f, Zero) for f in factors):
             return Zero(e.shape)
-        scalars = [f for f in factors if f.is_scalar]
-        chain = self.chain([f for f in factors if not f.is_scalar])
+        sizes, chain = fold_ones([f for f in factors if not f.is_scalar])
+        scalars = [f for f in factors if f.is_scalar] + sizes
+        chain = self.chain(chain)
         if not chain and not e.is_scalar:
             chain = [Identity(e.shape[0])]
         if len(scalars) <= 1 and not (scalars and isinstance(scalars[0], Number)):
@@ -520,6 +521,25 @@ class Simplifier:
         if pulled:
             return self.simp(mul(*pulled, E.Inner(*parts)))
         return e
+
+
+def fold_ones(chain):
+    """(scalars, chain) with each run of constant factors multiplied out: 1^T 1 = n,
+    (c 1) 1^T = c 1 1^T."""
+    scalars, out, run = [], [], []
+    for f in [*chain, None]:
+        if f is not None and constant_value(f) is not None:
+            run.append(f)
+            continue
+        if len(run) > 1:
+            product = Mul(tuple(run))
+            scalars.append(constant_value(product))
+            out += [] if product.is_scalar else [E.Ones(product.shape)]
+        else:
+            out += run
+        out += [f] if f is not None else []
+        run = []
+    return scalars, out
 
 
 def _ratio(d, c):
