@@ -77,7 +77,7 @@ def constant_value(e: E.Expr) -> E.Expr | None:
             return None if None in values else E.add(*values)
         case E.Hadamard(l, r):
             values = [constant_value(l), constant_value(r)]
-            return None if None in values else E.mul(*values)
+            return None if None in values else _times(*values)
         case E.Power(base, exponent) if not base.is_scalar:
             c = constant_value(base)
             return None if c is None else E.Power(c, exponent)
@@ -90,8 +90,12 @@ def constant_value(e: E.Expr) -> E.Expr | None:
             if None in values:
                 return None
             inner = [dimension(f.shape[1]) for f in chain[:-1] if f.shape[1] != 1]
-            return E.mul(*(f for f in factors if f.is_scalar), *values, *inner)
+            return _times(*(f for f in factors if f.is_scalar), *values, *inner)
     return None
+
+
+def _times(*factors) -> E.Expr:
+    return E.mul(*(f for f in factors if f != E.Number(1)))
 
 
 def is_constant_form(e: E.Expr) -> bool:

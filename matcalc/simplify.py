@@ -443,13 +443,15 @@ class Simplifier:
 
     def norm(self, e):
         """||u v^T|| = ||u|| ||v|| (2-norm, Frobenius and nuclear alike); ||x x^T|| = x^T x;
-        of c 1 (n x m): |c| n for the 1-norms, else |c| sqrt(n m)."""
+        of c 1 (n x m): |c| n for the 1-norms, else sqrt(c^2 n m)."""
         if (c := constant_value(e.arg)) is not None:
             rows, cols = (dimension(d) for d in e.arg.shape)
-            size = rows if e.kind in ("l1", "matrix-l1") else \
-                E.Power(mul(rows, cols), Number(sympy.Rational(1, 2)))
-            c = Number(abs(c.value)) if isinstance(c, Number) else E.Func("abs", c)
-            return self.simp(mul(c, size))
+            if e.kind in ("l1", "matrix-l1"):
+                c = Number(abs(c.value)) if isinstance(c, Number) else E.Func("abs", c)
+                return self.simp(mul(c, rows))
+            root = lambda u: E.Power(u, Number(sympy.Rational(1, 2)))
+            size = rows if rows == cols else root(mul(rows, cols))
+            return self.simp(mul(root(E.Power(c, Number(2))), size))
         match e.arg:
             case E.Mul((u, E.Transpose(v))) if u.shape[1] == 1 and v.shape[1] == 1 \
                     and e.kind in ("spectral", "euclid", "nuclear"):
