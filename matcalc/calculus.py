@@ -118,7 +118,7 @@ class Result:
 
     def evaluate(self, values: dict):
         """The value at the given inputs (NumPy: vectors 1-D, matrices 2-D, scalars float)."""
-        return evaluate(self.expr, values, context=(self.base, self.wrt))
+        return evaluate(self.expr, values, context=self._context)
 
     @property
     def conditions(self) -> list[Condition]:
@@ -254,7 +254,7 @@ class Jacobian(Result):
             basis[k] = 1.0
             V = basis.reshape(X.shape, order="F")
             columns.append(np.ravel(evaluate(self.map, {**values, text(dX): V},
-                                             context=(self.base, self.wrt)), order="F"))
+                                             context=self._context), order="F"))
         return np.array(columns).T
 
     def size(self, e, values):
