@@ -98,12 +98,23 @@ def _times(*factors) -> E.Expr:
     return E.mul(*(f for f in factors if f != E.Number(1)))
 
 
+def ones(shape) -> E.Expr:
+    """The ones of a shape as written: 1, 1^T, or the outer product 1 1^T of a matrix (whose
+    two ones a product can contract with its neighbours: 1^T 1 1^T = n 1^T)."""
+    rows, cols = shape
+    column, row = E.Ones((rows, 1)), E.Transpose(E.Ones((cols, 1)))
+    if cols == 1:
+        return column
+    return row if rows == 1 else E.Mul((column, row))
+
+
 def is_constant_form(e: E.Expr) -> bool:
-    """0, 1, 1^T, or scalars times one of them: how a constant is written."""
-    ones = lambda f: isinstance(f, (E.Zero, E.Ones)) or isinstance(f, E.Transpose) and \
-        isinstance(f.arg, E.Ones)
-    return ones(e) or isinstance(e, E.Mul) and \
-        [ones(f) for f in e.factors if not f.is_scalar] == [True]
+    """0, or ones(shape) times scalars: how a constant is written."""
+    if isinstance(e, E.Zero) or e.is_scalar:
+        return isinstance(e, E.Zero)
+    written = ones(e.shape)
+    chain = tuple(f for f in e.factors if not f.is_scalar) if isinstance(e, E.Mul) else (e,)
+    return chain == (written.factors if isinstance(written, E.Mul) else (written,))
 
 
 def constant_form(e: E.Expr) -> E.Expr | None:
@@ -111,7 +122,7 @@ def constant_form(e: E.Expr) -> E.Expr | None:
     one and is not written so already; else None."""
     if is_constant_form(e) or (c := constant_value(e)) is None:
         return None
-    return c if e.is_scalar else E.mul(c, E.Ones(e.shape))
+    return c if e.is_scalar else _times(c, ones(e.shape))
 
 
 class Printer:
@@ -183,11 +194,7 @@ class Printer:
 
     @node.register
     def _(self, e: E.Ones):
-        n, m = e.dims
-        if n == 1 and m != 1:     # a row of ones
-            return self.sup(self.ones(), self.transpose), POSTFIX
-        if n != 1 and m != 1:     # a matrix of ones: 1 1^T
-            return self.juxtapose([self.ones(), self.sup(self.ones(), self.transpose)]), JUXT
+        """A column: print() writes a row as 1^T and a matrix as 1 1^T."""
         return self.ones(), ATOM
 
     @node.register
@@ -206,7 +213,7 @@ class Printer:
 
     @node.register
     def _(self, e: E.Mul):
-        e = E.mul(*(E.mul(c, E.Ones(f.shape)) if not f.is_scalar and
+        e = E.mul(*(E.mul(c, ones(f.shape)) if not f.is_scalar and
                     (c := constant_value(f)) is not None else f for f in e.factors))
         negative, positive = split_sign(e)
         if negative:

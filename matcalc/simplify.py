@@ -26,7 +26,7 @@ import sympy
 from . import expr as E
 from .expr import Identity, Inverse, MatPower, Mul, Number, Transpose, Zero, add, mul
 from .errors import NotDifferentiableError
-from .printing import constant_form, constant_value, dimension, text
+from .printing import constant_form, constant_value, dimension, ones, text
 from .scalar import (Atoms, from_sympy, simplify_elementwise, simplify_scalar, tidy,
                      to_sympy)
 
@@ -174,7 +174,7 @@ class Simplifier:
         """softmax(c 1) = 1/n 1."""
         if constant_value(e.arg) is None:
             return e
-        return self.simp(mul(E.Power(dimension(e.shape[0]), Number(-1)), E.Ones(e.shape)))
+        return self.simp(mul(E.Power(dimension(e.shape[0]), Number(-1)), ones(e.shape)))
 
     def logsumexp(self, e):
         """logsumexp(c 1) = c + log(n)."""
@@ -439,6 +439,12 @@ class Simplifier:
                 return E.Func("softplus", u)            # log(1 + exp(u))
             case E.Func("log", E.Mul((E.Transpose(E.Ones()), E.Func("exp", u)))):
                 return E.LogSumExp(u)                   # log(1^T exp(u))
+        factors = e.arg.factors if isinstance(e.arg, Mul) else (e.arg,)
+        I = Identity(e.shape[0])
+        if [f for f in factors if not f.is_scalar] == [I]:   # f(c I) = f(0) 1 1^T + (f(c) - f(0)) I
+            c = mul(*(f for f in factors if f.is_scalar))
+            f0, fc = E.Func(e.name, Number(0)), E.Func(e.name, c)
+            return self.simp(add(mul(f0, ones(e.shape)), mul(add(fc, -f0), I)))
         return simplify_scalar(e) if e.arg.is_scalar else e
 
     def norm(self, e):
@@ -536,7 +542,9 @@ def fold_ones(chain):
         if len(run) > 1:
             product = Mul(tuple(run))
             scalars.append(constant_value(product))
-            out += [] if product.is_scalar else [E.Ones(product.shape)]
+            written = ones(product.shape)
+            out += [] if product.is_scalar else list(
+                written.factors if isinstance(written, Mul) else (written,))
         else:
             out += run
         out += [f] if f is not None else []
