@@ -98,31 +98,28 @@ def _times(*factors) -> E.Expr:
     return E.mul(*(f for f in factors if f != E.Number(1)))
 
 
-def ones(shape) -> E.Expr:
-    """The ones of a shape as written: 1, 1^T, or the outer product 1 1^T of a matrix (whose
-    two ones a product can contract with its neighbours: 1^T 1 1^T = n 1^T)."""
+def ones_of(shape) -> tuple:
+    """The factors of the ones of a shape as written: 1, 1^T, or for a matrix the outer
+    product 1 1^T (whose two ones a product can contract: 1^T 1 1^T = n 1^T)."""
     rows, cols = shape
     column, row = E.Ones((rows, 1)), E.Transpose(E.Ones((cols, 1)))
-    if cols == 1:
-        return column
-    return row if rows == 1 else E.Mul((column, row))
+    return (column,) if cols == 1 else (row,) if rows == 1 else (column, row)
 
 
 def is_constant_form(e: E.Expr) -> bool:
-    """0, or ones(shape) times scalars: how a constant is written."""
+    """0, or the ones of its shape times scalars: how a constant is written."""
     if isinstance(e, E.Zero) or e.is_scalar:
         return isinstance(e, E.Zero)
-    written = ones(e.shape)
     chain = tuple(f for f in e.factors if not f.is_scalar) if isinstance(e, E.Mul) else (e,)
-    return chain == (written.factors if isinstance(written, E.Mul) else (written,))
+    return chain == ones_of(e.shape)
 
 
 def constant_form(e: E.Expr) -> E.Expr | None:
     """e written as a constant (c 1, c 1^T, c 1 1^T, or the scalar c of 1^T 1) when it is
     one and is not written so already; else None."""
-    if is_constant_form(e) or (c := constant_value(e)) is None:
+    if (c := constant_value(e)) is None or is_constant_form(e):
         return None
-    return c if e.is_scalar else _times(c, ones(e.shape))
+    return c if e.is_scalar else _times(c, *ones_of(e.shape))
 
 
 class Printer:
@@ -138,7 +135,7 @@ class Printer:
         # bound once: singledispatchmethod builds a new bound function on every access
         self.node = Printer.__dict__["node"].__get__(self, type(self))
         self.norms = 0      # how many norms enclose the node being printed
-        self.sized = None   # the dimensions the symbols of the printed expression carry
+        self.sized = None   # while printing: the dimensions the symbols carry
 
     def __call__(self, e: E.Expr, context: tuple = ()) -> str:
         if self.sized is not None:
@@ -213,7 +210,7 @@ class Printer:
 
     @node.register
     def _(self, e: E.Mul):
-        e = E.mul(*(E.mul(c, ones(f.shape)) if not f.is_scalar and
+        e = E.mul(*(_times(c, *ones_of(f.shape)) if not f.is_scalar and
                     (c := constant_value(f)) is not None else f for f in e.factors))
         negative, positive = split_sign(e)
         if negative:
@@ -293,7 +290,7 @@ class Printer:
 
     def dimension(self, d):
         """n, m n or 3: the size of I_d, if the text carries each name in it."""
-        parts = str(d).split("*") if isinstance(d, (int, str)) else [None]
+        parts = str(d).split("*") if isinstance(d, (int, str)) else ["?"]    # ? while parsing
         if not all(p.isdigit() or p in self.sized for p in parts):
             return self.call("tr", "I"), ATOM
         return self.print(E.mul(*(E.Number(int(p)) if p.isdigit() else E.Symbol(p)

@@ -13,7 +13,8 @@ one-directional and makes the expression smaller or more canonical:
 - tr, det and <.,.> rules: tr(A^T) = tr(A), tr(x y^T) = y^T x, <I, M> = tr(M),
   <1, v> = 1^T v, det(X^-1) = 1 / det(X), det(s M) = s^n det(M); the 1 x 1 identity is 1;
 - constants folded, so that they print with their shape: (b - b).^2 = 0, exp(0 1) = 1,
-  c 1 + d 1 = (c + d) 1, diag(c 1) = c I, ||c 1||_2 = |c| sqrt(n); a dimension as a
+  c 1 + d 1 = (c + d) 1, diag(c 1) = c I, ||c 1||_2 = sqrt(c^2) sqrt(n),
+  f(c I) = f(0) 1 1^T + (f(c) - f(0)) I; a matrix of ones is 1 1^T; a dimension as a
   scalar is tr(I_n), tr(I) of a number is that number, 1^T 1 = n.
 """
 from __future__ import annotations
@@ -26,7 +27,7 @@ import sympy
 from . import expr as E
 from .expr import Identity, Inverse, MatPower, Mul, Number, Transpose, Zero, add, mul
 from .errors import NotDifferentiableError
-from .printing import constant_form, constant_value, dimension, ones, text
+from .printing import constant_form, constant_value, dimension, ones_of, text
 from .scalar import (Atoms, from_sympy, simplify_elementwise, simplify_scalar, tidy,
                      to_sympy)
 
@@ -174,7 +175,7 @@ class Simplifier:
         """softmax(c 1) = 1/n 1."""
         if constant_value(e.arg) is None:
             return e
-        return self.simp(mul(E.Power(dimension(e.shape[0]), Number(-1)), ones(e.shape)))
+        return self.simp(mul(E.Power(dimension(e.shape[0]), Number(-1)), *ones_of(e.shape)))
 
     def logsumexp(self, e):
         """logsumexp(c 1) = c + log(n)."""
@@ -444,7 +445,7 @@ class Simplifier:
         if [f for f in factors if not f.is_scalar] == [I]:   # f(c I) = f(0) 1 1^T + (f(c) - f(0)) I
             c = mul(*(f for f in factors if f.is_scalar))
             f0, fc = E.Func(e.name, Number(0)), E.Func(e.name, c)
-            return self.simp(add(mul(f0, ones(e.shape)), mul(add(fc, -f0), I)))
+            return self.simp(add(mul(f0, *ones_of(e.shape)), mul(add(fc, -f0), I)))
         return simplify_scalar(e) if e.arg.is_scalar else e
 
     def norm(self, e):
@@ -542,9 +543,7 @@ def fold_ones(chain):
         if len(run) > 1:
             product = Mul(tuple(run))
             scalars.append(constant_value(product))
-            written = ones(product.shape)
-            out += [] if product.is_scalar else list(
-                written.factors if isinstance(written, Mul) else (written,))
+            out += [] if product.is_scalar else ones_of(product.shape)
         else:
             out += run
         out += [f] if f is not None else []

@@ -347,6 +347,14 @@ REGRESSIONS = [
     (lambda case: check_printed_gradient(case, allow_known=False),
      "(1 + (exp(tanh(X b)) .* exp(tanh(X b)))^T (exp(tanh(X b)) .* exp(tanh(X b))))^(1/2)",
      "X", lambda v: np.sqrt(1 + np.sum(np.exp(np.tanh(v["X"] @ v["b"])) ** 4)), None),
+    # sizes lost in print: a matrix of ones as Ones n x n printed 1 1^T with a row count no
+    # symbol fixed; sin(I) between ones printed with the size of I lost (simplify.py, fixed)
+    (check_printed_results, "((1 + (b - b).^2) + (b - b))^T (1 1^T + 1 x^T) b", "x",
+     lambda v: np.ones(3) @ (np.ones((3, 3)) + np.outer(np.ones(3), v["x"])) @ v["b"], None),
+    (check_printed_hessian, "(1 + (b - b).^2)^T sin(I) (b + (b - b + (x^T x) 1))", "x",
+     lambda v: np.ones(3) @ np.sin(np.eye(3)) @ (v["b"] + v["x"] @ v["x"]), None),
+    (check_printed_values, "(b 1^T + 1 (1 + (b - b).^2)^T) 1", "x",
+     lambda v: (np.outer(v["b"], np.ones(3)) + np.ones((3, 3))) @ np.ones(3), None),
 ]
 
 
