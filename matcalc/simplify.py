@@ -206,6 +206,9 @@ class Simplifier:
             return Zero(e.shape)
         sizes, chain = fold_ones([f for f in factors if not f.is_scalar])
         scalars = [f for f in factors if f.is_scalar] + sizes
+        contracted = contract_ones(chain)
+        if contracted is not None:
+            return self.simp(mul(*scalars, contracted))
         chain = self.chain(chain)
         if not chain and not e.is_scalar:
             chain = [Identity(e.shape[0])]
@@ -476,6 +479,8 @@ class Simplifier:
                 return self.simp(E.Trace(b))
             case E.Identity(n) if isinstance(n, int):
                 return Number(n)
+            case E.Add(terms) if any(_sized_constant(t) for t in terms):   # tr(1 1^T + I) = 2 n
+                return self.simp(add(*(E.Trace(t) for t in terms)))
             case _ if (c := constant_value(a)) is not None:     # tr(c 1 1^T) = c n
                 return self.simp(mul(c, dimension(a.shape[0])))
             case E.Mul(factors):
@@ -551,11 +556,34 @@ def fold_ones(chain):
     return scalars, out
 
 
+def contract_ones(chain):
+    """A sum next to a ones factor, every term of which meets it with a ones factor,
+    multiplied out, so that the ones contract: (t 1 1^T + b 1^T) 1 = n t 1 + n b (the 1
+    of the first form has a length no symbol fixes); None if there is none such."""
+    edge = lambda t, side: ([f for f in t.factors if not f.is_scalar] if isinstance(t, Mul)
+                            else [t])[side]
+    for i, f in enumerate(chain):
+        if not isinstance(f, E.Add) or f.is_scalar:
+            continue
+        for j, side in ((i - 1, 0), (i + 1, -1)):
+            if 0 <= j < len(chain) and constant_value(chain[j]) is not None and \
+                    all(constant_value(edge(t, side)) is not None for t in f.terms):
+                return add(*(mul(*chain[:i], t, *chain[i + 1:]) for t in f.terms))
+    return None
+
+
 def _ratio(d, c):
     """d / c when it is a number, else None. The numeric coefficients are divided and the
     rest compared: a SymPy division is slow and can miss y^(s-1) / y^(s-1) = 1."""
     (j, rest_d), (k, rest_c) = d.as_coeff_Mul(), c.as_coeff_Mul()
     return j / k if rest_d == rest_c else None
+
+
+def _sized_constant(e) -> bool:
+    """c 1 1^T or c I: a constant whose trace is a multiple of its size."""
+    factors = e.factors if isinstance(e, Mul) else (e,)
+    return constant_value(e) is not None or \
+        [f for f in factors if not f.is_scalar] == [Identity(e.shape[0])]
 
 
 def _diagonal(power) -> bool:

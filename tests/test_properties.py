@@ -355,6 +355,12 @@ REGRESSIONS = [
      lambda v: np.ones(3) @ np.sin(np.eye(3)) @ (v["b"] + v["x"] @ v["x"]), None),
     (check_printed_values, "(b 1^T + 1 (1 + (b - b).^2)^T) 1", "x",
      lambda v: (np.outer(v["b"], np.ones(3)) + np.ones((3, 3))) @ np.ones(3), None),
+    # a sum whose terms all meet a ones factor with ones, and the trace of a sum of constants,
+    # printed with a length no symbol fixes (simplify.py, fixed: the ones contract)
+    (check_printed_values, "(b 1^T + 1 (b - b + t 1)^T) 1", "x",
+     lambda v: (np.outer(v["b"], np.ones(3)) + v["t"] * np.ones((3, 3))) @ np.ones(3), None),
+    (check_printed_results, "tr(diag((1 + (x - x).^2)) + 1 (1 + (b - b).^2)^T)", "x",
+     lambda v: 6.0 + 0 * v["x"][0], None),
 ]
 
 
