@@ -557,17 +557,18 @@ def fold_ones(chain):
 
 
 def contract_ones(chain):
-    """A sum next to a ones factor, every term of which meets it with a ones factor,
-    multiplied out, so that the ones contract: (t 1 1^T + b 1^T) 1 = n t 1 + n b (the 1
-    of the first form has a length no symbol fixes); None if there is none such."""
+    """A sum next to a ones factor, every term of which meets it with ones or I, multiplied
+    out, so that the ones contract: (t 1 1^T + b 1^T) 1 = n t 1 + n b, 1^T (I + 1 1^T) 1 =
+    n + n^2 (the 1 of the first forms has a length no symbol fixes); None if there is none."""
     edge = lambda t, side: ([f for f in t.factors if not f.is_scalar] if isinstance(t, Mul)
                             else [t])[side]
+    meets = lambda f: isinstance(f, Identity) or constant_value(f) is not None
     for i, f in enumerate(chain):
         if not isinstance(f, E.Add) or f.is_scalar:
             continue
         for j, side in ((i - 1, 0), (i + 1, -1)):
             if 0 <= j < len(chain) and constant_value(chain[j]) is not None and \
-                    all(constant_value(edge(t, side)) is not None for t in f.terms):
+                    all(meets(edge(t, side)) for t in f.terms):
                 return add(*(mul(*chain[:i], t, *chain[i + 1:]) for t in f.terms))
     return None
 

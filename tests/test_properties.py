@@ -361,6 +361,8 @@ REGRESSIONS = [
      lambda v: (np.outer(v["b"], np.ones(3)) + v["t"] * np.ones((3, 3))) @ np.ones(3), None),
     (check_printed_results, "tr(diag((1 + (x - x).^2)) + 1 (1 + (b - b).^2)^T)", "x",
      lambda v: 6.0 + 0 * v["x"][0], None),
+    (check_printed_results, "sum(diag((1 + (x - x).^2)) + 1 (1 + (b - b).^2)^T)", "x",
+     lambda v: 12.0 + 0 * v["x"][0], None),
 ]
 
 
