@@ -11,7 +11,7 @@ one-directional and makes the expression smaller or more canonical:
   (A x + A^T x -> (A + A^T) x, A^T A x - A^T b -> A^T (A x - b));
 - scalar sub-expressions handed to SymPy (scalar.py);
 - tr, det and <.,.> rules: tr(A^T) = tr(A), tr(x y^T) = y^T x, <I, M> = tr(M),
-  <1, v> = 1^T v, det(X^-1) = 1 / det(X), det(s M) = s^n det(M); the 1 x 1 identity is 1;
+  <c 1, V> = c 1^T V 1, det(X^-1) = 1 / det(X), det(s M) = s^n det(M); the 1 x 1 identity is 1;
 - constants folded, so that they print with their shape: (b - b).^2 = 0, exp(0 1) = 1,
   c 1 + d 1 = (c + d) 1, diag(c 1) = c I, ||c 1||_2 = sqrt(c^2) sqrt(n),
   f(c I) = f(0) 1 1^T + (f(c) - f(0)) I; a matrix of ones is 1 1^T; a dimension as a
@@ -521,8 +521,11 @@ class Simplifier:
         if isinstance(r, Identity):
             return self.simp(E.Trace(l))
         for ones, v in ((l, r), (r, l)):
-            if isinstance(ones, E.Ones) and v.shape[1] == 1:     # <1, v> = 1^T v
-                return self.simp(Mul((Transpose(ones), v)))
+            if (c := constant_value(ones)) is not None:     # <c 1, v> = c 1^T v 1, the sum of v
+                rows, cols = v.shape
+                left = [Transpose(E.Ones((rows, 1)))] if rows != 1 else []
+                right = [E.Ones((cols, 1))] if cols != 1 else []
+                return self.simp(mul(c, *left, v, *right))
         if (len(text(r)), text(r)) < (len(text(l)), text(l)):   # <a, b> = <b, a>: one order
             return self.simp(E.Inner(r, l))
         pulled = []

@@ -363,6 +363,9 @@ REGRESSIONS = [
      lambda v: 6.0 + 0 * v["x"][0], None),
     (check_printed_results, "sum(diag((1 + (x - x).^2)) + 1 (1 + (b - b).^2)^T)", "x",
      lambda v: 12.0 + 0 * v["x"][0], None),
+    # the gradient printed <1^T, 1^T> b: an inner product of rows of ones (simplify.py, fixed)
+    (check_printed_results, "tr(A + 1 x^T + 1 (b + (b - b + (b^T x) 1))^T)", "x",
+     lambda v: np.trace(v["A"]) + np.sum(v["x"]) + np.sum(v["b"]) + 3 * (v["b"] @ v["x"]), None),
 ]
 
 
