@@ -105,14 +105,14 @@ class Result:
     source: E.Expr | None = None      # the function f itself, when base is not f
 
     def __str__(self):
-        return text(self.expr)
+        return text(self.expr, self._context)
 
     def __repr__(self):
         return f"<{self.label} of {text(self.base)} wrt {self.wrt.name}: {self}>"
 
     @property
     def latex(self) -> str:
-        return latex(self.expr)
+        return latex(self.expr, self._context)
 
     def _repr_latex_(self):
         if self.steps:
@@ -150,7 +150,7 @@ class Result:
     def evaluate(self, values: dict):
         """The value at the given inputs (NumPy: vectors 1-D, matrices 2-D, scalars float)."""
         return self._where_differentiable(
-            values, lambda: evaluate(self.expr, values, context=(self.base, self.wrt)))
+            values, lambda: evaluate(self.expr, values, context=self._context))
 
     def _where_differentiable(self, values, compute):
         """compute(), unless f is not differentiable at (finite) values: f has no value there,
@@ -305,8 +305,8 @@ class Jacobian(Result):
 
     def __str__(self):
         if self.expr is not None and (self.wrt.shape[1] == 1 and self.base.shape[1] == 1):
-            return text(self.expr)
-        return f"{text(E.Differential(self.wrt))} -> {text(self.map)}"
+            return text(self.expr, self._context)
+        return f"{text(E.Differential(self.wrt))} -> {text(self.map, self._context)}"
 
     @property
     def kron(self) -> E.Expr | None:
@@ -331,7 +331,7 @@ class Jacobian(Result):
             basis[k] = 1.0
             V = basis.reshape(X.shape, order="F")
             columns.append(np.ravel(evaluate(self.map, {**values, text(dX): V},
-                                             context=(self.base, self.wrt)), order="F"))
+                                             context=self._context), order="F"))
         return np.array(columns).T
 
     def size(self, e, values):
@@ -357,8 +357,8 @@ class Hessian(Jacobian):
 
     def __str__(self):
         if self.wrt.shape[1] == 1:
-            return text(self.expr)
-        return f"H[{text(E.Differential(self.wrt))}] = {text(self.map)}"
+            return text(self.expr, self._context)
+        return f"H[{text(E.Differential(self.wrt))}] = {text(self.map, self._context)}"
 
 
 @dataclass(frozen=True)
@@ -417,11 +417,11 @@ class DifferentialForm:
         return E.mul(*scalars, E.Inner(E.mul(*chain), dX))
 
     def __str__(self):
-        return f"df = {text(self.expr)}"
+        return f"df = {text(self.expr, (self.function,))}"
 
     @property
     def latex(self) -> str:
-        return f"df = {latex(self.expr)}"
+        return f"df = {latex(self.expr, (self.function,))}"
 
     def _repr_latex_(self):
         return f"$\\displaystyle {self.latex}$"

@@ -28,7 +28,7 @@ from lark.visitors import Transformer_NonRecursive
 from . import expr as E
 from . import arguments, functions
 from .errors import MatcalcError, ParseError, ShapeError, UnknownFunctionError, UnsupportedError
-from .shapes import (DimProduct, DimVar, Unifier, dim_product, exclude_one, is_scalar, name_dims,
+from .shapes import (DimProduct, DimVar, Unifier, dim_product, exclude_one, name_dims,
                      require, resolve, unifying)
 
 GREEK = ["alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta",
@@ -176,9 +176,11 @@ class Builder(Transformer_NonRecursive):
     MAX_DEPTH.
     """
 
-    def __init__(self, shapes: dict, text: str = "", transposed: frozenset = frozenset()):
+    def __init__(self, shapes: dict, text: str = "", transposed: frozenset = frozenset(),
+                 dimensions: frozenset = frozenset()):
         super().__init__()
         self.overrides = shapes
+        self.dimensions = dimensions
         self.text = text
         self.transposed = transposed
         self.symbols: dict[str, E.Expr] = {}
@@ -221,6 +223,8 @@ class Builder(Transformer_NonRecursive):
     def _new_symbol(self, name):
         if name in self.overrides:
             return E.Symbol(name, _dims_from_spec(name, self.overrides[name]))
+        if name in self.dimensions:         # n of x: "n" -> the length of x, tr(I_n)
+            return E.Trace(E.Identity(name))
         if name == "I":
             return None
         if name in GREEK and name[0].islower():
@@ -260,8 +264,7 @@ class Builder(Transformer_NonRecursive):
             return E.Number(a.value * b.value)       # 2 3 = 6
         if b == one and not a.is_scalar and resolve(a.shape[1]) != 1:
             b = E.Ones((DimVar(), 1))                # X 1: the ones vector, as in 1^T X 1
-        if resolve(b.shape[0]) == 1 and (_never_one(b.shape[1]) or b == E.Transpose(
-                E.Ones(b.arg.shape) if isinstance(b, E.Transpose) else b)):   # 1 x^T, 1 1^T
+        if resolve(b.shape[0]) == 1 and resolve(b.shape[1]) != 1:     # 1 x^T, 1 1^T: outer
             if a == one:
                 a = E.Ones((DimVar(), 1))
             elif isinstance(a, E.Mul) and a.is_scalar and a.factors[-1] == one:
@@ -398,12 +401,6 @@ def _number_value(text: str):
         raise ParseError(f"the number {text} is too small (it would be 0 as a floating-point "
                          "number)")
     return value * sympy.Integer(10) ** int(exponent or 0)
-
-
-def _never_one(d) -> bool:
-    """A dimension that cannot turn out to be 1 (a named one, or a matrix's)."""
-    d = resolve(d)
-    return d != 1 and not (isinstance(d, DimVar) and d.may_be_one)
 
 
 def _check_not_zero(b):
@@ -564,7 +561,8 @@ def parse(text: str, shapes: dict | None = None, shape: tuple | None = None) -> 
         raise ParseError(f"the expression is too large (more than {MAX_NODES} operations "
                          "and symbols)")
     unifier = Unifier()
-    builder = Builder(shapes, text, _transposed_symbols(tree))
+    dimensions = _dimension_names([*shapes.values(), shape or ()])
+    builder = Builder(shapes, text, _transposed_symbols(tree), dimensions)
     try:
         with unifying(unifier):
             raw = builder.transform(tree)
@@ -574,7 +572,7 @@ def parse(text: str, shapes: dict | None = None, shape: tuple | None = None) -> 
                         _ones_for(raw, E.Zero(tuple(shape)))
                 require(all(unifier.unify(a, b) for a, b in zip(raw.shape, shape)),
                         "the expression is a {} where a {} is expected", raw.shape, shape)
-            raw = _name_dimensions(raw, unifier, [*shapes.values(), shape or ()])
+            raw = _name_dimensions(raw, unifier, dimensions | set(builder.symbols))
     except VisitError as err:
         raise err.orig_exc from None
     return raw
@@ -612,12 +610,17 @@ def _size(tree) -> int:
     return count
 
 
-def _name_dimensions(e, unifier, specs):
-    """Replace unresolved dimensions by readable names, other than those in the shape
-    specs given ('n', ('m', 'n'), 'm*n'), then rebuild strictly."""
-    taken = {part for spec in specs if isinstance(spec, (tuple, list, str))
-             for d in ((spec,) if isinstance(spec, str) else spec) if isinstance(d, str)
-             for part in d.split("*")}
+def _dimension_names(specs) -> frozenset:
+    """The names of the dimensions in shape specs: 'n', ('m', 'n'), 'm*n'."""
+    return frozenset(part for spec in specs if isinstance(spec, (tuple, list, str))
+                     for d in ((spec,) if isinstance(spec, str) else spec) if isinstance(d, str)
+                     for part in d.split("*") if _is_dimension(part))
+
+
+def _name_dimensions(e, unifier, taken):
+    """Replace unresolved dimensions by readable names other than those taken (the
+    dimensions of the shapes given and the symbols' names: a printed dimension must not
+    read as a symbol), then rebuild strictly."""
     dims = [unifier.find(d) for node in _preorder(e) for d in node.shape]
     names = name_dims(dims, taken)
 

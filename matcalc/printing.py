@@ -6,7 +6,7 @@ precedence); only the spelling differs.
 from __future__ import annotations
 
 import re
-from functools import singledispatchmethod
+from functools import lru_cache, singledispatchmethod
 
 import sympy
 
@@ -53,62 +53,126 @@ def fraction_parts(e: E.Mul):
     return coef, num + chain, den
 
 
-def constant(e: E.Expr):
-    """(c, ones) when e, a vector or matrix, is c in every entry (0, 1, s 1, exp(0)), else None."""
-    e = lift(e)
-    if isinstance(e, E.Zero) and not e.is_scalar:
-        return E.Number(0), E.Ones(e.shape)
-    if isinstance(e, E.Ones) and not e.is_scalar:
-        return E.Number(1), e
-    if isinstance(e, E.Mul) and not e.is_scalar:
-        ones = [f for f in e.factors if not f.is_scalar]
-        if len(ones) == 1 and isinstance(ones[0], E.Ones):
-            return E.mul(*(f for f in e.factors if f.is_scalar)), ones[0]
+def dimension(d) -> E.Expr:
+    """The size d as a scalar: a number, or tr(I_d), which prints as the name d."""
+    return E.Number(d) if isinstance(d, int) else E.Trace(E.Identity(d))
+
+
+@lru_cache(maxsize=4096)
+def constant_value(e: E.Expr) -> E.Expr | None:
+    """c when every entry of e, built of ones and zeros, is the scalar c: 0 and 1; s 1,
+    1 1^T and 1^T 1 = n; f(c 1) = f(c) 1, (c 1).^k = c^k 1, c 1 + d 1, (c 1) .* (d 1),
+    (c 1)^T, diag(c 1 1^T) = c 1. None for anything else, and for plain scalars."""
+    match e:
+        case E.Zero():
+            return E.Number(0)
+        case E.Ones():
+            return E.Number(1)
+        case E.Transpose(a):
+            return constant_value(a)
+        case E.Diag(a) if not e.builds_matrix:
+            return constant_value(a)
+        case E.Add(terms) if not e.is_scalar:
+            values = [constant_value(t) for t in terms]
+            return None if None in values else E.add(*values)
+        case E.Hadamard(l, r):
+            values = [constant_value(l), constant_value(r)]
+            return None if None in values else _times(*values)
+        case E.Power(base, exponent) if not base.is_scalar:
+            c = constant_value(base)
+            return None if c is None else E.Power(c, exponent)
+        case E.Func(name, arg) if not arg.is_scalar:
+            c = constant_value(arg)
+            return None if c is None else E.Func(name, c)
+        case E.Mul(factors) if not all(f.is_scalar for f in factors):
+            chain = [f for f in factors if not f.is_scalar]
+            values = [constant_value(f) for f in chain]
+            if None in values:
+                return None
+            inner = [dimension(f.shape[1]) for f in chain[:-1] if f.shape[1] != 1]
+            return _times(*(f for f in factors if f.is_scalar), *values, *inner)
     return None
 
 
-def lift(e: E.Expr) -> E.Expr:
-    """f(c 1), an elementwise function or power of a constant, as f(c) 1: (s 1).^k = s^k 1,
-    exp(0) = exp(0) 1, where the 1 is sized by context (a bare 0 or s 1 would be a scalar)."""
-    if isinstance(e, E.Power) and (c := constant(e.base)):
-        return E.mul(E.Power(c[0], e.exponent), c[1])
-    if isinstance(e, E.Func) and (c := constant(e.arg)):
-        return E.mul(E.Func(e.name, c[0]), c[1])
-    return e
+def _times(*factors) -> E.Expr:
+    return E.mul(*(f for f in factors if f != E.Number(1)))
+
+
+def ones_of(shape) -> tuple:
+    """The factors of the ones of a shape as written: 1, 1^T, or for a matrix the outer
+    product 1 1^T (whose two ones a product can contract: 1^T 1 1^T = n 1^T)."""
+    rows, cols = shape
+    column, row = E.Ones((rows, 1)), E.Transpose(E.Ones((cols, 1)))
+    return (column,) if cols == 1 else (row,) if rows == 1 else (column, row)
+
+
+def is_constant_form(e: E.Expr) -> bool:
+    """0, or the ones of its shape times scalars: how a constant is written."""
+    if isinstance(e, E.Zero) or e.is_scalar:
+        return isinstance(e, E.Zero)
+    chain = tuple(f for f in e.factors if not f.is_scalar) if isinstance(e, E.Mul) else (e,)
+    return chain == ones_of(e.shape)
+
+
+def constant_form(e: E.Expr) -> E.Expr | None:
+    """e written as a constant (c 1, c 1^T, c 1 1^T, or the scalar c of 1^T 1) when it is
+    one and is not written so already; else None."""
+    if (c := constant_value(e)) is None or is_constant_form(e):
+        return None
+    return c if e.is_scalar else _times(c, *ones_of(e.shape))
 
 
 class Printer:
-    """Layout shared by the text and LaTeX printers."""
+    """Layout shared by the text and LaTeX printers.
+
+    A dimension as a scalar, tr(I_n), prints as its name n when a symbol of the printed
+    expression or of its context (the function a derivative is of) has that dimension: the
+    parser reads the name of a dimension of the shapes given as that size. Otherwise it
+    prints as tr(I), whose size no text carries.
+    """
 
     def __init__(self):
         # bound once: singledispatchmethod builds a new bound function on every access
-        self.print = Printer.__dict__["print"].__get__(self, type(self))
+        self.node = Printer.__dict__["node"].__get__(self, type(self))
         self.norms = 0      # how many norms enclose the node being printed
+        self.sized = None   # while printing: the dimensions the symbols carry
 
-    def __call__(self, e: E.Expr) -> str:
-        return self.print(e)[0]
+    def __call__(self, e: E.Expr, context: tuple = ()) -> str:
+        if self.sized is not None:
+            return self.print(e)[0]
+        self.sized = {part for x in (e, *context) for s in E.free_symbols(x) for d in s.shape
+                      if isinstance(d, str) for part in d.split("*")}
+        try:
+            return self.print(e)[0]
+        finally:
+            self.sized = None
 
     def wrap(self, e, level):
         s, prec = self.print(e)
         return self.paren(s) if prec < level else s
 
-    @singledispatchmethod
     def print(self, e) -> tuple[str, int]:
+        """A constant prints as one (c 1, c 1 1^T, n), so that it reads back with its shape."""
+        written = constant_form(e)
+        return self.node(e if written is None else written)
+
+    @singledispatchmethod
+    def node(self, e) -> tuple[str, int]:
         raise TypeError(f"no printer for {type(e).__name__}")
 
-    @print.register
+    @node.register
     def _(self, e: E.Symbol):
         return self.symbol(e.name), ATOM
 
-    @print.register
+    @node.register
     def _(self, e: E.Differential):
         return self.differential(self.wrap(e.var, ATOM), e.index), ATOM
 
-    @print.register
+    @node.register
     def _(self, e: E.D):
         return self.differential(self.paren(self(e.arg)), 0), ATOM
 
-    @print.register
+    @node.register
     def _(self, e: E.Number):
         v = e.value
         if v < 0:
@@ -117,37 +181,37 @@ class Printer:
             return self.rational(v.p, v.q), JUXT
         return self.number(v), ATOM
 
-    @print.register
+    @node.register
     def _(self, e: E.Identity):
         return "I", ATOM
 
-    @print.register
+    @node.register
     def _(self, e: E.Zero):
         return "0", ATOM
 
-    @print.register
+    @node.register
     def _(self, e: E.Ones):
-        n, m = e.dims
-        if n == 1 and m != 1:     # a row of ones
-            return self.sup(self.ones(), self.transpose), POSTFIX
-        if n != 1 and m != 1:     # a matrix of ones: 1 1^T
-            return self.print(E.Mul((E.Ones((n, 1)), E.Ones((1, m)))))
+        """A column: print() writes a row as 1^T and a matrix as 1 1^T."""
         return self.ones(), ATOM
 
-    @print.register
+    @node.register
     def _(self, e: E.Add):
-        out = self.wrap(e.terms[0], SUM)
+        """A number times ones reads as that number in a sum with a vector: x + 3."""
+        def term(t, level):
+            match t:
+                case E.Mul((E.Number() as c, E.Ones())):
+                    return self.wrap(c, level)
+            return self.wrap(t, level)
+        out = term(e.terms[0], SUM)
         for t in e.terms[1:]:
             negative, t = split_sign(t)
-            out += (" - " if negative else " + ") + self.wrap(t, PRODUCT)
+            out += (" - " if negative else " + ") + term(t, PRODUCT)
         return out, SUM
 
-    @print.register
+    @node.register
     def _(self, e: E.Mul):
-        e = E.mul(*map(lift, e.factors))
-        if len(e.factors) == 2 and isinstance(e.factors[1], E.Ones) and \
-                isinstance(e.factors[0], E.Number):     # c 1 in a sum reads c
-            return self.print(e.factors[0])
+        e = E.mul(*(_times(c, *ones_of(f.shape)) if not f.is_scalar and
+                    (c := constant_value(f)) is not None else f for f in e.factors))
         negative, positive = split_sign(e)
         if negative:
             return "-" + self.wrap(positive, PRODUCT), SUM
@@ -178,7 +242,7 @@ class Printer:
             (last if call else kept).append(part)
         return self.juxtapose(kept[::-1] + last[::-1])
 
-    @print.register
+    @node.register
     def _(self, e: E.Hadamard):
         r = e.right
         if isinstance(r, E.Power) and isinstance(r.exponent, E.Number) and r.exponent.value < 0:
@@ -187,28 +251,24 @@ class Printer:
         right = self.wrap(r, PRODUCT if isinstance(r, E.Hadamard) else JUXT)   # associative
         return f"{self.wrap(e.left, PRODUCT)} {self.hadamard} {right}", PRODUCT
 
-    @print.register
+    @node.register
     def _(self, e: E.Transpose):
-        if isinstance(e.arg, E.Ones):
-            return self.print(E.Ones((e.arg.dims[1], e.arg.dims[0])))
         if isinstance(e.arg, E.Inverse):
             return self.sup(self.wrap(e.arg.arg, ATOM), self.inverse_transpose), POSTFIX
         return self.sup(self.wrap(e.arg, ATOM), self.transpose), POSTFIX
 
-    @print.register
+    @node.register
     def _(self, e: E.Inverse):
         return self.sup(self.wrap(e.arg, ATOM), self.inverse), POSTFIX
 
-    @print.register
+    @node.register
     def _(self, e: E.MatPower):
         if isinstance(e.base, E.Transpose):     # (X^T)^k reads (X^k)^T
             return self.print(E.Transpose(E.MatPower(e.base.arg, e.k)))
         return self.sup(self.wrap(e.base, ATOM), self.exponent(str(e.k))), POSTFIX
 
-    @print.register
+    @node.register
     def _(self, e: E.Power):
-        if (lifted := lift(e)) is not e:
-            return self.print(lifted)
         x = e.exponent
         if isinstance(x, E.Number) and x.value == sympy.Rational(1, 2) and e.base.is_scalar:
             return self.call("sqrt", self(e.base)), ATOM
@@ -222,41 +282,51 @@ class Printer:
             return self.elementwise_sup(base, exponent), POSTFIX
         return self.sup(base, exponent), POSTFIX
 
-    @print.register
+    @node.register
     def _(self, e: E.Trace):
+        if isinstance(e.arg, E.Identity):
+            return self.dimension(e.arg.n)
         return self.call("tr", self(e.arg)), ATOM
 
-    @print.register
+    def dimension(self, d):
+        """n, m n or 3: the size of I_d, if the text carries each name in it."""
+        parts = str(d).split("*") if isinstance(d, (int, str)) else ["?"]    # ? while parsing
+        if not all(p.isdigit() or p in self.sized for p in parts):
+            return self.call("tr", "I"), ATOM
+        return self.print(E.mul(*(E.Number(int(p)) if p.isdigit() else E.Symbol(p)
+                                  for p in parts)))
+
+    @node.register
     def _(self, e: E.Det):
         return self.call("det", self(e.arg)), ATOM
 
-    @print.register
+    @node.register
     def _(self, e: E.Diag):
+        if e.builds_matrix and (c := constant_value(e.arg)) is not None:
+            return self.print(E.mul(c, E.Identity(e.shape[0])))     # diag(c 1) = c I
         return self.call("diag", self(e.arg)), ATOM
 
-    @print.register
+    @node.register
     def _(self, e: E.Kron):
         return f"{self.wrap(e.left, JUXT)} {self.kron} {self.wrap(e.right, JUXT)}", PRODUCT
 
-    @print.register
+    @node.register
     def _(self, e: E.Vec):
         return self.call("vec", self(e.arg)), ATOM
 
-    @print.register
+    @node.register
     def _(self, e: E.Commutation):
         return "K", ATOM
 
-    @print.register
+    @node.register
     def _(self, e: E.Func):
-        if (lifted := lift(e)) is not e:
-            return self.print(lifted)
         return self.call(e.name, self(e.arg)), ATOM
 
-    @print.register
+    @node.register
     def _(self, e: E.Inner):
         return self.inner(self(e.left), self(e.right)), ATOM
 
-    @print.register
+    @node.register
     def _(self, e: E.Norm):
         """A norm inside a norm is in parentheses: ||x (||y||_2)||_2, whose inner bars
         cannot read as closing the outer norm."""
@@ -270,33 +340,33 @@ class Printer:
             self.norms -= 1
         return (self.paren(s) if self.norms else s), ATOM
 
-    @print.register
+    @node.register
     def _(self, e: E.Softmax):
         """Of a single entry, 1: softmax(c) reads as of c in every entry of a sized vector."""
         if e.arg.is_scalar:
             return self.print(E.Number(1))
         return self.call("softmax", self(e.arg)), ATOM
 
-    @print.register
+    @node.register
     def _(self, e: E.LogSumExp):
         """Of a single entry, that entry (logsumexp(c) reads as of c in every entry)."""
         if e.arg.is_scalar:
             return self.print(e.arg)
         return self.call("logsumexp", self(e.arg)), ATOM
 
-    @print.register
+    @node.register
     def _(self, e: E.Eig):
         return self.call("eig", self(e.arg)), ATOM
 
-    @print.register
+    @node.register
     def _(self, e: E.SingularFactor):
         return self.call("polar" if e.which == "polar" else "svtop", self(e.arg)), ATOM
 
-    @print.register
+    @node.register
     def _(self, e: E.LambdaMax):
         return self.call("lambda_max", self(e.arg)), ATOM
 
-    @print.register
+    @node.register
     def _(self, e: E.TopEigvec):
         return self.call("eigtop", self(e.arg)), ATOM
 

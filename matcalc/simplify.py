@@ -11,7 +11,11 @@ one-directional and makes the expression smaller or more canonical:
   (A x + A^T x -> (A + A^T) x, A^T A x - A^T b -> A^T (A x - b));
 - scalar sub-expressions handed to SymPy (scalar.py);
 - tr, det and <.,.> rules: tr(A^T) = tr(A), tr(x y^T) = y^T x, <I, M> = tr(M),
-  <1, v> = 1^T v, det(X^-1) = 1 / det(X); the 1 x 1 identity is 1.
+  <c 1, V> = c 1^T V 1, det(X^-1) = 1 / det(X), det(s M) = s^n det(M); the 1 x 1 identity is 1;
+- constants folded, so that they print with their shape: (b - b).^2 = 0, exp(0 1) = 1,
+  c 1 + d 1 = (c + d) 1, diag(c 1) = c I, ||c 1||_2 = sqrt(c^2) sqrt(n),
+  f(c I) = f(0) 1 1^T + (f(c) - f(0)) I; a matrix of ones is 1 1^T; a dimension as a
+  scalar is tr(I_n), tr(I) of a number is that number, 1^T 1 = n.
 """
 from __future__ import annotations
 
@@ -23,7 +27,7 @@ import sympy
 from . import deadline, expr as E
 from .expr import Identity, Inverse, MatPower, Mul, Number, Transpose, Zero, add, mul
 from .errors import NotDifferentiableError
-from .printing import text
+from .printing import constant_form, constant_value, dimension, ones_of, text
 from .scalar import (Atoms, from_sympy, simplify_elementwise, simplify_scalar, tidy,
                      to_sympy)
 
@@ -87,6 +91,8 @@ class Simplifier:
         rule = getattr(self, type(out).__name__.lower(), None)
         if rule is not None:
             out = rule(out)
+        if (written := constant_form(out)) is not None:
+            out = self.simp(written)
         if out.shape != e.shape and out.is_scalar != e.is_scalar:
             raise AssertionError(f"simplification changed the shape of {e}")
         self.memo[e] = out
@@ -161,15 +167,24 @@ class Simplifier:
             return e.base
         return e.base if e.k == 1 else e
 
-    # ---- structure of a constant: diag(0) = 0, diag(c 1) = c I, eig(0) = 0, 0 kron B = 0 --
+    # ---- structure of a constant: diag(c 1) = c I, eig(0) = 0, 0 kron B = 0 -------------
     def diag(self, e):
-        if isinstance(e.arg, Zero):
-            return Zero(e.shape)
-        scalars = e.arg.factors[:-1] if isinstance(e.arg, Mul) else ()
-        ones = e.arg.factors[-1] if isinstance(e.arg, Mul) else e.arg
-        if e.builds_matrix and isinstance(ones, E.Ones) and all(f.is_scalar for f in scalars):
-            return mul(*scalars, Identity(e.shape[0]))
+        if e.builds_matrix and (c := constant_value(e.arg)) is not None:
+            return self.simp(mul(c, Identity(e.shape[0])))
         return e
+
+    def softmax(self, e):
+        """softmax(c 1) = 1/n 1."""
+        if constant_value(e.arg) is None:
+            return e
+        return self.simp(mul(E.Power(dimension(e.shape[0]), Number(-1)), *ones_of(e.shape)))
+
+    def logsumexp(self, e):
+        """logsumexp(c 1) = c + log(n)."""
+        c = constant_value(e.arg)
+        if c is None:
+            return e
+        return self.simp(add(c, E.Func("log", dimension(e.arg.shape[0]))))
 
     def eig(self, e):
         return Zero(e.shape) if isinstance(e.arg, Zero) else e
@@ -191,8 +206,12 @@ class Simplifier:
         factors = mul(*e.factors).factors if isinstance(mul(*e.factors), Mul) else (e,)
         if any(isinstance(f, Zero) for f in factors):
             return Zero(e.shape)
-        scalars = [f for f in factors if f.is_scalar]
-        chain = self.chain([f for f in factors if not f.is_scalar])
+        sizes, chain = fold_ones([f for f in factors if not f.is_scalar])
+        scalars = [f for f in factors if f.is_scalar] + sizes
+        contracted = contract_ones(chain)
+        if contracted is not None:
+            return self.simp(mul(*scalars, contracted))
+        chain = self.chain(chain)
         if not chain and not e.is_scalar:
             chain = [Identity(e.shape[0])]
         if len(scalars) <= 1 and not (scalars and isinstance(scalars[0], Number)):
@@ -426,10 +445,25 @@ class Simplifier:
                 return E.Func("softplus", u)            # log(1 + exp(u))
             case E.Func("log", E.Mul((E.Transpose(E.Ones()), E.Func("exp", u)))):
                 return E.LogSumExp(u)                   # log(1^T exp(u))
+        factors = e.arg.factors if isinstance(e.arg, Mul) else (e.arg,)
+        I = Identity(e.shape[0])
+        if [f for f in factors if not f.is_scalar] == [I]:   # f(c I) = f(0) 1 1^T + (f(c) - f(0)) I
+            c = mul(*(f for f in factors if f.is_scalar))
+            f0, fc = E.Func(e.name, Number(0)), E.Func(e.name, c)
+            return self.simp(add(mul(f0, *ones_of(e.shape)), mul(add(fc, -f0), I)))
         return simplify_scalar(e) if e.arg.is_scalar else e
 
     def norm(self, e):
-        """||u v^T|| = ||u|| ||v|| (2-norm, Frobenius and nuclear alike); ||x x^T|| = x^T x."""
+        """||u v^T|| = ||u|| ||v|| (2-norm, Frobenius and nuclear alike); ||x x^T|| = x^T x;
+        of c 1 (n x m): |c| n for the 1-norms, else sqrt(c^2 n m)."""
+        if (c := constant_value(e.arg)) is not None:
+            rows, cols = (dimension(d) for d in e.arg.shape)
+            if e.kind in ("l1", "matrix-l1"):
+                c = Number(abs(c.value)) if isinstance(c, Number) else E.Func("abs", c)
+                return self.simp(mul(c, rows))
+            root = lambda u: E.Power(u, Number(sympy.Rational(1, 2)))
+            size = rows if rows == cols else root(mul(rows, cols))
+            return self.simp(mul(root(E.Power(c, Number(2))), size))
         match e.arg:
             case E.Mul((u, E.Transpose(v))) if u.shape[1] == 1 and v.shape[1] == 1 \
                     and e.kind in ("spectral", "euclid", "nuclear"):
@@ -445,8 +479,12 @@ class Simplifier:
                 return a
             case E.Transpose(b):
                 return self.simp(E.Trace(b))
-            case E.Zero():
-                return Zero(E.SCALAR)
+            case E.Identity(n) if isinstance(n, int):
+                return Number(n)
+            case E.Add(terms) if any(_sized_constant(t) for t in terms):   # tr(1 1^T + I) = 2 n
+                return self.simp(add(*(E.Trace(t) for t in terms)))
+            case _ if (c := constant_value(a)) is not None:     # tr(c 1 1^T) = c n
+                return self.simp(mul(c, dimension(a.shape[0])))
             case E.Mul(factors):
                 scalars = [f for f in factors if f.is_scalar]
                 chain = [f for f in factors if not f.is_scalar]
@@ -468,6 +506,10 @@ class Simplifier:
                 return self.simp(E.Det(b))
             case E.Inverse(b):
                 return self.simp(E.Power(E.Det(b), Number(-1)))
+            case E.Mul(factors) if any(f.is_scalar for f in factors):    # det(s M) = s^n det M
+                scalars = [f for f in factors if f.is_scalar]
+                s = E.Power(mul(*scalars), dimension(e.arg.shape[0]))
+                return self.simp(mul(s, E.Det(mul(*(f for f in factors if not f.is_scalar)))))
         return e
 
     def inner(self, e):
@@ -481,8 +523,11 @@ class Simplifier:
         if isinstance(r, Identity):
             return self.simp(E.Trace(l))
         for ones, v in ((l, r), (r, l)):
-            if isinstance(ones, E.Ones) and v.shape[1] == 1:     # <1, v> = 1^T v
-                return self.simp(Mul((Transpose(ones), v)))
+            if (c := constant_value(ones)) is not None:     # <c 1, v> = c 1^T v 1, the sum of v
+                rows, cols = v.shape
+                left = [Transpose(E.Ones((rows, 1)))] if rows != 1 else []
+                right = [E.Ones((cols, 1))] if cols != 1 else []
+                return self.simp(mul(c, *left, v, *right))
         if (len(text(r)), text(r)) < (len(text(l)), text(l)):   # <a, b> = <b, a>: one order
             return self.simp(E.Inner(r, l))
         pulled = []
@@ -497,11 +542,54 @@ class Simplifier:
         return e
 
 
+def fold_ones(chain):
+    """(scalars, chain) with each run of constant factors multiplied out: 1^T 1 = n,
+    (c 1) 1^T = c 1 1^T."""
+    scalars, out, run = [], [], []
+    for f in [*chain, None]:
+        if f is not None and constant_value(f) is not None:
+            run.append(f)
+            continue
+        if len(run) > 1:
+            product = Mul(tuple(run))
+            scalars.append(constant_value(product))
+            out += [] if product.is_scalar else ones_of(product.shape)
+        else:
+            out += run
+        out += [f] if f is not None else []
+        run = []
+    return scalars, out
+
+
+def contract_ones(chain):
+    """A sum next to a ones factor, every term of which meets it with ones or I, multiplied
+    out, so that the ones contract: (t 1 1^T + b 1^T) 1 = n t 1 + n b, 1^T (I + 1 1^T) 1 =
+    n + n^2 (the 1 of the first forms has a length no symbol fixes); None if there is none."""
+    edge = lambda t, side: ([f for f in t.factors if not f.is_scalar] if isinstance(t, Mul)
+                            else [t])[side]
+    meets = lambda f: isinstance(f, Identity) or constant_value(f) is not None
+    for i, f in enumerate(chain):
+        if not isinstance(f, E.Add) or f.is_scalar:
+            continue
+        for j, side in ((i - 1, 0), (i + 1, -1)):
+            if 0 <= j < len(chain) and constant_value(chain[j]) is not None and \
+                    all(meets(edge(t, side)) for t in f.terms):
+                return add(*(mul(*chain[:i], t, *chain[i + 1:]) for t in f.terms))
+    return None
+
+
 def _ratio(d, c):
     """d / c when it is a number, else None. The numeric coefficients are divided and the
     rest compared: a SymPy division is slow and can miss y^(s-1) / y^(s-1) = 1."""
     (j, rest_d), (k, rest_c) = d.as_coeff_Mul(), c.as_coeff_Mul()
     return j / k if rest_d == rest_c else None
+
+
+def _sized_constant(e) -> bool:
+    """c 1 1^T or c I: a constant whose trace is a multiple of its size."""
+    factors = e.factors if isinstance(e, Mul) else (e,)
+    return constant_value(e) is not None or \
+        [f for f in factors if not f.is_scalar] == [Identity(e.shape[0])]
 
 
 def _diagonal(power) -> bool:

@@ -444,3 +444,135 @@ def cases(draw, var=None, depth=3):
                                                               n.text)))
     seed = draw(st.integers(0, 2 ** 16))
     return Case(node.text, var, node.fn, seed)
+
+
+# ---- printing: forms whose printed text must carry their shape -------------------------------
+# Ones vectors before rows (1 u^T, the bias M + 1 u^T), things that cancel to zero, traces of
+# identities, constants inside elementwise functions, scalar times I Hessians. Children come
+# from these generators again (or the ones above), so the forms also occur nested.
+
+def _ones(v):
+    return np.ones(len(v["b"]))
+
+
+@st.composite
+def constant_vector(draw, var, depth):
+    """A vector that is one number in every entry, written with vectors that cancel."""
+    a = draw(printing_vector(var, depth - 1))
+    s = draw(printing_scalar(var, depth - 1))
+    kind = draw(st.sampled_from(["zero", "zero_times", "exp_zero", "square_zero", "scaled",
+                                 "power_of_one"]))
+    if kind == "zero":
+        return Node(f"({a.text} - {paren(a)})", lambda v: 0 * a.fn(v), atom=True)
+    if kind == "zero_times":
+        return Node(f"0 {paren(a)}", lambda v: 0 * a.fn(v))
+    if kind == "exp_zero":
+        f = draw(st.sampled_from([("exp", np.exp), ("cos", np.cos), ("sigma", _sigmoid),
+                                  ("tanh", np.tanh)]))
+        return Node(f"{f[0]}({a.text} - {paren(a)})", lambda v: f[1](0 * a.fn(v)), atom=True)
+    if kind == "square_zero":
+        return Node(f"(1 + ({a.text} - {paren(a)}).^2)", lambda v: 1 + 0 * a.fn(v), atom=True)
+    if kind == "scaled":
+        return Node(f"({a.text} - {paren(a)} + {paren(s)} 1)", lambda v: s.fn(v) + 0 * a.fn(v),
+                    atom=True)
+    p = draw(positive(var, depth - 1))
+    return Node(f"(1 + ({a.text} - {paren(a)}).^2).^{paren(p)}", lambda v: 1 + 0 * a.fn(v))
+
+
+@st.composite
+def printing_vector(draw, var, depth):
+    if depth <= 0:
+        return draw(vector(var, 0))
+    kind = draw(st.sampled_from(["vector", "vector", "constant", "outer_times", "hadamard_constant",
+                                 "matrix_times_ones", "sum_with_constant"]))
+    if kind == "vector":
+        return draw(vector(var, depth))
+    if kind == "constant":
+        return draw(constant_vector(var, depth))
+    a, c = draw(printing_vector(var, depth - 1)), draw(constant_vector(var, depth - 1))
+    if kind == "outer_times":     # (1 a^T) b = (a^T b) 1
+        b = draw(printing_vector(var, depth - 1))
+        return Node(f"(1 {paren(a)}^T) {paren(b)}", lambda v: _ones(v) * (a.fn(v) @ b.fn(v)))
+    if kind == "hadamard_constant":
+        return Node(f"{paren(a)} .* {paren(c)}", lambda v: a.fn(v) * c.fn(v))
+    if kind == "matrix_times_ones":
+        m = draw(printing_matrix(var, depth - 1))
+        return Node(f"{paren(m)} 1", lambda v: m.fn(v) @ _ones(v))
+    return Node(f"{a.text} + {paren(c)}", lambda v: a.fn(v) + c.fn(v))
+
+
+@st.composite
+def printing_matrix(draw, var, depth):
+    if depth <= 0:
+        return draw(matrix(var, 0))
+    kind = draw(st.sampled_from(["matrix", "matrix", "ones_row", "row_ones", "bias", "cancel",
+                                 "diag_constant", "scaled_identity", "ones_ones"]))
+    if kind == "matrix":
+        return draw(matrix(var, depth))
+    a, m = draw(printing_vector(var, depth - 1)), draw(printing_matrix(var, depth - 1))
+    if kind == "ones_row":
+        return Node(f"1 {paren(a)}^T", lambda v: np.outer(_ones(v), a.fn(v)))
+    if kind == "row_ones":
+        return Node(f"{paren(a)} 1^T", lambda v: np.outer(a.fn(v), _ones(v)))
+    if kind == "bias":
+        return Node(f"{m.text} + 1 {paren(a)}^T", lambda v: m.fn(v) + np.outer(_ones(v), a.fn(v)))
+    if kind == "cancel":
+        return Node(f"({m.text} - {paren(m)})", lambda v: 0 * m.fn(v), atom=True)
+    if kind == "diag_constant":
+        c = draw(constant_vector(var, depth - 1))
+        return Node(f"diag({c.text})", lambda v: np.diag(c.fn(v)), atom=True)
+    if kind == "ones_ones":
+        return Node("1 1^T", lambda v: np.outer(_ones(v), _ones(v)))
+    s = draw(printing_scalar(var, depth - 1))
+    return Node(f"{paren(s)} I", lambda v: s.fn(v) * np.eye(len(v["b"])))
+
+
+@st.composite
+def printing_scalar(draw, var, depth):
+    if depth <= 0:
+        return draw(scalar(var, 0))
+    kind = draw(st.sampled_from(["scalar", "scalar", "trace_identity", "ones_inner", "quad",
+                                 "trace", "sum", "norm_constant", "scaled_square"]))
+    if kind == "scalar":
+        return draw(scalar(var, depth))
+    a, b = draw(printing_vector(var, depth - 1)), draw(printing_vector(var, depth - 1))
+    m = draw(printing_matrix(var, depth - 1))
+    if kind == "trace_identity":
+        n = draw(near_identity(var, depth - 1))
+        spelling = draw(st.sampled_from(["tr({m}^-1 {m})", "<I, {m} {m}^-1>", "tr(I + 0 {m})"]))
+        return Node(spelling.format(m=paren(n)), lambda v: float(len(v["b"])), atom=True,
+                    positive=True)
+    if kind == "ones_inner":
+        return Node(f"1^T {paren(a)}", lambda v: np.sum(a.fn(v)))
+    if kind == "quad":
+        return Node(f"{paren(a)}^T {paren(m)} {paren(b)}", lambda v: a.fn(v) @ m.fn(v) @ b.fn(v))
+    if kind == "trace":
+        return Node(f"tr({m.text})", lambda v: np.trace(m.fn(v)), atom=True)
+    if kind == "sum":
+        return Node(f"sum({m.text})", lambda v: np.sum(m.fn(v)), atom=True)
+    if kind == "norm_constant":
+        c = draw(constant_vector(var, depth - 1))
+        return Node(f"||{c.text}||^2", lambda v: c.fn(v) @ c.fn(v))
+    # a scalar times ||var||^2 or x^T x: its Hessian is a scalar times I
+    s = draw(st.sampled_from([leaf("t", lambda v: v["t"]), Node("b^T c", lambda v: v["b"] @ v["c"]),
+                              leaf("tr(A)", lambda v: np.trace(v["A"]))]))
+    square = {"x": ("x^T x", lambda v: v["x"] @ v["x"]),
+              "X": ("||X||_F^2", lambda v: np.sum(v["X"] ** 2))}[var]
+    return Node(f"{paren(s)} {square[0]}", lambda v: s.fn(v) * square[1](v))
+
+
+@st.composite
+def printing_cases(draw, var=None, depth=3):
+    """A scalar function of x or X with the forms above in it."""
+    var = var or draw(st.sampled_from(["x", "X"]))
+    node = draw(printing_scalar(var, depth).filter(
+        lambda n: re.search(rf"(?<![A-Za-z]){var}(?![A-Za-z])", n.text)))
+    return Case(node.text, var, node.fn, draw(st.integers(0, 2 ** 16)))
+
+
+@st.composite
+def printing_values(draw, depth=3):
+    """A vector or matrix expression of x or X with the forms above in it: (text, oracle)."""
+    var = draw(st.sampled_from(["x", "X"]))
+    node = draw(draw(st.sampled_from([printing_vector, printing_matrix]))(var, depth))
+    return Case(node.text, var, node.fn, draw(st.integers(0, 2 ** 16)))

@@ -364,11 +364,16 @@ def test_printer_reciprocal_of_scaled_ones():
 
 def test_printer_zero_vector_argument():
     """b .* softmax(0) parses back: softmax(0) is of the zero vector, sized by context (it was
-    the softmax of a scalar); an elementwise function of a zero vector reads exp(0) 1."""
+    the softmax of a scalar); an elementwise function of a zero vector is folded to the
+    ones vector by simplify, and reads exp(0) 1 where it is printed as it stands."""
     g = mc.gradient("b^T (x .* softmax(x - x))", wrt="x")
     reparses_to_the_same_value(g, {"x": np.array([0.3, -0.2, 0.5]), "b": np.ones(3)})
     e = mc.simplify("A exp(x - x) + y")
-    assert str(e) == "exp(0) A 1 + y"
+    assert str(e) == "A 1 + y"
+    Ax, y = mc.parse("A x + y").terms
+    x = Ax.factors[1]
+    exp0 = mc.expr.Func("exp", mc.expr.Zero(x.shape))
+    assert str(mc.expr.substitute(Ax + y, x, exp0)) == "exp(0) A 1 + y"
     reparses_to_the_same_value(e, {"A": np.eye(3) + 1, "x": np.ones(3), "y": np.ones(3)},
                                shapes_of(e))
 

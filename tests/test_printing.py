@@ -61,3 +61,127 @@ def test_free_dimensions_are_not_named_like_the_expected_shape():
     e = mc.parse("A x", shape=("n", 1))
     (A,) = [s for s in mc.expr.free_symbols(e) if s.name == "A"]
     assert A.shape[0] == "n" and A.shape[1] != "n"
+
+
+# ---- printed results keep their shape: ones before rows, dimensions, constants ------------
+
+from matcalc.numeric import evaluate  # noqa: E402
+from oracle import assert_close, central_gradient, central_jacobian  # noqa: E402
+
+RNG = np.random.default_rng(7)
+X3, W3 = RNG.standard_normal((3, 4)), RNG.standard_normal((4, 2))
+A3 = np.eye(3) + 0.2 * RNG.standard_normal((3, 3))
+x3, y3, b3, w4 = (RNG.standard_normal(k) for k in (3, 3, 3, 4))
+
+
+def read_back(result, shapes, values):
+    """str(result) and its LaTeX, parsed with shapes: same shape, same value as result."""
+    expected = result.evaluate(values)
+    for printed in (str(result), result.latex):
+        again = mc.parse(printed, shapes=shapes)
+        if again.shape != result.expr.shape:     # a lone constant: sized by the shape
+            again = mc.parse(printed, shapes=shapes, shape=result.expr.shape)
+        assert again.shape == result.expr.shape, printed
+        assert_close(evaluate(again, values, (result.base, result.wrt)), expected, rtol=1e-10,
+                     atol=1e-12)
+    return expected
+
+
+def test_ones_before_a_row_is_an_outer_product():
+    """1 w^T, the gradient of 1^T X w, read back as the row w^T (the 1 as the number 1)."""
+    g = mc.gradient("1^T X w", wrt="X")
+    assert str(g) == "1 w^T"
+    values = {"X": X3, "w": w4}
+    G = read_back(g, {"X": ("n", "m"), "w": "m"}, values)
+    f = lambda v: np.ones(3) @ v["X"] @ v["w"]
+    assert_close(G, central_gradient(f, values, "X"), rtol=1e-6, atol=1e-8)
+    assert_close(G, np.outer(np.ones(3), w4))
+
+
+def test_a_bias_broadcasts_as_ones_times_a_row():
+    """X W + 1 b^T adds b^T to every row (it was a shape error); W X + b 1^T to every column."""
+    assert_close(mc.parse("X W + 1 b^T").evaluate({"X": X3, "W": W3, "b": b3[:2]}),
+                 X3 @ W3 + b3[:2])
+    assert_close(mc.parse("W X + b 1^T").evaluate({"W": A3, "X": X3, "b": b3}),
+                 A3 @ X3 + b3[:, None])
+    e = mc.parse("2 t 1 w^T", shapes={"t": "scalar", "w": "n"}, shape=(3, "n"))
+    assert_close(e.evaluate({"t": 0.5, "w": w4}), np.outer(np.ones(3), w4))
+
+
+def test_a_trace_of_the_identity_prints_as_the_dimension():
+    """The gradient of tr(A^-1 A) <x, y> printed tr(I) y, which lost the size of I: it is
+    n y, and the name of a dimension of the shapes given reads as that size."""
+    g = mc.gradient("tr(A^-1 A) <x, y>", wrt="x", shapes={"A": ("n", "n"), "x": "m"})
+    assert str(g) == "n y"
+    values = {"A": A3, "x": w4, "y": RNG.standard_normal(4)}
+    G = read_back(g, {"A": ("n", "n"), "y": "m"}, values)
+    f = lambda v: np.trace(np.linalg.solve(v["A"], v["A"])) * (v["x"] @ v["y"])
+    assert_close(G, central_gradient(f, values, "x"), rtol=1e-6, atol=1e-8)
+    assert_close(G, 3 * values["y"])
+    mean = mc.parse("1/n 1^T x", shapes={"x": "n"})
+    assert mean.evaluate({"x": x3}) == pytest.approx(np.mean(x3))
+
+
+def test_a_dimension_without_a_symbol_that_carries_it_prints_as_a_trace():
+    """tr(I) stays tr(I) where no symbol of the text has its size (n would read as a
+    vector); a symbol named like a dimension keeps its name, the dimension takes another."""
+    assert str(mc.parse("tr(I) y")) == "tr(I) y"
+    g = mc.gradient("tr(A^-1 A) <x, n>", wrt="x")
+    assert str(g) == "m n"
+    assert {s.name: s.shape for s in E.free_symbols(g.base)} == {
+        "A": ("m", "m"), "x": ("k", 1), "n": ("k", 1)}
+
+
+def test_constants_keep_their_shape():
+    """(1 + (b - b).^2).^t printed (0^2 1 + 1).^t, which reads as a scalar: constants are
+    folded by simplify and print as c 1, c 1^T, c 1 1^T or c I."""
+    shapes = {"t": "scalar", "b": "n", "A": ("n", "n")}
+    values = {"t": 0.7, "b": b3, "A": A3}
+    cases = [("(1 + (b - b).^2).^t", "1", np.ones(3)),
+             ("exp(b - b) t", "t 1", 0.7 * np.ones(3)),
+             ("(b - b + t 1).^2", "t^2 1", 0.49 * np.ones(3)),
+             ("(b - b + 1)^T", "1^T", np.ones((1, 3))),
+             ("(b - b + 2) (b - b + 1)^T", "2 1 1^T", 2 * np.ones((3, 3))),
+             ("diag(sigma(b - b))", "sigma(0) I", np.eye(3) / 2),
+             ("A - A + t 1 1^T", "t 1 1^T", 0.7 * np.ones((3, 3)))]
+    for text, printed, value in cases:
+        e = mc.simplify(text, shapes=shapes)
+        assert str(e) == printed, text
+        for form in (str(e), e.latex):
+            again = mc.parse(form, shapes=shapes, shape=e.shape)
+            assert again.shape == e.shape
+            assert_close(evaluate(again, values, (mc.parse(text, shapes),)), value)
+
+
+def test_sizes_in_closed_form():
+    """1^T 1 = n, ||c 1||_2 = sqrt(c^2 n), ||c 1||_1 = |c| n, softmax(c 1) = 1/n 1,
+    logsumexp(c 1) = c + log n, det(t A) = t^n det A; n printed where x carries it."""
+    shapes = {"t": "scalar", "x": "n", "A": ("n", "n")}
+    values = {"t": 0.7, "x": x3, "A": A3}
+    cases = [("(1^T (x - x + 1)) x", "n x", 3 * x3),
+             ("||x - x + t 1||_2 x", "sqrt(n) abs(t) x", np.sqrt(0.49 * 3) * x3),
+             ("||x - x - 2||_1 x", "2 n x", 6 * x3),
+             ("softmax(x - x) + x", "1 / n + x", 1 / 3 + x3),
+             ("logsumexp(x - x + t 1) x", "(t + log(n)) x", (0.7 + np.log(3)) * x3),
+             ("det(t A) x", "det(A) t^n x", np.linalg.det(A3) * 0.7 ** 3 * x3)]
+    for text, printed, value in cases:
+        e = mc.simplify(text, shapes=shapes)
+        assert_close(e.evaluate(values), value)
+        assert str(e) == printed, text
+        for form in (str(e), e.latex):
+            assert_close(mc.parse(form, shapes=shapes, shape=e.shape).evaluate(values), value)
+
+
+def test_scalar_times_identity_hessian():
+    """A Hessian c I printed as diag(c 1), which reads back as the diagonal of a scalar."""
+    for text, printed, c in [("x^T diag(exp(b - b)) x", "2 I", 2.0),
+                             ("x^T diag((1 + (b - b).^2).^t) x + t x^T x", "(2 + 2 t) I", 3.4),
+                             ("tr(A^-1 A) x^T x", "2 n I", 6.0)]:
+        H = mc.hessian(text, wrt="x", shapes={"t": "scalar", "x": "n", "b": "n",
+                                               "A": ("n", "n")})
+        assert str(H) == printed
+        values = {"x": x3, "b": b3, "t": 0.7, "A": A3}
+        value = read_back(H, {"t": "scalar", "x": "n", "b": "n", "A": ("n", "n")}, values)
+        gradient = lambda v: c * v["x"]
+        assert_close(value, central_jacobian(gradient, values, "x"), rtol=1e-6, atol=1e-8)
+        assert_close(value, c * np.eye(3))

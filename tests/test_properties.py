@@ -6,7 +6,11 @@ from ``strategies.cases`` with an independent NumPy oracle. For each:
 - the gradient agrees with central differences of the oracle;
 - the Hessian (vector variable) agrees with second differences of the oracle;
 - parsing, and simplification, never change the value (against the oracle);
-- printing then parsing gives the same value, for f and for its gradient;
+- printing then parsing gives the same shape and value, for f, its gradient, its Hessian
+  and its simplified form, in text and in LaTeX (``strategies.printing_cases`` and
+  ``printing_values`` add the forms whose text must carry a shape: ones vectors before
+  rows, things that cancel to zero, traces of identities, constants in elementwise
+  functions, scalar times I Hessians);
 - the same input gives the same output text across runs and hash seeds.
 
 The runs are deterministic (``derandomize=True``): about 200 examples per
@@ -32,8 +36,9 @@ from hypothesis.control import currently_in_test_context
 
 import matcalc as mc
 from matcalc import numeric
+from matcalc.printing import latex, text
 from oracle import central_gradient
-from strategies import SHAPES, Case, cases
+from strategies import SHAPES, Case, cases, printing_cases, printing_values
 from test_fuzz import KNOWN
 
 LONG = os.environ.get("MATCALC_LONG") == "1"
@@ -159,6 +164,33 @@ def check_values(case: Case):
     COUNTS["parse, simplify, print/parse vs the oracle"] += 1
 
 
+def read_back(printed: str, e):
+    """printed, parsed with the shapes of the symbols: of e's shape. What the text leaves
+    free (the size of a lone 0, 1 or I) is fixed by e's shape, as parse(text, shape=...)
+    does; a shape the text fixes otherwise is an error."""
+    again = mc.parse(printed, shapes=SHAPES)
+    if again.shape != e.shape:
+        again = mc.parse(printed, shapes=SHAPES, shape=e.shape)
+    assert again.shape == e.shape, \
+        f"{printed} reads back as a {mc.expr.describe(again.shape)}, not a " \
+        f"{mc.expr.describe(e.shape)}"
+    return again
+
+
+def check_printed(e, values, context=(), what=""):
+    """e printed as text and as LaTeX reads back as e's shape and value (the dimensions
+    bound by the values of the symbols of e and of context)."""
+    try:
+        value = numeric.evaluate(e, values, context)
+    except mc.MatcalcError as err:      # an unsized I in the input: no size to carry
+        assume("not fixed by the values" not in str(err))
+        raise
+    for printed in (text(e, context), latex(e, context)):
+        again = read_back(printed, e)
+        close(numeric.evaluate(again, values, context), value, what=f"{what} printed as {printed}")
+    return value
+
+
 def known_printer_bug(e) -> str | None:
     """The known bug (test_fuzz.KNOWN, outside the parser) that e runs into, if any."""
     for stages, known, test in KNOWN:
@@ -171,22 +203,53 @@ def check_printed_gradient(case: Case, allow_known=True):
     values = case.values()
     oracle_value(case, values)
     g = mc.gradient(case.text, wrt=case.var, shapes=SHAPES)
-    printed = str(g)
     try:
-        again = mc.parse(printed, shapes=SHAPES, shape=g.expr.shape)
+        check_printed(g.expr, values, (g.base, g.wrt), "gradient")
     except mc.MatcalcError:
         known = known_printer_bug(g.expr)
         if known and allow_known:
             COUNTS[f"known bug: {known}"] += 1
             assume(False)
         raise
+    COUNTS["gradient printed and parsed (text, LaTeX)"] += 1
+
+
+def check_printed_results(case: Case):
+    """The gradient and the simplified f read back from text and LaTeX."""
+    values = case.values()
+    f0 = oracle_value(case, values)
+    check_printed_gradient(case, allow_known=False)
+    f = parse(case.text)
+    simple = mc.simplify(f)
+    close(check_printed(simple, values, (f,), f"simplify({case.text})"), f0,
+          what=f"simplify({case.text}) = {simple}")
+    COUNTS["printing forms: gradient and simplified f read back"] += 1
+
+
+def check_printed_hessian(case: Case):
+    values = case.values()
+    oracle_value(case, values)
     try:
-        value = numeric.evaluate(again, values, context=(g.base, g.wrt))    # sizes a lone 0, I
-    except mc.MatcalcError as err:      # det(c I): printed, the size of I is lost
-        assume("not fixed by the values" not in str(err))
-        raise
-    close(value, evaluate(g, values), what=f"gradient printed as {printed}")
-    COUNTS["gradient printed and parsed"] += 1
+        H = mc.hessian(case.text, wrt="x", shapes=SHAPES)
+    except mc.UnsupportedError:     # a clear error, not a wrong answer: counted, not checked
+        COUNTS["printing forms: Hessian: UnsupportedError"] += 1
+        assume(False)
+    check_printed(H.expr, values, (H.base, H.wrt), f"Hessian of {case.text}")
+    COUNTS["printing forms: Hessian read back"] += 1
+
+
+def check_printed_values(case: Case):
+    """A vector or matrix expression, as parsed and simplified, reads back (oracle values)."""
+    values = case.values()
+    with np.errstate(all="ignore"):
+        expected = case.f(values)
+    assume(np.all(np.isfinite(expected)) and np.max(np.abs(expected)) < 1e6)
+    e = parse(case.text)
+    close(check_printed(e, values, (), case.text), expected, what=f"parsed {case.text}")
+    simple = mc.simplify(e)
+    close(check_printed(simple, values, (e,), f"simplify({case.text})"), expected,
+          what=f"simplify({case.text}) = {simple}")
+    COUNTS["printing forms: vector and matrix expressions read back"] += 1
 
 
 def check_latex(case: Case):
@@ -225,6 +288,24 @@ def test_printed_gradient_parses_to_the_same_value(case):
 @given(case=cases())
 def test_printed_latex_parses_to_the_same_value(case):
     check_latex(case)
+
+
+@profile()
+@given(case=printing_cases())
+def test_printed_results_keep_shape_and_value(case):
+    check_printed_results(case)
+
+
+@profile(EXAMPLES // 2)
+@given(case=printing_cases(var="x", depth=2))
+def test_printed_hessian_keeps_shape_and_value(case):
+    check_printed_hessian(case)
+
+
+@profile()
+@given(case=printing_values())
+def test_printed_vectors_and_matrices_keep_shape_and_value(case):
+    check_printed_values(case)
 
 
 # ---- regressions: failures the properties found ---------------------------------------------
@@ -266,6 +347,25 @@ REGRESSIONS = [
     (lambda case: check_printed_gradient(case, allow_known=False),
      "(1 + (exp(tanh(X b)) .* exp(tanh(X b)))^T (exp(tanh(X b)) .* exp(tanh(X b))))^(1/2)",
      "X", lambda v: np.sqrt(1 + np.sum(np.exp(np.tanh(v["X"] @ v["b"])) ** 4)), None),
+    # sizes lost in print: a matrix of ones as Ones n x n printed 1 1^T with a row count no
+    # symbol fixed; sin(I) between ones printed with the size of I lost (simplify.py, fixed)
+    (check_printed_results, "((1 + (b - b).^2) + (b - b))^T (1 1^T + 1 x^T) b", "x",
+     lambda v: np.ones(3) @ (np.ones((3, 3)) + np.outer(np.ones(3), v["x"])) @ v["b"], None),
+    (check_printed_hessian, "(1 + (b - b).^2)^T sin(I) (b + (b - b + (x^T x) 1))", "x",
+     lambda v: np.ones(3) @ np.sin(np.eye(3)) @ (v["b"] + v["x"] @ v["x"]), None),
+    (check_printed_values, "(b 1^T + 1 (1 + (b - b).^2)^T) 1", "x",
+     lambda v: (np.outer(v["b"], np.ones(3)) + np.ones((3, 3))) @ np.ones(3), None),
+    # a sum whose terms all meet a ones factor with ones, and the trace of a sum of constants,
+    # printed with a length no symbol fixes (simplify.py, fixed: the ones contract)
+    (check_printed_values, "(b 1^T + 1 (b - b + t 1)^T) 1", "x",
+     lambda v: (np.outer(v["b"], np.ones(3)) + v["t"] * np.ones((3, 3))) @ np.ones(3), None),
+    (check_printed_results, "tr(diag((1 + (x - x).^2)) + 1 (1 + (b - b).^2)^T)", "x",
+     lambda v: 6.0 + 0 * v["x"][0], None),
+    (check_printed_results, "sum(diag((1 + (x - x).^2)) + 1 (1 + (b - b).^2)^T)", "x",
+     lambda v: 12.0 + 0 * v["x"][0], None),
+    # the gradient printed <1^T, 1^T> b: an inner product of rows of ones (simplify.py, fixed)
+    (check_printed_results, "tr(A + 1 x^T + 1 (b + (b - b + (b^T x) 1))^T)", "x",
+     lambda v: np.trace(v["A"]) + np.sum(v["x"]) + np.sum(v["b"]) + 3 * (v["b"] @ v["x"]), None),
 ]
 
 
