@@ -8,7 +8,8 @@ random strings over that alphabet. For each input:
 - ``mc.parse`` returns an Expr or raises a MatcalcError;
 - what parses prints (text and LaTeX), and the text parses again;
 - ``mc.gradient`` on it returns a result or raises a MatcalcError, and the
-  result prints and parses again.
+  result prints and parses again; a gradient still running ``PAST_DEADLINE``
+  seconds after its time limit is a failure (a TimeLimitError is counted apart).
 
 The run is deterministic (fixed seeds). The default run checks a few
 thousand inputs; ``MATCALC_LONG=1`` checks ``LONG_INPUTS`` (>= 100,000).
@@ -42,7 +43,7 @@ import matcalc as mc
 LONG = os.environ.get("MATCALC_LONG") == "1"
 DEFAULT_INPUTS = 3_000
 LONG_INPUTS = 100_000
-GRADIENT_SECONDS = 10        # a gradient of a short input that takes longer is a hang
+PAST_DEADLINE = 5            # seconds past the time limit at which a gradient counts as a hang
 
 HERE = Path(__file__).parent
 
@@ -228,17 +229,21 @@ def check(text: str, report: Report, differentiate: bool = True):
         return
     wrt = names[len(text) % len(names)]
     previous = signal.signal(signal.SIGALRM, _expire)
-    signal.setitimer(signal.ITIMER_REAL, GRADIENT_SECONDS)
+    limit = (mc.time_limit() or 10.0) + PAST_DEADLINE
+    signal.setitimer(signal.ITIMER_REAL, limit)
     try:
         report.counts["gradient: tried"] += 1
         g = mc.gradient(e, wrt=wrt)
         signal.setitimer(signal.ITIMER_REAL, 0)
         report.counts["gradient: result"] += 1
+    except mc.TimeLimitError:
+        report.counts["gradient: time limit"] += 1
+        return
     except mc.MatcalcError:
         report.counts["gradient: MatcalcError"] += 1
         return
     except Timeout:
-        report.fail("gradient", text, wrt, TimeoutError(f"more than {GRADIENT_SECONDS} s"))
+        report.fail("gradient", text, wrt, TimeoutError(f"more than {limit} s: past the time limit"))
         return
     except Exception as err:    # noqa: BLE001
         report.fail("gradient", text, wrt, err, e)
