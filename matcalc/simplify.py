@@ -311,14 +311,14 @@ class Simplifier:
                (isinstance(q, Transpose) and name(q.arg) in self.orthogonal and q.arg == p)
 
     def hadamard(self, e):
-        """0 .* A = 0;  1 .* A = A;  (c A) .* B = c (A .* B) for a scalar c."""
+        """0 .* A = 0;  (c 1 1^T) .* A = c A for a constant c (1 .* A = A);
+        (c A) .* B = c (A .* B) for a scalar c."""
         l, r = e.left, e.right
         if isinstance(l, Zero) or isinstance(r, Zero):
             return Zero(e.shape)
-        if isinstance(l, E.Ones):
-            return r
-        if isinstance(r, E.Ones):
-            return l
+        for constant, other in ((l, r), (r, l)):
+            if (c := constant_value(constant)) is not None:
+                return self.simp(mul(c, other))
         scalars = [f for side in (l, r) if isinstance(side, Mul) for f in side.factors
                    if f.is_scalar]
         if scalars:

@@ -87,6 +87,7 @@ def test_gradient_of_an_elementwise_power_of_a_power():
     f = lambda v: np.sum(v["X"] ** 4)
     assert_close(g.evaluate(values), 4 * values["X"] ** 3)
     assert_close(g.evaluate(values), central_gradient(f, values, "X"), rtol=1e-5, atol=1e-6)
+    assert str(g) == "4 X.^3"      # a matrix of ones times X.^3 entrywise is X.^3
 
 
 def test_gradient_of_an_inverse_times_elementwise():
