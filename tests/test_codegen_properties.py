@@ -77,60 +77,74 @@ def direction(case: Case) -> str:
     return "v" if case.var == "x" else "V"
 
 
-def with_direction(case: Case, values: dict) -> dict:
+def point(case: Case, assume_spd: bool) -> dict:
+    """The values of the case and a direction; X and V symmetric where X is assumed spd
+    (X is near I, so (X + X^T) / 2 is positive definite)."""
+    values = case.values()
     rng = np.random.default_rng(case.seed + 1)
-    return {**values, direction(case): rng.standard_normal(np.shape(values[case.var]))}
+    values[direction(case)] = rng.standard_normal(np.shape(values[case.var]))
+    if assume_spd:
+        for name in ("X", "V"):
+            values[name] = (values[name] + values[name].T) / 2
+    return values
 
 
-def derived(case: Case):
+def derived(case: Case, assumptions):
     """f, its gradient and its second-order result: the Hessian (for X its Kronecker
     form when there is one) or else the Hessian-vector product along V."""
+    options = {"shapes": SHAPES, "assume": assumptions}
     f = mc.parse(case.text, shapes=SHAPES)
-    g = mc.gradient(case.text, wrt=case.var, shapes=SHAPES)
+    g = mc.gradient(case.text, wrt=case.var, **options)
     try:
-        h = mc.hessian(case.text, wrt=case.var, shapes=SHAPES)
+        h = mc.hessian(case.text, wrt=case.var, **options)
     except mc.UnsupportedError:
         h = None
     if h is None or h.expr is None:
         try:
-            h = mc.hvp(case.text, wrt=case.var, shapes=SHAPES, direction=direction(case))
+            h = mc.hvp(case.text, wrt=case.var, direction=direction(case), **options)
         except mc.UnsupportedError:         # a clear error, not a wrong answer
             COUNTS["second order: UnsupportedError"] += 1
             assume(False)
     return f, g, h
 
 
-def check_functions(case: Case, make, label: str):
-    """make(f | result) -> the generated function; each equals evaluate()."""
-    values = with_direction(case, case.values())
+def finite(*arrays):
+    return all(np.all(np.isfinite(a)) and np.max(np.abs(a)) < 1e6 for a in arrays)
+
+
+def check_functions(case: Case, make, label: str, assumptions=None):
+    """make(f | result) -> the generated function; each equals evaluate(). Without
+    assumptions, the gradient's code also equals central differences of the oracle."""
+    values = point(case, bool(assumptions))
     f0 = oracle_value(case, values)
-    f, g, h = derived(case)
+    f, g, h = derived(case, assumptions)
     expected = [evaluate(f, values), evaluate(g, values), evaluate(h, values)]
-    assume(all(np.all(np.isfinite(e)) and np.max(np.abs(e)) < 1e6 for e in expected))
+    assume(finite(*expected))
     close(expected[0], f0, what=f"evaluate({case.text})")
     for obj, value, what in zip((f, g, h), expected, ("f", "gradient", type(h).__name__)):
-        fn = make(obj)
+        fn = make(obj, assume=assumptions)
         assert case.var in fn.args, f"{label} of the {what} of {case.text}: args {fn.args}"
         same(run(fn, values), value, f"{label} of the {what} of {case.text}:\n{fn.source}")
-        COUNTS[f"{label}: {what}"] += 1
-    fd = central_gradient(lambda v: case.f(v), values, case.var)
-    scale = max(1.0, abs(f0), float(np.max(np.abs(fd))))
-    close(run(make(g), values), fd, rtol=0.0, atol=2e-6 * scale,
-          what=f"{label} of the gradient of {case.text} vs central differences")
+        COUNTS[f"{label}{' (spd)' if assumptions else ''}: {what}"] += 1
+    if not assumptions:
+        fd = central_gradient(lambda v: case.f(v), values, case.var)
+        scale = max(1.0, abs(f0), float(np.max(np.abs(fd))))
+        close(run(make(g, assume=None), values), fd, rtol=0.0, atol=2e-6 * scale,
+              what=f"{label} of the gradient of {case.text} vs central differences")
 
 
-def check_compile(case: Case, order: int):
+def check_compile(case: Case, order: int, assumptions=None):
     """compile(f, wrt, order): value, gradient (and Hessian or hvp) equal evaluate()."""
-    values = with_direction(case, case.values())
+    values = point(case, bool(assumptions))
     oracle_value(case, values)
-    f, g, h = derived(case)
+    f, g, h = derived(case, assumptions)
     expected = [evaluate(f, values), evaluate(g, values)]
     if order == 2:
         expected.append(evaluate(h, values))
-    assume(all(np.all(np.isfinite(e)) and np.max(np.abs(e)) < 1e6 for e in expected))
+    assume(finite(*expected))
     try:
         fn = codegen.compile(case.text, case.var, order=order, shapes=SHAPES,
-                             direction=direction(case))
+                             assume=assumptions, direction=direction(case))
     except mc.UnsupportedError:     # no Hessian matrix: the clear error hessian() gives
         COUNTS["compile: UnsupportedError"] += 1
         assume(False)
@@ -143,7 +157,13 @@ def check_compile(case: Case, order: int):
                                      np.shape(values[case.var]), order="F")
     for actual, value, what in zip(got, expected, ("value", "gradient", "second order")):
         same(actual, value, f"compile(order={order}) {what} of {case.text}:\n{fn.source}")
-    COUNTS[f"compile(order={order})"] += 1
+    COUNTS[f"compile(order={order}){' (spd)' if assumptions else ''}"] += 1
+
+
+def with_logdet(case: Case) -> Case:
+    """log det X + f, for X assumed symmetric positive definite (log det by Cholesky)."""
+    return Case(f"log det X + {term(case)}", "X",
+                lambda v: np.log(np.linalg.det(v["X"])) + case.f(v), case.seed)
 
 
 # ---- expressions aimed at the lowering rules ---------------------------------------------
@@ -271,10 +291,96 @@ def lowered_vector(draw, var, depth):
 
 
 @st.composite
+def positive_matrix(draw, var, depth):
+    """A square matrix with entries >= about 1/3 everywhere."""
+    m = draw(lowered_matrix(var, depth - 1))
+    kind = draw(st.sampled_from(["ones_plus_sq", "exp", "sigma"]))
+    if kind == "ones_plus_sq":
+        return Node(f"1 + {paren(m)} .* {paren(m)}", lambda v: 1 + m.fn(v) ** 2)
+    if kind == "exp":
+        return Node(f"exp(tanh({m.text}))", lambda v: np.exp(np.tanh(m.fn(v))), atom=True)
+    return Node(f"1/2 + sigma({m.text})", lambda v: 0.5 + sigmoid(m.fn(v)))
+
+
+@st.composite
+def lowered_matrix(draw, var, depth):
+    if depth <= 0 or draw(st.integers(0, 3)) == 0:
+        return draw(matrix(var, 0))
+    kind = draw(st.sampled_from([
+        "power", "int_power", "ediv", "diag", "diag_left", "diag_right", "outer", "scale",
+        "plus_identity", "inverse", "inverse_t", "inverse_power", "ones", "hadamard",
+        "shared", "matrix"]))
+    m = lambda: draw(lowered_matrix(var, depth - 1))
+    u = lambda: draw(lowered_vector(var, depth - 1))
+    s = lambda: draw(scalar(var, depth - 1))
+    near = lambda: draw(near_identity(var, depth - 1))
+    if kind == "power":
+        p = draw(positive_matrix(var, depth - 1))
+        k, text = draw(st.sampled_from(POWERS))
+        return Node(f"{paren(p)}.^{text}", lambda v: p.fn(v) ** k)
+    if kind == "int_power":
+        a = m()
+        return Node(f"{paren(a)}.^3", lambda v: a.fn(v) ** 3)
+    if kind == "ediv":
+        a, p = m(), draw(positive_matrix(var, depth - 1))
+        return Node(f"{paren(a)} ./ {paren(p)}", lambda v: a.fn(v) / p.fn(v))
+    if kind == "diag":
+        a = u()
+        return Node(f"diag({a.text})", lambda v: np.diag(a.fn(v)), atom=True)
+    if kind == "diag_left":
+        a, b = u(), m()
+        return Node(f"diag({a.text}) {paren(b)}", lambda v: a.fn(v)[:, None] * b.fn(v))
+    if kind == "diag_right":
+        a, b = m(), u()
+        return Node(f"{paren(a)} diag({b.text})", lambda v: a.fn(v) * b.fn(v))
+    if kind == "outer":
+        a, b = u(), u()
+        return Node(f"{paren(a)} {paren(b)}^T", lambda v: np.outer(a.fn(v), b.fn(v)))
+    if kind == "scale":
+        c, a = s(), m()
+        return Node(f"{paren(c)} {paren(a)}", lambda v: c.fn(v) * a.fn(v))
+    if kind == "plus_identity":
+        a, c = m(), s()
+        return Node(f"{a.text} + {paren(c)} I", lambda v: a.fn(v) + c.fn(v) * np.eye(N))
+    if kind == "inverse":
+        a = near()
+        return Node(f"{paren(a)}^-1", lambda v: np.linalg.inv(a.fn(v)))
+    if kind == "inverse_t":
+        a = near()
+        return Node(f"({paren(a)}^-1)^T", lambda v: np.linalg.inv(a.fn(v)).T)
+    if kind == "inverse_power":
+        a = near()
+        return Node(f"{paren(a)}^-2", lambda v: np.linalg.matrix_power(np.linalg.inv(a.fn(v)), 2))
+    if kind == "ones":
+        a = m()
+        return Node(f"1 1^T {paren(a)}", lambda v: np.ones((N, N)) @ a.fn(v))
+    if kind == "hadamard":
+        a, b = m(), m()
+        return Node(f"{paren(a)} .* {paren(b)}", lambda v: a.fn(v) * b.fn(v))
+    if kind == "shared":
+        a = m()
+        return Node(f"{paren(a)} {paren(a)}^T + {paren(a)}", lambda v: a.fn(v) @ a.fn(v).T + a.fn(v))
+    a, b = m(), m()
+    return Node(f"{paren(a)} {paren(b)}", lambda v: a.fn(v) @ b.fn(v))
+
+
+@st.composite
 def lowered_scalar(draw, var, depth):
     kind = draw(st.sampled_from(["inner", "sum", "root", "cube_root", "log", "reciprocal",
                                  "norm", "quad", "trace_diag", "power_sum", "product",
-                                 "add"]))
+                                 "add", "trace", "frobenius", "matrix_sum", "quad_lowered"]))
+    if kind == "trace":
+        a = draw(lowered_matrix(var, depth))
+        return Node(f"tr({a.text})", lambda v: np.trace(a.fn(v)), atom=True)
+    if kind == "frobenius":
+        a, b = draw(lowered_matrix(var, depth)), draw(lowered_matrix(var, depth - 1))
+        return Node(f"<{a.text}, {b.text}>", lambda v: np.sum(a.fn(v) * b.fn(v)), atom=True)
+    if kind == "matrix_sum":
+        a = draw(lowered_matrix(var, depth))
+        return Node(f"1^T {paren(a)} 1", lambda v: np.sum(a.fn(v)))
+    if kind == "quad_lowered":
+        a, m = draw(lowered_vector(var, depth - 1)), draw(lowered_matrix(var, depth))
+        return Node(f"{paren(a)}^T {paren(m)} c", lambda v: a.fn(v) @ m.fn(v) @ v["c"])
     u = lambda: draw(lowered_vector(var, depth))
     pos = lambda: draw(positive_vector(var, depth))
     if kind == "inner":
@@ -315,9 +421,9 @@ def lowered_scalar(draw, var, depth):
 
 
 @st.composite
-def lowered_cases(draw, depth=3):
+def lowered_cases(draw, depth=3, var=None):
     """A scalar function of x or X built from lowered_scalar, and a seed."""
-    var = draw(st.sampled_from(["x", "X"]))
+    var = var or draw(st.sampled_from(["x", "X"]))
     node = draw(lowered_scalar(var, depth).filter(
         lambda n: re.search(rf"(?<![A-Za-z]){var}(?![A-Za-z])", n.text)))
     return Case(node.text, var, node.fn, draw(st.integers(0, 2 ** 16)))
@@ -352,3 +458,13 @@ def test_compile_first_order_equals_evaluate(case):
 @given(case=either())
 def test_compile_second_order_equals_evaluate(case):
     check_compile(case, 2)
+
+
+SPD = {"X": "spd"}
+
+
+@profile(EXAMPLES // 2)
+@given(case=st.one_of(cases(var="X"), lowered_cases(var="X")))
+def test_spd_code_equals_evaluate(case):
+    check_functions(with_logdet(case), codegen.to_numpy, "to_numpy", SPD)
+    check_compile(with_logdet(case), 2, SPD)
