@@ -333,6 +333,101 @@ def test_scalar_derivative_code(order):
 
 
 # ---------------------------------------------------------------------------
+# Regressions: a factor dropped, a signature short of its variable
+# ---------------------------------------------------------------------------
+
+def root_gradient(x, y):
+    return x * y / np.sqrt(1 + y @ (x * x))
+
+
+SCALED_ONES_POWERS = [
+    # (f, closed-form gradient, NumPy f): each gradient holds (c 1).^p with p not an integer
+    ("sqrt(1 + <y, x .* x>)", root_gradient, lambda x, y: np.sqrt(1 + y @ (x * x))),
+    ("(1 + <y, x .* x>)^(1/3)",
+     lambda x, y: 2 / 3 * x * y * (1 + y @ (x * x)) ** (-2 / 3),
+     lambda x, y: (1 + y @ (x * x)) ** (1 / 3)),
+    ("sqrt(1 + <x, exp(x)>)",
+     lambda x, y: np.exp(x) * (1 + x) / (2 * np.sqrt(1 + x @ np.exp(x))),
+     lambda x, y: np.sqrt(1 + x @ np.exp(x))),
+]
+
+
+@pytest.mark.parametrize("text, closed_form, f", SCALED_ONES_POWERS,
+                         ids=[r[0] for r in SCALED_ONES_POWERS])
+def test_power_of_a_scalar_times_ones_keeps_the_scalar(text, closed_form, f):
+    """The 1 / sqrt(...) of (c 1).^(-1/2) was dropped: x .* y came out."""
+    g = mc.gradient(text, wrt="x")
+    fns = [codegen.to_numpy(g), codegen.compile(text, "x", order=1)]
+    for label, values in draws({"x": "vector:n", "y": "positive_vector:n"}):
+        x, y = values["x"], values["y"]
+        expected = closed_form(x, y)
+        assert_close(g.evaluate(values), expected, what=f"{text} {label}: evaluate")
+        assert_close(call(fns[0], values), expected, what=f"{text} {label}\n{fns[0].source}")
+        assert_close(call(fns[1], values)[1], expected, what=f"{text} {label}: compile")
+        fd = central_gradient(lambda v: f(v["x"], v["y"]), values, "x")
+        assert_close(call(fns[0], values), fd, rtol=FD_RTOL, atol=FD_ATOL,
+                     what=f"{text} {label}: vs central differences")
+
+
+def test_jax_power_of_a_scalar_times_ones_keeps_the_scalar(jax):
+    fn = codegen.to_jax(mc.gradient("sqrt(1 + <y, x .* x>)", wrt="x"))
+    for label, values in draws({"x": "vector:n", "y": "positive_vector:n"}):
+        assert_close(np.asarray(call(fn, values)), root_gradient(values["x"], values["y"]),
+                     what=label)
+
+
+def test_compile_takes_the_variable_of_a_constant_result():
+    """tr(X^-1 X) = n: f(X) returns n, a zero gradient and a zero H[V]."""
+    fgh = codegen.compile("tr(X^-1 X)", "X")
+    assert fgh.args == ("X",) and "def f(X):" in fgh.source
+    X, V = np.eye(4) + 0.1 * np.arange(16.0).reshape(4, 4) / 16, np.ones((4, 4))
+    value, gradient, hvp = fgh(X)
+    assert value == 4.0 and np.shape(gradient) == (4, 4) and not gradient.any()
+    assert np.shape(hvp(V)) == (4, 4) and not hvp(V).any()
+
+
+@pytest.mark.parametrize("order", (1, 2))
+def test_compile_of_a_zero_function_takes_its_variable(order):
+    """sum(W - W): the zeros were sized by the hvp's direction, undefined outside it."""
+    fn = codegen.compile("sum(W - W)", "W", order=order)
+    assert fn.args == ("W",)
+    W = np.arange(12.0).reshape(3, 4)
+    out = fn(W)
+    assert out[0] == 0.0 and np.shape(out[1]) == (3, 4) and not out[1].any()
+    if order == 2:
+        assert np.shape(out[2](W)) == (3, 4) and not out[2](W).any()
+
+
+@pytest.mark.parametrize("result, args", [
+    (lambda: mc.gradient("b^T x", wrt="x"), ("b", "x")),
+    (lambda: mc.hessian("b^T x", wrt="x"), ("x",)),
+    (lambda: mc.hvp("b^T x", wrt="x"), ("v", "x")),
+    (lambda: mc.gradient("<A, X>", wrt="X"), ("A", "X")),
+    (lambda: mc.derivative("t^2 + s", wrt="t", order=2, shapes={"t": "scalar", "s": "scalar"}),
+     ("t",)),
+])
+def test_a_derivative_always_takes_its_variable(result, args):
+    r = result()
+    assert codegen.to_numpy(r).args == args
+    assert codegen.numpy_source(r).count(f"def f({', '.join(args)}):") == 1
+
+
+@pytest.mark.parametrize("args", [["x", "x"], ["A", "x", "A"]])
+def test_repeated_arguments_are_a_clear_error(args):
+    e = mc.parse("x^T A x")
+    with pytest.raises(mc.MatcalcError, match="more than once"):
+        codegen.to_numpy(e, args=args)
+    with pytest.raises(mc.MatcalcError, match="more than once"):
+        codegen.numpy_source(e, args=args)
+
+
+@pytest.mark.parametrize("args", [[1], "x", ["x", "y"], [], ("x", None), ["lambda x"]])
+def test_invalid_arguments_are_a_clear_error(args):
+    with pytest.raises(mc.MatcalcError):
+        codegen.to_numpy(mc.parse("x^T x"), args=args)
+
+
+# ---------------------------------------------------------------------------
 # What the generated code looks like
 # ---------------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import collections
 import os
 import re
+from dataclasses import dataclass
 
 import numpy as np
 import pytest
@@ -35,7 +36,7 @@ from strategies import (N, SHAPES, Case, Node, _sigmoid as sigmoid, cases, matri
 from test_properties import assume, close, evaluate, oracle_value
 
 LONG = os.environ.get("MATCALC_LONG") == "1"
-EXAMPLES = 2_000 if LONG else 100
+EXAMPLES = 3_000 if LONG else 150
 
 COUNTS = collections.Counter()
 
@@ -89,9 +90,24 @@ def point(case: Case, assume_spd: bool) -> dict:
     return values
 
 
-def derived(case: Case, assumptions):
-    """f, its gradient and its second-order result: the Hessian (for X its Kronecker
-    form when there is one) or else the Hessian-vector product along V."""
+def finite(*arrays):
+    return all(np.all(np.isfinite(a)) and np.max(np.abs(a)) < 1e6 for a in arrays)
+
+
+@dataclass
+class Derived:
+    """f, its gradient and its second-order result (the Hessian; for X its Kronecker form
+    where there is one, else the Hessian-vector product along V), with their values."""
+    case: Case
+    assumptions: dict | None
+    values: dict
+    results: tuple
+    expected: tuple
+
+
+def derive(case: Case, assumptions=None) -> Derived:
+    values = point(case, bool(assumptions))
+    f0 = oracle_value(case, values)
     options = {"shapes": SHAPES, "assume": assumptions}
     f = mc.parse(case.text, shapes=SHAPES)
     g = mc.gradient(case.text, wrt=case.var, **options)
@@ -105,51 +121,40 @@ def derived(case: Case, assumptions):
         except mc.UnsupportedError:         # a clear error, not a wrong answer
             COUNTS["second order: UnsupportedError"] += 1
             assume(False)
-    return f, g, h
-
-
-def finite(*arrays):
-    return all(np.all(np.isfinite(a)) and np.max(np.abs(a)) < 1e6 for a in arrays)
-
-
-def check_functions(case: Case, make, label: str, assumptions=None):
-    """make(f | result) -> the generated function; each equals evaluate(). Without
-    assumptions, the gradient's code also equals central differences of the oracle."""
-    values = point(case, bool(assumptions))
-    f0 = oracle_value(case, values)
-    f, g, h = derived(case, assumptions)
-    expected = [evaluate(f, values), evaluate(g, values), evaluate(h, values)]
+    expected = (evaluate(f, values), evaluate(g, values), evaluate(h, values))
     assume(finite(*expected))
     close(expected[0], f0, what=f"evaluate({case.text})")
-    for obj, value, what in zip((f, g, h), expected, ("f", "gradient", type(h).__name__)):
-        fn = make(obj, assume=assumptions)
-        assert case.var in fn.args, f"{label} of the {what} of {case.text}: args {fn.args}"
-        same(run(fn, values), value, f"{label} of the {what} of {case.text}:\n{fn.source}")
-        COUNTS[f"{label}{' (spd)' if assumptions else ''}: {what}"] += 1
-    if not assumptions:
-        fd = central_gradient(lambda v: case.f(v), values, case.var)
-        scale = max(1.0, abs(f0), float(np.max(np.abs(fd))))
-        close(run(make(g, assume=None), values), fd, rtol=0.0, atol=2e-6 * scale,
+    return Derived(case, assumptions, values, (f, g, h), expected)
+
+
+def check_functions(d: Derived, make, label: str):
+    """make(f | result) -> the generated function; each equals evaluate(). Without
+    assumptions, the gradient's code also equals central differences of the oracle."""
+    case, values = d.case, d.values
+    what = ("f", "gradient", type(d.results[2]).__name__)
+    fns = [make(obj, assume=d.assumptions) for obj in d.results]
+    for fn, value, name in zip(fns, d.expected, what):
+        assert case.var in fn.args, f"{label} of the {name} of {case.text}: args {fn.args}"
+        same(run(fn, values), value, f"{label} of the {name} of {case.text}:\n{fn.source}")
+        COUNTS[f"{label}{' (spd)' if d.assumptions else ''}: {name}"] += 1
+    if not d.assumptions:
+        fd = central_gradient(case.f, values, case.var)
+        scale = max(1.0, abs(float(d.expected[0])), float(np.max(np.abs(fd))))
+        close(run(fns[1], values), fd, rtol=0.0, atol=2e-6 * scale,
               what=f"{label} of the gradient of {case.text} vs central differences")
 
 
-def check_compile(case: Case, order: int, assumptions=None):
+def check_compile(d: Derived, order: int):
     """compile(f, wrt, order): value, gradient (and Hessian or hvp) equal evaluate()."""
-    values = point(case, bool(assumptions))
-    oracle_value(case, values)
-    f, g, h = derived(case, assumptions)
-    expected = [evaluate(f, values), evaluate(g, values)]
-    if order == 2:
-        expected.append(evaluate(h, values))
-    assume(finite(*expected))
+    case, values, h = d.case, d.values, d.results[2]
     try:
         fn = codegen.compile(case.text, case.var, order=order, shapes=SHAPES,
-                             assume=assumptions, direction=direction(case))
+                             assume=d.assumptions, direction=direction(case))
     except mc.UnsupportedError:     # no Hessian matrix: the clear error hessian() gives
-        COUNTS["compile: UnsupportedError"] += 1
-        assume(False)
+        COUNTS[f"compile(order={order}): UnsupportedError"] += 1
+        return
     assert case.var in fn.args, f"compile({case.text}): args {fn.args}"
-    got = list(run(fn, values))
+    got, expected = list(run(fn, values)), list(d.expected[:order + 1])
     if order == 2 and callable(got[2]):
         got[2] = got[2](values[direction(case)])
         if type(h).__name__ != "HVP":           # the Kronecker form, applied to vec V
@@ -157,7 +162,7 @@ def check_compile(case: Case, order: int, assumptions=None):
                                      np.shape(values[case.var]), order="F")
     for actual, value, what in zip(got, expected, ("value", "gradient", "second order")):
         same(actual, value, f"compile(order={order}) {what} of {case.text}:\n{fn.source}")
-    COUNTS[f"compile(order={order}){' (spd)' if assumptions else ''}"] += 1
+    COUNTS[f"compile(order={order}){' (spd)' if d.assumptions else ''}"] += 1
 
 
 def with_logdet(case: Case) -> Case:
@@ -438,33 +443,25 @@ def either(depth=3):
 
 @profile()
 @given(case=either())
-def test_numpy_code_equals_evaluate(case):
-    check_functions(case, codegen.to_numpy, "to_numpy")
+def test_numpy_code_and_compile_equal_evaluate(case):
+    d = derive(case)
+    check_functions(d, codegen.to_numpy, "to_numpy")
+    check_compile(d, 1)
+    check_compile(d, 2)
 
 
-@profile()
+@profile(EXAMPLES // 3)
 @given(case=either())
 def test_jax_code_equals_evaluate(jax, case):
-    check_functions(case, codegen.to_jax, "to_jax")
-
-
-@profile()
-@given(case=either())
-def test_compile_first_order_equals_evaluate(case):
-    check_compile(case, 1)
-
-
-@profile()
-@given(case=either())
-def test_compile_second_order_equals_evaluate(case):
-    check_compile(case, 2)
+    check_functions(derive(case), codegen.to_jax, "to_jax")
 
 
 SPD = {"X": "spd"}
 
 
-@profile(EXAMPLES // 2)
+@profile(EXAMPLES // 3)
 @given(case=st.one_of(cases(var="X"), lowered_cases(var="X")))
 def test_spd_code_equals_evaluate(case):
-    check_functions(with_logdet(case), codegen.to_numpy, "to_numpy", SPD)
-    check_compile(with_logdet(case), 2, SPD)
+    d = derive(with_logdet(case), SPD)
+    check_functions(d, codegen.to_numpy, "to_numpy")
+    check_compile(d, 2)
