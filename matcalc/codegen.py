@@ -398,10 +398,14 @@ class Lowering:
         return self.g.make("{0}.T", (a,), "M", ATOM, (ATOM,), cheap=a.cheap)
 
     def pow(self, a: Node, k: float) -> Node:
+        """a ** k; np.power where k is not an integer and a may be negative, so that a
+        Python float gives nan as NumPy does, not a complex number."""
         if k == 1:
             return a
         if k == 0.5:
             return self.call("np.sqrt({0})", (a,), a.kind, nonneg=True)
+        if not (a.nonneg or float(k).is_integer()):
+            return self.call(f"np.power({{0}}, {format_number(k)})", (a,), a.kind)
         return self.g.make(f"{{0}} ** {format_number(k)}", (a,), a.kind, POWER, (ATOM,),
                            nonneg=a.nonneg or float(k / 2).is_integer())
 
@@ -895,8 +899,7 @@ class Lowering:
                 return self.scalar(self.coef_power(self.as_coef(base), k))
             if k == 1:
                 return base
-            if len(base.terms) == 1 and base.terms[0][1] and \
-                    all(f.rep == "ones" for f in base.terms[0][1]):    # (c 1).^k = c^k 1
+            if len(base.terms) == 1 and all_ones(base.terms[0][1]):    # (c 1).^k = c^k 1
                 c, ones = base.terms[0]
                 return Lin(((self.coef_power(c, k), ones),), e.shape)
             c, node = self.factored(base)
@@ -910,7 +913,8 @@ class Lowering:
             return Lin(((scaled, (Val("dense", out, e.shape),)),), e.shape)
         t = self.node(self.lower(e.exponent))
         b = self.node(base)
-        node = self.g.make("{0} ** {1}", (b, t), b.kind, POWER, (ATOM, UNARY))
+        node = self.g.make("{0} ** {1}", (b, t), b.kind, POWER, (ATOM, UNARY)) if b.nonneg \
+            else self.call("np.power({0}, {1})", (b, t), b.kind)
         if is_scalar(e.shape):
             return self.scalar(self.as_power(node))
         return self.single(Val("dense", node, e.shape))
@@ -1016,6 +1020,8 @@ class Lowering:
                 u = fs[0].node
                 terms.append((c * self.as_power(u), (Val("ones", None, dims),)) if u.kind == "S"
                               else (c, (Val("dense", u, dims),)))
+            elif all_ones(fs):
+                terms.append((c, (Val("ones", None, dims),)))
             else:
                 M = self.term(ONE, fs, L.dims)[1]
                 terms.append((c, (Val("dense", self.method("{0}.diagonal()", M, "V"),
@@ -1102,6 +1108,13 @@ class Lowering:
         node = self.call("_commutation({0}, {1})", (self.dim(e.m), self.dim(e.n)), "M",
                          helper="_commutation")
         return self.single(Val("dense", node, e.shape))
+
+
+def all_ones(factors) -> bool:
+    """Whether a product of factors is the all-ones array: ones factors joined by inner
+    dimensions 1 (1 1^T is, but 1_(n x k) 1_(k x n) is k times it)."""
+    return bool(factors) and all(f.rep == "ones" for f in factors) and \
+        all(f.dims[1] == 1 for f in factors[:-1])
 
 
 def _inside(target, tree) -> bool:
