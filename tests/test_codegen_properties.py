@@ -1,8 +1,13 @@
 """Property tests of generated code (matcalc/codegen.py) on random expressions.
 
-Random scalar functions of a vector x or a square matrix X come from
-``strategies.cases`` with an independent NumPy oracle. For each, every
-generated function must equal ``evaluate()`` of what it was generated from:
+Random scalar functions of a vector x or a square matrix X, with an
+independent NumPy oracle, come from ``strategies.cases`` and from the
+strategies below, aimed at the lowering rules of codegen.py: elementwise
+powers (integer, negative, fractional) of vectors, of matrices and of scalars
+times ones, sums by ones vectors, broadcast scalars and diagonals, solves and
+inverses, parts used several times; and log det X + f with X assumed spd (log
+det by Cholesky). For each, every generated function must equal
+``evaluate()`` of what it was generated from:
 
 - ``to_numpy`` and ``to_jax`` of f, of its gradient and of its Hessian (the
   Kronecker form wrt X, where there is one) or Hessian-vector product;
@@ -32,7 +37,7 @@ import matcalc as mc
 from matcalc import codegen
 from oracle import central_gradient
 from strategies import (N, SHAPES, Case, Node, _sigmoid as sigmoid, cases, matrix,
-                        near_identity, paren, positive, scalar, term, vector_leaves)
+                        near_identity, paren, scalar, term, vector_leaves)
 from test_properties import assume, close, evaluate, oracle_value
 
 LONG = os.environ.get("MATCALC_LONG") == "1"
