@@ -25,7 +25,7 @@ from numpy.linalg import inv, norm
 
 import matcalc as mc
 import matcalc.expr as E
-from matcalc import codegen
+from matcalc import codegen, numeric
 from oracle import assert_close, central_gradient, central_jacobian, rng_values
 import test_problems as first
 import test_second_order as second
@@ -410,6 +410,32 @@ def test_a_derivative_always_takes_its_variable(result, args):
     r = result()
     assert codegen.to_numpy(r).args == args
     assert codegen.numpy_source(r).count(f"def f({', '.join(args)}):") == 1
+
+
+@pytest.mark.parametrize("text", ["t^(1/3)", "t^(3/2)", "t^s", "(t x).^(1/3)"])
+def test_fractional_power_of_a_negative_value_is_nan_as_evaluate_gives(text):
+    """A Python float to a fractional power is complex; evaluate (NumPy) gives nan."""
+    e = mc.parse(text, shapes={"t": "scalar", "s": "scalar"})
+    fn = codegen.to_numpy(e)
+    values = {"t": -0.7, "s": 0.5, "x": np.array([1.0, 2.0])}
+    with np.errstate(invalid="ignore"):
+        got, expected = call(fn, values), numeric.evaluate(e, values)
+    assert np.shape(got) == np.shape(expected) and np.all(np.isnan(got)) \
+        and np.all(np.isnan(expected)), fn.source
+
+
+def test_the_diagonal_of_ones_is_ones():
+    """diag(1 1^T) is the ones vector; (1 1^T 1 1^T).^(1/2) is sqrt(n) times ones."""
+    x = E.Symbol("x", ("n", 1))
+    ones = E.Mul((E.Ones(("n", 1)), E.Ones((1, "n"))))
+    half = mc.parse("1/2").value
+    for e, expected in ((E.Hadamard(E.Diag(ones), x), lambda v: v),
+                        (E.Mul((E.Power(E.Mul((ones, ones)), E.Number(half)), x)),
+                         lambda v: np.sqrt(v.size) * v.sum() * np.ones(v.size))):
+        fn = codegen.to_numpy(e)
+        v = np.arange(1.0, 4.0)
+        assert_close(fn(v), expected(v), what=fn.source)
+        assert_close(fn(v), numeric.evaluate(e, {"x": v}), what=fn.source)
 
 
 @pytest.mark.parametrize("args", [["x", "x"], ["A", "x", "A"]])
