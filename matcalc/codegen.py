@@ -9,11 +9,12 @@
 Values follow numeric.evaluate: a vector is a 1-D array, a matrix 2-D, a scalar a
 float (inside the code row and column vectors are both 1-D; a row vector that is
 the result is returned (1, n), as evaluate returns it). The arguments are the symbols of the
-expression, sorted by name (``sorted``: capitals first); a dimension that no
-argument fixes (the ``n`` of ``2 I``) is taken from the variable or the other
-symbols of the function that was differentiated, so a Hessian that does not
-depend on the variable is still a function, of the constants (and of the
-variable if only it fixes n). A Jacobian is returned 2-D, as by
+expression, sorted by name (``sorted``: capitals first). A derivative always takes its
+variable (and a Hessian-vector product its direction), whether or not the result still
+contains them: the Hessian ``A^T A`` of ``1/2 ||A x - b||^2`` is ``f(A, x)``, and
+``compile`` takes every symbol of f. A dimension that no argument fixes (the ``n`` of
+``2 I`` for an expression) is taken from the other symbols of the function that was
+differentiated. A Jacobian is returned 2-D, as by
 ``Jacobian.evaluate``; a Hessian with respect to a matrix is its Kronecker form.
 
 How the code is made, in three passes:
@@ -397,10 +398,14 @@ class Lowering:
         return self.g.make("{0}.T", (a,), "M", ATOM, (ATOM,), cheap=a.cheap)
 
     def pow(self, a: Node, k: float) -> Node:
+        """a ** k; np.power where k is not an integer and a may be negative, so that a
+        Python float gives nan as NumPy does, not a complex number."""
         if k == 1:
             return a
         if k == 0.5:
             return self.call("np.sqrt({0})", (a,), a.kind, nonneg=True)
+        if not (a.nonneg or float(k).is_integer()):
+            return self.call(f"np.power({{0}}, {format_number(k)})", (a,), a.kind)
         return self.g.make(f"{{0}} ** {format_number(k)}", (a,), a.kind, POWER, (ATOM,),
                            nonneg=a.nonneg or float(k / 2).is_integer())
 
@@ -891,20 +896,16 @@ class Lowering:
         if isinstance(e.exponent, E.Number):
             k = float(e.exponent.value)
             if is_scalar(e.shape):
-                c = self.as_coef(base)
-                powered = c.power(k)
-                if powered is None:
-                    powered = self.as_power(self.pow(self.coef_value(c), k))
-                return self.scalar(powered)
+                return self.scalar(self.coef_power(self.as_coef(base), k))
             if k == 1:
                 return base
+            if len(base.terms) == 1 and all_ones(base.terms[0][1]):    # (c 1).^k = c^k 1
+                c, ones = base.terms[0]
+                return Lin(((self.coef_power(c, k), ones),), e.shape)
             c, node = self.factored(base)
             scaled = c.power(k)
             if scaled is None:
                 scaled, node = ONE, self.node(base)
-            if len(base.terms) == 1 and base.terms[0][1] and base.terms[0][1][0].rep == "ones" \
-                    and len(base.terms[0][1]) == 1:
-                return Lin(((scaled, base.terms[0][1]),), e.shape)
             if k == -1:
                 out = self.div(self.one, node)
             else:
@@ -912,10 +913,16 @@ class Lowering:
             return Lin(((scaled, (Val("dense", out, e.shape),)),), e.shape)
         t = self.node(self.lower(e.exponent))
         b = self.node(base)
-        node = self.g.make("{0} ** {1}", (b, t), b.kind, POWER, (ATOM, UNARY))
+        node = self.g.make("{0} ** {1}", (b, t), b.kind, POWER, (ATOM, UNARY)) if b.nonneg \
+            else self.call("np.power({0}, {1})", (b, t), b.kind)
         if is_scalar(e.shape):
             return self.scalar(self.as_power(node))
         return self.single(Val("dense", node, e.shape))
+
+    def coef_power(self, c: Coef, k: float) -> Coef:
+        """c^k: exact where it can be, else the power of c's value (as evaluate takes it)."""
+        powered = c.power(k)
+        return powered if powered is not None else self.as_power(self.pow(self.coef_value(c), k))
 
     def coef_value(self, c: Coef) -> Node:
         """The node of a coefficient, sign included."""
@@ -1013,6 +1020,8 @@ class Lowering:
                 u = fs[0].node
                 terms.append((c * self.as_power(u), (Val("ones", None, dims),)) if u.kind == "S"
                               else (c, (Val("dense", u, dims),)))
+            elif all_ones(fs):
+                terms.append((c, (Val("ones", None, dims),)))
             else:
                 M = self.term(ONE, fs, L.dims)[1]
                 terms.append((c, (Val("dense", self.method("{0}.diagonal()", M, "V"),
@@ -1099,6 +1108,13 @@ class Lowering:
         node = self.call("_commutation({0}, {1})", (self.dim(e.m), self.dim(e.n)), "M",
                          helper="_commutation")
         return self.single(Val("dense", node, e.shape))
+
+
+def all_ones(factors) -> bool:
+    """Whether a product of factors is the all-ones array: ones factors joined by inner
+    dimensions 1 (1 1^T is, but 1_(n x k) 1_(k x n) is k times it)."""
+    return bool(factors) and all(f.rep == "ones" for f in factors) and \
+        all(f.dims[1] == 1 for f in factors[:-1])
 
 
 def _inside(target, tree) -> bool:
@@ -1216,13 +1232,15 @@ class Program:
     """One generated function: arguments, outputs, optional nested HVP function."""
 
     def __init__(self, outputs, context=(), args=None, assume=None, name="f", backend="numpy",
-                 doc="", direction=None):
+                 doc="", direction=None, required=()):
+        """``required``: expressions whose symbols are arguments whether or not the outputs
+        still contain them (the variable of a derivative, the f of compile)."""
         if not isinstance(name, str) or not IDENTIFIER.match(name) or keyword.iskeyword(name) \
                 or name in RESERVED:
             raise MatcalcError(f"the function name must be a plain identifier, not {name!r}")
         self.outputs, self.assume, self.name, self.backend = outputs, assume or {}, name, backend
         self.doc, self.direction = doc, direction
-        needed = _symbols(o.expr for o in outputs)
+        needed = _symbols(o.expr for o in outputs) | _symbols(required)
         available = needed | _symbols(context)
         by_name = {}
         for s in available:
@@ -1237,6 +1255,10 @@ class Program:
                 raise MatcalcError("args must list symbol names, such as ['A', 'x'], "
                                    f"not {args!r:.60}")
             args = list(args)
+            repeated = sorted(a for a, k in Counter(args).items() if k > 1)
+            if repeated:
+                raise MatcalcError(f"args names {repeated} more than once; each symbol is "
+                                   "one argument")
             unknown = [a for a in args if a not in by_name]
             if unknown:
                 raise MatcalcError(f"unknown argument(s) {unknown}; the symbols are "
@@ -1432,11 +1454,12 @@ def _program(obj, name, args, backend, assume=None) -> Program:
         label = getattr(obj, "label", "result")
         doc = f"{label} of {text(obj.source if getattr(obj, 'source', None) is not None else obj.base)}" \
               f" wrt {obj.wrt.name}: {text(obj.expr)}"
-        context = [obj.wrt, getattr(obj, "direction", None), obj.base,
-                   getattr(obj, "source", None)]
-        context = [c for c in context if c is not None]
+        variables = [v for v in (obj.wrt, getattr(obj, "direction", None)) if v is not None]
+        context = variables + [c for c in (obj.base, getattr(obj, "source", None))
+                               if c is not None]
         return Program([Output("value", obj.expr, reshape)], context, args,
-                       {**(obj.assume or {}), **(assume or {})}, name, backend, doc=doc)
+                       {**(obj.assume or {}), **(assume or {})}, name, backend, doc=doc,
+                       required=variables)
     if hasattr(obj, "by_name"):
         raise MatcalcError("generate code for one gradient at a time, e.g. g['x']")
     raise MatcalcError(f"cannot generate code for {type(obj).__name__}: pass an expression "
@@ -1544,7 +1567,7 @@ def compile(f, wrt: str, order: int = 2, shapes: dict | None = None,
         doc.append(f"gradient: {text(g.expr)}")
     context = [X, f_expr]
     program = Program(outputs, context, None, assume, name, "numpy",
-                      doc="; ".join(doc), direction=direction_symbol)
+                      doc="; ".join(doc), direction=direction_symbol, required=context)
     text_ = program.source()
     if source:
         return text_

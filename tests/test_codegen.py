@@ -25,7 +25,7 @@ from numpy.linalg import inv, norm
 
 import matcalc as mc
 import matcalc.expr as E
-from matcalc import codegen
+from matcalc import codegen, numeric
 from oracle import assert_close, central_gradient, central_jacobian, rng_values
 import test_problems as first
 import test_second_order as second
@@ -333,6 +333,127 @@ def test_scalar_derivative_code(order):
 
 
 # ---------------------------------------------------------------------------
+# Regressions: a factor dropped, a signature short of its variable
+# ---------------------------------------------------------------------------
+
+def root_gradient(x, y):
+    return x * y / np.sqrt(1 + y @ (x * x))
+
+
+SCALED_ONES_POWERS = [
+    # (f, closed-form gradient, NumPy f): each gradient holds (c 1).^p with p not an integer
+    ("sqrt(1 + <y, x .* x>)", root_gradient, lambda x, y: np.sqrt(1 + y @ (x * x))),
+    ("(1 + <y, x .* x>)^(1/3)",
+     lambda x, y: 2 / 3 * x * y * (1 + y @ (x * x)) ** (-2 / 3),
+     lambda x, y: (1 + y @ (x * x)) ** (1 / 3)),
+    ("sqrt(1 + <x, exp(x)>)",
+     lambda x, y: np.exp(x) * (1 + x) / (2 * np.sqrt(1 + x @ np.exp(x))),
+     lambda x, y: np.sqrt(1 + x @ np.exp(x))),
+]
+
+
+@pytest.mark.parametrize("text, closed_form, f", SCALED_ONES_POWERS,
+                         ids=[r[0] for r in SCALED_ONES_POWERS])
+def test_power_of_a_scalar_times_ones_keeps_the_scalar(text, closed_form, f):
+    """The 1 / sqrt(...) of (c 1).^(-1/2) was dropped: x .* y came out."""
+    g = mc.gradient(text, wrt="x")
+    fns = [codegen.to_numpy(g), codegen.compile(text, "x", order=1)]
+    for label, values in draws({"x": "vector:n", "y": "positive_vector:n"}):
+        x, y = values["x"], values["y"]
+        expected = closed_form(x, y)
+        assert_close(g.evaluate(values), expected, what=f"{text} {label}: evaluate")
+        assert_close(call(fns[0], values), expected, what=f"{text} {label}\n{fns[0].source}")
+        assert_close(call(fns[1], values)[1], expected, what=f"{text} {label}: compile")
+        fd = central_gradient(lambda v: f(v["x"], v["y"]), values, "x")
+        assert_close(call(fns[0], values), fd, rtol=FD_RTOL, atol=FD_ATOL,
+                     what=f"{text} {label}: vs central differences")
+
+
+def test_jax_power_of_a_scalar_times_ones_keeps_the_scalar(jax):
+    fn = codegen.to_jax(mc.gradient("sqrt(1 + <y, x .* x>)", wrt="x"))
+    for label, values in draws({"x": "vector:n", "y": "positive_vector:n"}):
+        assert_close(np.asarray(call(fn, values)), root_gradient(values["x"], values["y"]),
+                     what=label)
+
+
+def test_compile_takes_the_variable_of_a_constant_result():
+    """tr(X^-1 X) = n: f(X) returns n, a zero gradient and a zero H[V]."""
+    fgh = codegen.compile("tr(X^-1 X)", "X")
+    assert fgh.args == ("X",) and "def f(X):" in fgh.source
+    X, V = np.eye(4) + 0.1 * np.arange(16.0).reshape(4, 4) / 16, np.ones((4, 4))
+    value, gradient, hvp = fgh(X)
+    assert value == 4.0 and np.shape(gradient) == (4, 4) and not gradient.any()
+    assert np.shape(hvp(V)) == (4, 4) and not hvp(V).any()
+
+
+@pytest.mark.parametrize("order", (1, 2))
+def test_compile_of_a_zero_function_takes_its_variable(order):
+    """sum(W - W): the zeros were sized by the hvp's direction, undefined outside it."""
+    fn = codegen.compile("sum(W - W)", "W", order=order)
+    assert fn.args == ("W",)
+    W = np.arange(12.0).reshape(3, 4)
+    out = fn(W)
+    assert out[0] == 0.0 and np.shape(out[1]) == (3, 4) and not out[1].any()
+    if order == 2:
+        assert np.shape(out[2](W)) == (3, 4) and not out[2](W).any()
+
+
+@pytest.mark.parametrize("result, args", [
+    (lambda: mc.gradient("b^T x", wrt="x"), ("b", "x")),
+    (lambda: mc.hessian("b^T x", wrt="x"), ("x",)),
+    (lambda: mc.hvp("b^T x", wrt="x"), ("v", "x")),
+    (lambda: mc.gradient("<A, X>", wrt="X"), ("A", "X")),
+    (lambda: mc.derivative("t^2 + s", wrt="t", order=2, shapes={"t": "scalar", "s": "scalar"}),
+     ("t",)),
+])
+def test_a_derivative_always_takes_its_variable(result, args):
+    r = result()
+    assert codegen.to_numpy(r).args == args
+    assert codegen.numpy_source(r).count(f"def f({', '.join(args)}):") == 1
+
+
+@pytest.mark.parametrize("text", ["t^(1/3)", "t^(3/2)", "t^s", "(t x).^(1/3)"])
+def test_fractional_power_of_a_negative_value_is_nan_as_evaluate_gives(text):
+    """A Python float to a fractional power is complex; evaluate (NumPy) gives nan."""
+    e = mc.parse(text, shapes={"t": "scalar", "s": "scalar"})
+    fn = codegen.to_numpy(e)
+    values = {"t": -0.7, "s": 0.5, "x": np.array([1.0, 2.0])}
+    with np.errstate(invalid="ignore"):
+        got, expected = call(fn, values), numeric.evaluate(e, values)
+    assert np.shape(got) == np.shape(expected) and np.all(np.isnan(got)) \
+        and np.all(np.isnan(expected)), fn.source
+
+
+def test_the_diagonal_of_ones_is_ones():
+    """diag(1 1^T) is the ones vector; (1 1^T 1 1^T).^(1/2) is sqrt(n) times ones."""
+    x = E.Symbol("x", ("n", 1))
+    ones = E.Mul((E.Ones(("n", 1)), E.Ones((1, "n"))))
+    half = mc.parse("1/2").value
+    for e, expected in ((E.Hadamard(E.Diag(ones), x), lambda v: v),
+                        (E.Mul((E.Power(E.Mul((ones, ones)), E.Number(half)), x)),
+                         lambda v: np.sqrt(v.size) * v.sum() * np.ones(v.size))):
+        fn = codegen.to_numpy(e)
+        v = np.arange(1.0, 4.0)
+        assert_close(fn(v), expected(v), what=fn.source)
+        assert_close(fn(v), numeric.evaluate(e, {"x": v}), what=fn.source)
+
+
+@pytest.mark.parametrize("args", [["x", "x"], ["A", "x", "A"]])
+def test_repeated_arguments_are_a_clear_error(args):
+    e = mc.parse("x^T A x")
+    with pytest.raises(mc.MatcalcError, match="more than once"):
+        codegen.to_numpy(e, args=args)
+    with pytest.raises(mc.MatcalcError, match="more than once"):
+        codegen.numpy_source(e, args=args)
+
+
+@pytest.mark.parametrize("args", [[1], "x", ["x", "y"], [], ("x", None), ["lambda x"]])
+def test_invalid_arguments_are_a_clear_error(args):
+    with pytest.raises(mc.MatcalcError):
+        codegen.to_numpy(mc.parse("x^T x"), args=args)
+
+
+# ---------------------------------------------------------------------------
 # What the generated code looks like
 # ---------------------------------------------------------------------------
 
@@ -395,11 +516,12 @@ def test_vector_conventions():
     assert "@ x" in src and "reshape" not in src and "[:, None]" not in src, src
 
 
-def test_constant_hessian_is_a_function_of_the_constants():
+def test_constant_hessian_is_a_function_of_the_constants_and_the_variable():
+    """A derivative takes its variable, whether or not the result still contains it."""
     h = codegen.to_numpy(mc.hessian("1/2 ||A x - b||_2^2", wrt="x"))
-    assert h.args == ("A",)
+    assert h.args == ("A", "x")
     A = np.arange(6.0).reshape(3, 2)
-    assert_close(h(A), A.T @ A)
+    assert_close(h(A, np.zeros(2)), A.T @ A)
     h = codegen.to_numpy(mc.hessian("||x||_2^2", wrt="x"))     # 2 I: n comes from x
     assert h.args == ("x",)
     assert_close(h(np.zeros(4)), 2 * np.eye(4))
