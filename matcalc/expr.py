@@ -14,6 +14,7 @@ from functools import cache
 
 import sympy
 
+from .errors import UnsupportedError
 from .shapes import describe, dim_product, is_scalar, is_square, is_vector, require, resolve, same_dim
 
 SCALAR = (1, 1)
@@ -165,13 +166,28 @@ class D(Expr):
         return self.arg.shape
 
 
+def in_float_range(value) -> bool:
+    """A rational is 0 or between 2^-1074 and 2^1024 in size (IEEE double); other values pass."""
+    if not getattr(value, "is_Rational", False) or value == 0:
+        return True
+    p, q = abs(value.p), value.q
+    return p >> 1024 < q and p << 1074 >= q
+
+
 @node
 class Number(Expr):
+    """An exact number; a rational one must lie in the range of floating-point numbers
+    (nonzero ones between about 5e-324 and 1.8e308 in size), so that it evaluates to what it
+    says and its numeral reads back."""
     value: sympy.Expr
 
     def __post_init__(self):
-        object.__setattr__(self, "value", sympy.nsimplify(self.value, rational=True)
-                           if isinstance(self.value, float) else sympy.sympify(self.value))
+        value = sympy.nsimplify(self.value, rational=True) if isinstance(self.value, float) \
+            else sympy.sympify(self.value)
+        if not in_float_range(value):
+            raise UnsupportedError(f"the number {sympy.Float(value, 3)} is outside the range of "
+                                   "floating-point numbers")
+        object.__setattr__(self, "value", value)
         Expr.__post_init__(self)
 
 

@@ -38,10 +38,11 @@ def split_sign(e: E.Expr) -> tuple[bool, E.Expr]:
 
 
 def fraction_parts(e: E.Mul):
-    """(coefficient, numerator factors, denominator factors) of a product; scalars first."""
+    """(coefficient, numerator factors, denominator factors) of a product; scalars first.
+    Numbers whose product would leave the floating-point range stay factors."""
     coef, num, den, chain = sympy.Integer(1), [], [], []
     for f in e.factors:
-        if isinstance(f, E.Number):
+        if isinstance(f, E.Number) and E.in_float_range(coef * f.value):
             coef *= f.value
         elif isinstance(f, E.Power) and f.base.is_scalar and isinstance(f.exponent, E.Number) \
                 and f.exponent.value < 0:

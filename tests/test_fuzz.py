@@ -197,9 +197,12 @@ def shapes_of(e: mc.Expr) -> dict:
     return {s.name: tuple(s.dims) for s in E.free_symbols(e) if isinstance(s, E.Symbol)}
 
 
-def reparse(e: mc.Expr, printed: str):
+def reparse(e: mc.Expr, printed: str, of: mc.Expr | None = None):
+    """Parse printed text with the shapes of e's symbols and of those of ``of``, the function
+    e is a derivative of (a dimension it carries may be printed by its name)."""
+    shapes = {**shapes_of(of), **shapes_of(e)} if of is not None else shapes_of(e)
     try:
-        return mc.parse(printed, shapes=shapes_of(e), shape=e.shape)
+        return mc.parse(printed, shapes=shapes, shape=e.shape)
     except mc.MatcalcError as err:
         raise AssertionError(f"printed {printed!r} does not parse: {err}") from None
 
@@ -255,7 +258,7 @@ def check(text: str, report: Report, differentiate: bool = True):
         printed = str(g)
         g.latex
         if g.expr is not None:
-            reparse(g.expr, printed)
+            reparse(g.expr, printed, of=e)
     except Exception as err:    # noqa: BLE001
         report.fail("gradient print", text, wrt, err, g.expr)
 

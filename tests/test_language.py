@@ -577,3 +577,19 @@ def test_spaces_never_change_the_meaning():
             assert _outcome(spelling) == original, (text, spelling)
             checked += 1
     assert checked > 2000
+
+
+@pytest.mark.parametrize("text", ["2 (x^T x) I + 4 x 1e308 x^T - 2 A",
+                                  "2 <x, x> 1e308 (1 + ln(<x, x>)) 1", "2 1e308 x"])
+def test_a_product_of_numbers_past_the_range_prints_and_reads_back(text):
+    """Numbers whose product would leave the floating-point range stay apart, in the parser
+    and when printed (2 <x, x> 1e308 printed the 309 digits of 2e308, which did not read
+    back); a Number node is always within the range."""
+    e = mc.parse(text)
+    again = mc.parse(str(e), shapes={s.name: tuple(s.dims) for s in mc.expr.free_symbols(e)
+                                     if isinstance(s, mc.expr.Symbol)})
+    assert again.shape == e.shape
+    x, A = np.array([0.3, -0.2, 0.4]), np.eye(3)
+    values = {"x": x, "A": A}
+    with np.errstate(over="ignore"):
+        np.testing.assert_allclose(again.evaluate(values) / 1e308, e.evaluate(values) / 1e308)
