@@ -226,7 +226,9 @@ class Result:
         return all(s.name in at for s in self._symbols() if isinstance(s, E.Symbol))
 
     def _symbols(self):
-        return E.free_symbols(self.base) | {self.wrt}
+        """What a draw gives values: the symbols of base and of f (which may carry a dimension
+        that base only names, as the Hessian 2 n I of tr(A^-1 A) x^T x), and the variable."""
+        return E.free_symbols(self._context[0]) | E.free_symbols(self.base) | {self.wrt}
 
     def _comparisons(self, values, rng):
         """((finite difference, its rounding error, prediction) triples, the number of
@@ -663,7 +665,7 @@ class HVP(Result):
     direction: E.Symbol | None = None
 
     def _symbols(self):
-        return E.free_symbols(self.base) | {self.wrt, self.direction}
+        return super()._symbols() | {self.direction}
 
     def _comparisons(self, values, rng):
         X = np.asarray(values[self.wrt.name], dtype=float)

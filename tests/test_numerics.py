@@ -411,3 +411,19 @@ def test_tolerances_are_relative_to_the_size_of_the_derivative(case, k):
     twice = Derivative(g.base, g.wrt, E.mul(E.Number(2), g.expr), g.assume)
     assert not twice.verify(at=values), f"{text}: 2 ({g}) verified"
     assert not mc.check(text, wrt=case.var, answer=f"2 ({g})", shapes=SHAPES)
+
+
+def test_verify_draws_the_symbols_that_carry_a_dimension_of_the_result():
+    """The Hessian of tr(A^-1 A) x^T x is 2 n I, n carried by A alone: verify() draws A too
+    (it raised "the dimension n is not fixed by the values given")."""
+    h = mc.hessian("tr(A^-1 A) x^T x", wrt="x")
+    assert h.verify()
+    rng = np.random.default_rng(3)
+    A, x = np.eye(4) + 0.1 * rng.standard_normal((4, 4)), rng.standard_normal(4)
+    f = lambda v: np.trace(np.linalg.inv(v["A"]) @ v["A"]) * v["x"] @ v["x"]
+    g = mc.gradient("tr(A^-1 A) x^T x", wrt="x")
+    assert_close(h.evaluate({"A": A, "x": x}), central_jacobian(g.evaluate, {"A": A, "x": x}, "x"),
+                 rtol=1e-6, atol=1e-6)
+    assert_close(h.evaluate({"A": A, "x": x}), 8 * np.eye(4))
+    assert_close(g.evaluate({"A": A, "x": x}), central_gradient(f, {"A": A, "x": x}, "x"),
+                 rtol=1e-6, atol=1e-6)
