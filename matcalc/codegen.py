@@ -54,7 +54,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, replace
 
-from . import arguments, expr as E
+from . import arguments, deadline, expr as E
 from .errors import MatcalcError, UnsupportedError
 from .functions import ELEMENTWISE
 
@@ -752,6 +752,7 @@ class Lowering:
     def lower(self, e: E.Expr) -> Lin:
         if e in self.memo:
             return self.memo[e]
+        deadline.check("generating code")
         rule = getattr(self, "lower_" + type(e).__name__, None)
         if rule is None:
             raise UnsupportedError(f"no code generation for {type(e).__name__} nodes "
@@ -1466,6 +1467,7 @@ def _program(obj, name, args, backend, assume=None) -> Program:
                        "or a result of gradient(), hessian(), jacobian(), hvp() or derivative()")
 
 
+@deadline.bounded
 def numpy_source(result_or_expr, name: str = "f", args=None, assume=None) -> str:
     """Readable NumPy source of ``def name(<sorted symbol names>): ...``.
 
@@ -1475,6 +1477,7 @@ def numpy_source(result_or_expr, name: str = "f", args=None, assume=None) -> str
     return _program(result_or_expr, name, args, "numpy", assume).source()
 
 
+@deadline.bounded
 def jax_source(result_or_expr, name: str = "f", args=None, assume=None) -> str:
     """The same code as numpy_source, against jax.numpy."""
     return _program(result_or_expr, name, args, "jax", assume).source()
@@ -1492,6 +1495,7 @@ def _load(source: str, name: str, arg_names, pynames, namespace=None):
     return fn
 
 
+@deadline.bounded
 def to_numpy(result_or_expr, name: str = "f", args=None, assume=None):
     """The generated NumPy function (arguments by sorted name, positional or keyword).
 
@@ -1508,6 +1512,7 @@ def to_numpy(result_or_expr, name: str = "f", args=None, assume=None):
     return _load(program.source(), name, program.arg_names, program.pynames)
 
 
+@deadline.bounded
 def to_jax(result_or_expr, name: str = "f", args=None, assume=None):
     """The generated function against jax.numpy (wrap it in jax.jit as you like).
 
@@ -1520,6 +1525,7 @@ def to_jax(result_or_expr, name: str = "f", args=None, assume=None):
     return _load(program.source(), name, program.arg_names, program.pynames)
 
 
+@deadline.bounded
 def compile(f, wrt: str, order: int = 2, shapes: dict | None = None,
             assume: dict | None = None, name: str = "f", direction: str = "V",
             source: bool = False):

@@ -259,6 +259,19 @@ def test_nested_public_calls_share_the_outer_deadline(limit):
         gradients.verify()
 
 
+@pytest.mark.parametrize("generate", [
+    lambda g: mc.compile("log det X + tr(A X)", "X"), lambda g: mc.to_numpy(g),
+    lambda g: mc.numpy_source(g)])
+def test_code_generation_is_bounded_too(generate, limit):
+    """compile() derives and lowers under one deadline; lowering checks it at every node."""
+    g = mc.gradient("log det X + tr(A X)", wrt="X")
+    limit(3)
+    with fake_clock(1), pytest.raises(mc.TimeLimitError, match="ran past its time limit"):
+        generate(g)
+    X, A = np.eye(3) + 0.1 * np.arange(9).reshape(3, 3), np.ones((3, 3))
+    assert_close(mc.to_numpy(g)(A=A, X=X), np.linalg.inv(X).T + A.T)
+
+
 def test_each_public_call_has_a_deadline_of_its_own(limit):
     limit(3)
     g = mc.gradient("log det X", wrt="X")
