@@ -7,11 +7,9 @@ clock, so that what they check does not depend on the speed of the machine.
 from __future__ import annotations
 
 import collections
-import contextlib
 import dataclasses
 import math
 import os
-import signal
 from unittest import mock
 
 import numpy as np
@@ -22,6 +20,7 @@ from hypothesis import strategies as st
 
 import matcalc as mc
 from matcalc import calculus, deadline
+from harness import alarm
 from oracle import assert_close, central_gradient, central_jacobian
 from strategies import SHAPES, cases
 
@@ -43,20 +42,6 @@ def limit():
     previous = mc.set_time_limit(None)
     yield mc.set_time_limit
     mc.set_time_limit(previous)
-
-
-@contextlib.contextmanager
-def alarm(seconds):
-    """Fail the test if the block is still running after seconds."""
-    def expire(signum, frame):
-        raise AssertionError(f"still running {seconds} s after the start")
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 class FakeClock:

@@ -12,11 +12,9 @@ with the reason; fixing them flips the test.
 """
 from __future__ import annotations
 
-import contextlib
 import importlib
 import inspect
 import re
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -27,6 +25,7 @@ import sympy
 
 import matcalc as mc
 from matcalc import parser
+from harness import alarm
 
 PACKAGE = Path(mc.__file__).parent
 
@@ -48,20 +47,6 @@ def caret(err) -> tuple[str, int]:
     *_, source, mark = str(err).split("\n")
     assert source.startswith("  ") and mark.startswith("  ") and mark.endswith("^"), str(err)
     return source[2:], len(mark) - 3
-
-
-@contextlib.contextmanager
-def time_limit(seconds):
-    """Fail instead of hanging."""
-    def expire(signum, frame):
-        raise TimeoutError(f"took longer than {seconds} s")
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 # ---- syntax errors ---------------------------------------------------------------------
@@ -316,7 +301,7 @@ def test_hvp_direction_of_a_matrix_variable_is_a_matrix():
 
 
 def test_derivative_that_grows_too_large_is_refused():
-    with time_limit(20):
+    with alarm(20):
         err = error_of(mc.derivative, "det(A - t I)", wrt="t", order=20, shapes={"t": "scalar"})
     assert "order 20" in str(err) and "operations" in str(err)
 
@@ -445,7 +430,7 @@ def misuses():
 
 @pytest.mark.parametrize("fn, kwargs", misuses())
 def test_misused_arguments_give_a_result_or_a_matcalc_error(fn, kwargs):
-    with time_limit(20):
+    with alarm(20):
         try:
             str(fn(**kwargs))
         except mc.MatcalcError as err:
@@ -462,7 +447,7 @@ def test_misused_arguments_of_results(method):
             if parameter.kind is parameter.VAR_KEYWORD:
                 continue
             for bad in MISUSES:
-                with time_limit(20):
+                with alarm(20):
                     try:
                         fn(**{name: bad})
                     except mc.MatcalcError:
@@ -519,7 +504,7 @@ LONG = {
 
 @pytest.mark.parametrize("text", LONG.values(), ids=LONG.keys())
 def test_long_and_deep_input_gives_a_result_or_a_clear_error(text):
-    with time_limit(10):
+    with alarm(10):
         try:
             e = mc.parse(text)
         except mc.MatcalcError as err:
@@ -538,7 +523,7 @@ def test_long_and_deep_input_gives_a_result_or_a_clear_error(text):
     "x^T x" + "\n" * 10000 + "+ 1",
 ], ids=["parentheses", "left right", "minus signs", "sum", "newlines"])
 def test_long_input_that_parses_can_be_differentiated(text):
-    with time_limit(20):
+    with alarm(20):
         g = mc.gradient(text, wrt="x")
         assert str(g).endswith("x")
 
@@ -551,7 +536,7 @@ def test_long_input_that_parses_can_be_differentiated(text):
 ], ids=["90 exp", "90 sigma", "product of 12 sums", "30 inverses"])
 def test_derivations_that_grow_too_large_are_refused(text, wrt):
     """By their size limit, or by the time limit when the machine is slow to get there."""
-    with time_limit(30):
+    with alarm(30):
         error = error_of(mc.hessian, text, wrt=wrt)
         assert "too large" in str(error) or isinstance(error, mc.TimeLimitError), error
 
@@ -570,7 +555,7 @@ def test_nesting_at_the_limit_works_end_to_end():
              ("tr(X" + "^-1" * (depth - 2) + ")", "X"),
              ("(x^T x)" + "^2" * (depth - 3), "x"),
              ("1^T (" + " .* ".join(["x"] * (depth - 1)) + ")", "x")]
-    with time_limit(60):
+    with alarm(60):
         for text, wrt in cases:
             g = mc.gradient(text, wrt=wrt)
             str(g), g.latex, g.differential, str(mc.parse(text)), mc.parse(text).latex

@@ -29,7 +29,6 @@ import json
 import os
 import random
 import re
-import signal
 import sys
 import time
 from dataclasses import dataclass, field
@@ -39,6 +38,7 @@ import numpy as np
 import pytest
 
 import matcalc as mc
+from harness import alarm
 
 LONG = os.environ.get("MATCALC_LONG") == "1"
 DEFAULT_INPUTS = 3_000
@@ -183,14 +183,6 @@ class Report:
         return "\n".join(lines)
 
 
-class Timeout(Exception):
-    pass
-
-
-def _expire(signum, frame):
-    raise Timeout()
-
-
 def shapes_of(e: mc.Expr) -> dict:
     """The shapes of e's symbols, to parse printed text back the same way."""
     from matcalc import expr as E
@@ -231,13 +223,11 @@ def check(text: str, report: Report, differentiate: bool = True):
     if not differentiate or not names:
         return
     wrt = names[len(text) % len(names)]
-    previous = signal.signal(signal.SIGALRM, _expire)
     limit = (mc.time_limit() or 10.0) + PAST_DEADLINE
-    signal.setitimer(signal.ITIMER_REAL, limit)
     try:
         report.counts["gradient: tried"] += 1
-        g = mc.gradient(e, wrt=wrt)
-        signal.setitimer(signal.ITIMER_REAL, 0)
+        with alarm(limit):
+            g = mc.gradient(e, wrt=wrt)
         report.counts["gradient: result"] += 1
     except mc.TimeLimitError:
         report.counts["gradient: time limit"] += 1
@@ -245,15 +235,12 @@ def check(text: str, report: Report, differentiate: bool = True):
     except mc.MatcalcError:
         report.counts["gradient: MatcalcError"] += 1
         return
-    except Timeout:
+    except TimeoutError:
         report.fail("gradient", text, wrt, TimeoutError(f"more than {limit} s: past the time limit"))
         return
     except Exception as err:    # noqa: BLE001
         report.fail("gradient", text, wrt, err, e)
         return
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
     try:
         printed = str(g)
         g.latex
