@@ -15,6 +15,7 @@ of X (``symmetric="entries"``).
 from __future__ import annotations
 
 import difflib
+from functools import cached_property
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -125,10 +126,14 @@ class Result:
     def boxed(self) -> str:
         return self.latex
 
+    @property
+    def function(self) -> E.Expr:
+        """f, the function this is a derivative of."""
+        return self.source if self.source is not None else self.base
+
     def explain(self) -> str:
         """The derivation as plain text, step by step."""
-        f = self.source if self.source is not None else self.base
-        return explain(f"f = {text(f)}", self.lhs_text, list(self.steps),
+        return explain(f"f = {text(self.function)}", self.lhs_text, list(self.steps),
                        f"{self.label}: {self}")
 
     def numpy_source(self, name: str = "f", **options) -> str:
@@ -161,11 +166,12 @@ class Result:
         except NotDefinedError as err:
             result, error = None, err
         finite = error is None and np.all(np.isfinite(result))
-        f = self.source if self.source is not None else self.base
+        f = self.function
         given = all(np.all(np.isfinite(to_internal(values[s.name], s.name)))
                     for s in E.free_symbols(f) if isinstance(s, E.Symbol) and s.name in values)
-        failing = [c for c in self.conditions if given and not (
-            c.defined(values, self._context) if finite else c.holds(values, self._context))]
+        failing = [c for c in self.conditions if not (
+            c.defined(values, self._context) if finite else c.holds(values, self._context))
+        ] if given else []
         if failing:
             raise NotDifferentiableError(f"{text(f):.80} is not differentiable at these values: "
                                          f"{'; '.join(map(str, failing))} fails") from None
@@ -173,10 +179,10 @@ class Result:
             raise error
         return result
 
-    @property
+    @cached_property
     def conditions(self) -> list[Condition]:
         """Where this derivative holds (see conditions.py)."""
-        return conditions(self.source if self.source is not None else self.base)
+        return conditions(self.function)
 
     @deadline.bounded
     def verify(self, draws: int = 3, seed: int = 0, tolerance: float = 1e-5,
@@ -220,7 +226,7 @@ class Result:
     @property
     def _context(self):
         """What fixes the dimensions of base: f itself and the variable."""
-        return (self.source if self.source is not None else self.base, self.wrt)
+        return (self.function, self.wrt)
 
     def _fixed(self, at):
         return all(s.name in at for s in self._symbols() if isinstance(s, E.Symbol))

@@ -190,7 +190,7 @@ def _note_constant(results):
     from .expr import Symbol, free_symbols
     from .printing import text
     for r in results:
-        f = r.source if r.source is not None else r.base
+        f = r.function
         names = sorted(s.name for s in free_symbols(f) if isinstance(s, Symbol))
         if r.wrt.name not in names:
             close = [n for n in names if n.lower() == r.wrt.name.lower()] or \

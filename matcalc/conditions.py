@@ -31,22 +31,26 @@ class Condition:
         return f"{text(self.subject)}: {TESTS[self.test][0].format(text(self.arg))}"
 
     def holds(self, values: dict, context: tuple = ()) -> bool:
-        """Whether it holds at values (dimensions fixed by them and the context, such as f)."""
-        try:
-            value = np.asarray(evaluate(self.arg, values, context), dtype=float)
-        except MatcalcError:   # a value that cannot be computed fails the condition
-            return False
-        return bool(np.all(np.isfinite(value)) and TESTS[self.test][1](value))
+        """Whether it holds at values (dimensions fixed by them and the context, such as f);
+        a value that cannot be computed fails it."""
+        value = self._value(values, context)
+        return value is not None and bool(np.all(np.isfinite(value)) and
+                                          TESTS[self.test][1](value))
 
     def defined(self, values: dict, context: tuple = ()) -> bool:
-        """False where f has no value: an argument that must be positive is negative."""
+        """False where f has no value: an argument that must be positive is negative (a value
+        that cannot be computed is the evaluator's to report)."""
         if self.test not in DOMAINS:
             return True
+        value = self._value(values, context)
+        return value is None or bool(DOMAINS[self.test](value))
+
+    def _value(self, values, context):
+        """The argument's value at values, or None where it cannot be computed."""
         try:
-            value = np.asarray(evaluate(self.arg, values, context), dtype=float)
-        except MatcalcError:   # a value that cannot be computed is the evaluator's to report
-            return True
-        return bool(DOMAINS[self.test](value))
+            return np.asarray(evaluate(self.arg, values, context), dtype=float)
+        except MatcalcError:
+            return None
 
 
 def _singular_gap(A):

@@ -188,7 +188,7 @@ def _limit(e, env, M, depth):
 def _null_directions(A):
     """(P, W, singular values): P moves the null directions of A by half its largest singular
     value, W is a random direction a tenth as large; both symmetric when A is."""
-    S = np.linalg.svd(A, compute_uv=False)
+    U, S, Vt = np.linalg.svd(A)
     size = S[0] if S[0] > 0 else 1.0
     W = np.random.default_rng(len(S)).standard_normal(A.shape)
     if np.max(np.abs(A - A.T)) <= NULL * size:
@@ -196,7 +196,6 @@ def _null_directions(A):
         null = np.abs(lam) <= max(np.min(np.abs(lam)), NULL * size)
         P, W = Q[:, null] @ Q[:, null].T, W + W.T
     else:
-        U, S, Vt = np.linalg.svd(A)
         null = S <= max(S[-1], NULL * size)
         P = U[:, null] @ Vt[null]
     return size / 2 * P, size / 20 * W / np.linalg.norm(W, 2), S
