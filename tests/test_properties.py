@@ -215,9 +215,11 @@ def check_printed_gradient(case: Case, allow_known=True):
 
 
 def check_printed_results(case: Case):
-    """The gradient and the simplified f read back from text and LaTeX."""
+    """The gradient (against central differences) and the simplified f read back from text
+    and LaTeX."""
     values = case.values()
     f0 = oracle_value(case, values)
+    check_gradient(case)
     check_printed_gradient(case, allow_known=False)
     f = parse(case.text)
     simple = mc.simplify(f)
@@ -227,8 +229,10 @@ def check_printed_results(case: Case):
 
 
 def check_printed_hessian(case: Case):
+    """The Hessian (against second differences) reads back from text and LaTeX."""
     values = case.values()
     oracle_value(case, values)
+    check_hessian(case)
     try:
         H = mc.hessian(case.text, wrt="x", shapes=SHAPES)
     except mc.UnsupportedError:     # a clear error, not a wrong answer: counted, not checked
