@@ -130,6 +130,11 @@ def test_a_dimension_without_a_symbol_that_carries_it_prints_as_a_trace():
     assert str(g) == "m n"
     assert {s.name: s.shape for s in E.free_symbols(g.base)} == {
         "A": ("m", "m"), "x": ("k", 1), "n": ("k", 1)}
+    values = {"A": A3, "x": w4, "n": RNG.standard_normal(4)}
+    G = read_back(g, {"A": ("m", "m"), "x": "k", "n": "k"}, values)
+    f = lambda v: np.trace(np.linalg.solve(v["A"], v["A"])) * (v["x"] @ v["n"])
+    assert_close(G, central_gradient(f, values, "x"), rtol=1e-6, atol=1e-8)
+    assert_close(G, 3 * values["n"])
 
 
 def test_constants_keep_their_shape():
@@ -174,14 +179,18 @@ def test_sizes_in_closed_form():
 
 def test_scalar_times_identity_hessian():
     """A Hessian c I printed as diag(c 1), which reads back as the diagonal of a scalar."""
-    for text, printed, c in [("x^T diag(exp(b - b)) x", "2 I", 2.0),
-                             ("x^T diag((1 + (b - b).^2).^t) x + t x^T x", "(2 + 2 t) I", 3.4),
-                             ("tr(A^-1 A) x^T x", "2 n I", 6.0)]:
+    rows = [("x^T diag(exp(b - b)) x", "2 I", 2.0, lambda v: v["x"] @ v["x"]),
+            ("x^T diag((1 + (b - b).^2).^t) x + t x^T x", "(2 + 2 t) I", 3.4,
+             lambda v: (1 + v["t"]) * v["x"] @ v["x"]),
+            ("tr(A^-1 A) x^T x", "2 n I", 6.0,
+             lambda v: np.trace(np.linalg.solve(v["A"], v["A"])) * v["x"] @ v["x"])]
+    for text, printed, c, f in rows:
         H = mc.hessian(text, wrt="x", shapes={"t": "scalar", "x": "n", "b": "n",
                                                "A": ("n", "n")})
         assert str(H) == printed
         values = {"x": x3, "b": b3, "t": 0.7, "A": A3}
         value = read_back(H, {"t": "scalar", "x": "n", "b": "n", "A": ("n", "n")}, values)
-        gradient = lambda v: c * v["x"]
-        assert_close(value, central_jacobian(gradient, values, "x"), rtol=1e-6, atol=1e-8)
+        gradient = lambda v: central_gradient(f, v, "x", h=1e-4)
+        assert_close(value, central_jacobian(gradient, values, "x", h=1e-4), rtol=1e-5,
+                     atol=1e-6)
         assert_close(value, c * np.eye(3))
