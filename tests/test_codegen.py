@@ -371,9 +371,11 @@ def test_power_of_a_scalar_times_ones_keeps_the_scalar(text, closed_form, f):
 
 def test_jax_power_of_a_scalar_times_ones_keeps_the_scalar(jax):
     fn = codegen.to_jax(mc.gradient("sqrt(1 + <y, x .* x>)", wrt="x"))
+    f = lambda v: np.sqrt(1 + v["y"] @ (v["x"] * v["x"]))
     for label, values in draws({"x": "vector:n", "y": "positive_vector:n"}):
-        assert_close(np.asarray(call(fn, values)), root_gradient(values["x"], values["y"]),
-                     what=label)
+        G = np.asarray(call(fn, values))
+        assert_close(G, root_gradient(values["x"], values["y"]), what=label)
+        assert_close(G, central_gradient(f, values, "x"), rtol=FD_RTOL, atol=FD_ATOL, what=label)
 
 
 def test_compile_takes_the_variable_of_a_constant_result():
@@ -384,6 +386,8 @@ def test_compile_takes_the_variable_of_a_constant_result():
     value, gradient, hvp = fgh(X)
     assert value == 4.0 and np.shape(gradient) == (4, 4) and not gradient.any()
     assert np.shape(hvp(V)) == (4, 4) and not hvp(V).any()
+    f = lambda v: np.trace(np.linalg.solve(v["X"], v["X"]))
+    assert_close(gradient, central_gradient(f, {"X": X}, "X"), rtol=FD_RTOL, atol=FD_ATOL)
 
 
 @pytest.mark.parametrize("order", (1, 2))
@@ -522,6 +526,11 @@ def test_constant_hessian_is_a_function_of_the_constants_and_the_variable():
     assert h.args == ("A", "x")
     A = np.arange(6.0).reshape(3, 2)
     assert_close(h(A, np.zeros(2)), A.T @ A)
+    values = {"A": A, "b": np.ones(3), "x": np.zeros(2)}
+    f = lambda v: 0.5 * np.sum((v["A"] @ v["x"] - v["b"]) ** 2)
+    second_differences = central_jacobian(lambda v: central_gradient(f, v, "x", h=1e-4),
+                                          values, "x", h=1e-4)
+    assert_close(h(A, np.zeros(2)), second_differences, rtol=1e-5, atol=1e-5)
     h = codegen.to_numpy(mc.hessian("||x||_2^2", wrt="x"))     # 2 I: n comes from x
     assert h.args == ("x",)
     assert_close(h(np.zeros(4)), 2 * np.eye(4))

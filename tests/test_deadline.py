@@ -254,7 +254,10 @@ def test_code_generation_is_bounded_too(generate, limit):
     with fake_clock(1), pytest.raises(mc.TimeLimitError, match="ran past its time limit"):
         generate(g)
     X, A = np.eye(3) + 0.1 * np.arange(9).reshape(3, 3), np.ones((3, 3))
-    assert_close(mc.to_numpy(g)(A=A, X=X), np.linalg.inv(X).T + A.T)
+    G = mc.to_numpy(g)(A=A, X=X)
+    assert_close(G, np.linalg.inv(X).T + A.T)
+    f = lambda v: np.log(np.linalg.det(v["X"])) + np.trace(v["A"] @ v["X"])
+    assert_close(G, central_gradient(f, {"A": A, "X": X}, "X"), rtol=1e-6, atol=1e-8)
 
 
 def test_each_public_call_has_a_deadline_of_its_own(limit):
