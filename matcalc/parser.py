@@ -387,21 +387,20 @@ def _build(name, arg):
 
 
 def _number_value(text: str):
-    """The exact value of a numeral (12, 1.5, 1e-3); it must be a finite floating-point
-    number, not 0 unless written 0, so that it evaluates to what it says."""
+    """The exact value of a numeral (12, 1.5, 1e-3); it must lie in the floating-point range
+    (expr.in_float_range), not 0 unless written 0, so that it evaluates to what it says."""
     if sum(c.isdigit() for c in text) > MAX_DIGITS:
         raise ParseError(f"a number with more than {MAX_DIGITS} digits")
-    mantissa, _, exponent = text.lower().partition("e")
-    value = sympy.Rational(mantissa)
-    if value == 0:
-        return value
-    magnitude = float(text)
+    magnitude = float(text)           # before the exact value: 1e99999999 is not computed
     if math.isinf(magnitude):
         raise ParseError(f"the number {text} is too large (at most {sys.float_info.max:.4g})")
-    if magnitude == 0:
-        raise ParseError(f"the number {text} is too small (it would be 0 as a floating-point "
-                         "number)")
-    return value * sympy.Integer(10) ** int(exponent or 0)
+    if magnitude == 0 and not any(c in "123456789" for c in text.lower().partition("e")[0]):
+        return sympy.Integer(0)       # 0e99999999 is 0
+    value = sympy.Rational(text) if magnitude else None
+    if value is None or not E.in_float_range(value):
+        raise ParseError(f"the number {text} is too small (the smallest floating-point "
+                         "number is about 4.9e-324)")
+    return value
 
 
 def _check_not_zero(b):

@@ -124,9 +124,7 @@ class Unifier:
 
     def exclude_one(self, d):
         """d may no longer turn out to be 1."""
-        d = self.find(d)
-        if isinstance(d, DimVar) and d.may_be_one:
-            self.parent[d] = DimVar(False)
+        self.unify(d, DimVar(False))
 
     def _unify_products(self, a, b) -> bool:
         """a or b a product: cancel the factors they share (a named product such as m*n has
