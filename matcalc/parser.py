@@ -261,8 +261,8 @@ class Builder(Transformer_NonRecursive):
     def mul(self, a, b):
         one = E.Number(1)
         if isinstance(a, E.Number) and isinstance(b, E.Number) and one not in (a, b) and \
-                E.in_float_range(a.value * b.value):
-            return E.Number(a.value * b.value)       # 2 3 = 6
+                E.in_float_range(product := a.value * b.value):
+            return E.Number(product)                 # 2 3 = 6
         if b == one and not a.is_scalar and resolve(a.shape[1]) != 1:
             b = E.Ones((DimVar(), 1))                # X 1: the ones vector, as in 1^T X 1
         if resolve(b.shape[0]) == 1 and resolve(b.shape[1]) != 1:     # 1 x^T, 1 1^T: outer
@@ -675,8 +675,8 @@ def _rebuild_strict(e, final, memo):
             case E.Transpose(arg) if memo[arg].is_scalar:     # 1^T of a scalar: the scalar
                 out = memo[arg]
             case E.Mul(factors) if all(isinstance(memo[f], E.Number) for f in factors) and \
-                    E.in_float_range(sympy.Mul(*(memo[f].value for f in factors))):
-                out = E.Number(sympy.Mul(*(memo[f].value for f in factors)))
+                    E.in_float_range(product := sympy.Mul(*(memo[f].value for f in factors))):
+                out = E.Number(product)
             case E.Mul(factors) if any(memo[f] == E.Number(1) for f in factors):
                 out = E.mul(*(memo[f] for f in factors if memo[f] != E.Number(1)))
             case _:
