@@ -1,8 +1,18 @@
-"""Test harness shared by the test modules: a guard against calls that hang."""
+"""Test harness shared by the test modules: hypothesis settings, a guard against hangs."""
 from __future__ import annotations
 
 import contextlib
 import signal
+
+from hypothesis import HealthCheck, settings
+
+
+def profile(examples: int):
+    """Settings of a property test: ``examples`` examples, reproducible, no time limit."""
+    return settings(max_examples=examples, derandomize=True, deadline=None, database=None,
+                    print_blob=True,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                           HealthCheck.filter_too_much])
 
 
 @contextlib.contextmanager

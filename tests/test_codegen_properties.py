@@ -30,11 +30,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import matcalc as mc
 from matcalc import codegen
+from harness import profile
 from oracle import central_gradient
 from strategies import (N, SHAPES, Case, Node, _sigmoid as sigmoid, cases, matrix,
                         near_identity, paren, scalar, term, vector_leaves)
@@ -44,13 +45,6 @@ LONG = os.environ.get("MATCALC_LONG") == "1"
 EXAMPLES = 3_000 if LONG else 150
 
 COUNTS = collections.Counter()
-
-
-def profile(examples=EXAMPLES):
-    return settings(max_examples=examples, derandomize=True, deadline=None, database=None,
-                    print_blob=True,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                           HealthCheck.filter_too_much])
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -446,7 +440,7 @@ def either(depth=3):
 
 # ---- the properties ---------------------------------------------------------------------
 
-@profile()
+@profile(EXAMPLES)
 @given(case=either())
 def test_numpy_code_and_compile_equal_evaluate(case):
     d = derive(case)

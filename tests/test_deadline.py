@@ -14,13 +14,13 @@ from unittest import mock
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import assume as hypothesis_assume
 from hypothesis import strategies as st
 
 import matcalc as mc
 from matcalc import calculus, deadline
-from harness import alarm
+from harness import alarm, profile
 from oracle import assert_close, central_gradient, central_jacobian
 from strategies import SHAPES, cases
 
@@ -354,11 +354,6 @@ def test_jacobian_verify_samples_too(limit):
 
 
 # ---- properties --------------------------------------------------------------------------
-
-def profile(examples):
-    return settings(max_examples=examples, derandomize=True, deadline=None, database=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
-
 
 def sized(call, *args, **kwargs):
     """call(*args, **kwargs); an I of no fixed size (tr(I)) is no matter of these tests."""

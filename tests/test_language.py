@@ -18,23 +18,19 @@ from fractions import Fraction
 import numpy as np
 import pytest
 import sympy
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import matcalc as mc
 from matcalc import expr as E
 from matcalc import numeric
 from matcalc.parser import _lark
+from harness import profile
 from oracle import assert_close, central_gradient
 
 LONG = os.environ.get("MATCALC_LONG") == "1"
+SCALE = 20 if LONG else 1     # examples of each property test, as many times as by default
 N = 3
-
-
-def profile(examples):
-    return settings(max_examples=examples * (20 if LONG else 1), derandomize=True,
-                    deadline=None, database=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
 def value(text, values, shapes=None):
@@ -167,7 +163,7 @@ def elementwise_chains(draw, kind):
 
 
 @pytest.mark.parametrize("kind", ["matrix", "vector"])
-@profile(150)
+@profile(150 * SCALE)
 @given(data=st.data())
 def test_every_spelling_of_the_elementwise_operators_is_the_same(kind, data):
     """.*, ⊙, ∘, \\odot, \\circ, ./, \\oslash and .^, with and without spaces, after numbers,
@@ -259,7 +255,7 @@ def numerals(draw):
     return text
 
 
-@profile(300)
+@profile(300 * SCALE)
 @given(numerals(), st.sampled_from(SPACES), st.sampled_from(SPACES))
 def test_a_numeral_is_the_number_it_writes(text, before, after):
     """12, 1.5, .5, 1e-3, 2.5E+4: exactly Python's Fraction of the text; before x and before
@@ -374,7 +370,7 @@ def _product(factors):
     return out
 
 
-@profile(300)
+@profile(300 * SCALE)
 @given(st.lists(st.sampled_from(FACTORS), min_size=2, max_size=4),
        st.sets(st.sampled_from("xyt")))
 def test_a_transposed_symbol_is_never_scalar(factors, declared):
@@ -464,7 +460,7 @@ WRAPPERS = [  # LaTeX, plain text, NumPy
 ]
 
 
-@profile(200)
+@profile(200 * SCALE)
 @given(st.sampled_from(sorted(SUBSCRIPTS)), st.data())
 def test_norms_in_braces_read_as_written(kind, data):
     r"""A norm with any spelling of its subscript (and ^2 or not, before or after it),

@@ -30,26 +30,20 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import assume as hypothesis_assume
 from hypothesis.control import currently_in_test_context
 
 import matcalc as mc
 from matcalc import numeric
 from matcalc.printing import latex, text
+from harness import profile
 from oracle import central_gradient
 from strategies import SHAPES, Case, cases, printing_cases, printing_values
 from test_fuzz import KNOWN
 
 LONG = os.environ.get("MATCALC_LONG") == "1"
 EXAMPLES = 5_000 if LONG else 200
-
-
-def profile(examples=EXAMPLES):
-    return settings(max_examples=examples, derandomize=True, deadline=None, database=None,
-                    print_blob=True,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                           HealthCheck.filter_too_much])
 
 
 COUNTS = collections.Counter()
@@ -264,7 +258,7 @@ def check_latex(case: Case):
     COUNTS["LaTeX printed and parsed"] += 1
 
 
-@profile()
+@profile(EXAMPLES)
 @given(case=cases())
 def test_gradient_agrees_with_central_differences(case):
     check_gradient(case)
@@ -276,13 +270,13 @@ def test_hessian_agrees_with_second_differences(case):
     check_hessian(case)
 
 
-@profile()
+@profile(EXAMPLES)
 @given(case=cases())
 def test_parsing_simplifying_and_printing_keep_the_value(case):
     check_values(case)
 
 
-@profile()
+@profile(EXAMPLES)
 @given(case=cases())
 def test_printed_gradient_parses_to_the_same_value(case):
     check_printed_gradient(case)
@@ -294,7 +288,7 @@ def test_printed_latex_parses_to_the_same_value(case):
     check_latex(case)
 
 
-@profile()
+@profile(EXAMPLES)
 @given(case=printing_cases())
 def test_printed_results_keep_shape_and_value(case):
     check_printed_results(case)
@@ -306,7 +300,7 @@ def test_printed_hessian_keeps_shape_and_value(case):
     check_printed_hessian(case)
 
 
-@profile()
+@profile(EXAMPLES)
 @given(case=printing_values())
 def test_printed_vectors_and_matrices_keep_shape_and_value(case):
     check_printed_values(case)
