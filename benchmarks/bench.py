@@ -84,7 +84,7 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, ROOT)
 import matcalc as mc  # noqa: E402
-from matcalc import codegen  # noqa: E402
+from matcalc.backends import codegen  # noqa: E402
 from matcalc import problems as catalogue  # noqa: E402
 
 try:
@@ -341,7 +341,7 @@ def derive(p):
             notes.append(f"{p.id} {kind}: {type(e).__name__}: {e}")
     if "hess" in p.kinds:
         try:
-            out["fgh"] = codegen.compile(p.text, p.wrt, shapes=p.shapes, assume=p.assume)
+            out["fgh"] = mc.compile(p.text, p.wrt, shapes=p.shapes, assume=p.assume)
         except Exception as e:
             notes.append(f"{p.id} compile: {type(e).__name__}: {e}")
     return out, notes
@@ -527,7 +527,7 @@ def clear_caches(sympy_too=True):
     """Empty matcalc's caches (all but the parser's, built once per process) and SymPy's,
     so that the next derivation is a first one."""
     for name, module in list(sys.modules.items()):
-        if name.startswith("matcalc") and name != "matcalc.parser":
+        if name.startswith("matcalc") and name != "matcalc.language.parser":
             for obj in list(vars(module).values()):
                 if callable(getattr(obj, "cache_clear", None)):
                     obj.cache_clear()

@@ -4,18 +4,19 @@
 >>> str(mc.gradient("log det X", wrt="X"))
 'X^-T'
 """
-from .calculus import (Derivative, DifferentialForm, Gradients, Hessian, Jacobian, Result, VerifyReport,
+from .api.calculus import (Derivative, DifferentialForm, Gradients, Hessian, Jacobian, Result, VerifyReport,
                        derivative, differential, gradient, hessian, hvp, jacobian)
-from .check import CheckResult, check
-from .codegen import compile, numpy_source, to_jax, to_numpy
-from .conditions import Condition, conditions
+from .api.check import CheckResult, check
+from .api.compile import compile
+from .backends.codegen import numpy_source, to_jax, to_numpy
+from .rules.conditions import Condition, conditions
 from .deadline import set_time_limit, time_limit
 from .errors import (MatcalcError, NotDefinedError, NotDifferentiableError, ParseError,
                      ShapeError, TimeLimitError, TooLargeError, UnknownFunctionError,
                      UnsupportedError)
-from .expr import Expr
-from .parser import parse
-from .calculus import simplify
+from .ir.expr import Expr
+from .language.parser import parse
+from .api.calculus import simplify
 
 __all__ = ["compile", "numpy_source", "to_numpy", "to_jax", "check", "CheckResult", "conditions", "Condition", "parse", "gradient", "differential", "hessian", "jacobian", "derivative", "hvp",
            "simplify", "Gradients", "Hessian", "Jacobian", "Result", "Expr", "Derivative",

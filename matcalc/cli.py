@@ -34,6 +34,14 @@ import time
 from .deadline import DEFAULT_LIMIT
 from .errors import MatcalcError
 
+import matcalc as mc
+
+from . import problems as P
+from .api.calculus import Gradients, Jacobian
+from .backends.printing import text
+from .deadline import set_time_limit
+from .ir.expr import Symbol, free_symbols
+
 EXIT_OK, EXIT_FAIL, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 
 ASSUMPTION_HELP = "symmetric, spd, diagonal or orthogonal"
@@ -152,34 +160,13 @@ def _wrt(args):
 
 # ---- the derivation commands -------------------------------------------------------------
 
-def _numpy_source_function():
-    """matcalc.codegen.numpy_source, imported only when --numpy asks for it."""
-    import importlib
-    try:
-        codegen = importlib.import_module("matcalc.codegen")
-    except ModuleNotFoundError as e:
-        if e.name == "matcalc.codegen":
-            raise UsageError("--numpy needs matcalc.codegen, which this installation of "
-                             "matcalc does not have (yet)") from None
-        raise UsageError(f"--numpy: matcalc.codegen could not be imported: {e}") from None
-    except ImportError as e:
-        raise UsageError(f"--numpy: matcalc.codegen could not be imported: {e}") from None
-    source = getattr(codegen, "numpy_source", None)
-    if source is None:
-        raise UsageError("--numpy: matcalc.codegen has no numpy_source()")
-    return source
-
-
 def _results(result):
     """The single results inside (a Gradients mapping holds one per variable)."""
-    from .calculus import Gradients
     return list(result.by_name.values()) if isinstance(result, Gradients) else [result]
 
 
 def _vec_form(r) -> str | None:
     """'J = B^T kron A' for a Jacobian or Hessian printed as a map dX -> ..."""
-    from .calculus import Jacobian
-    from .printing import text
     if isinstance(r, Jacobian) and r.expr is not None and str(r) != text(r.expr):
         return f"vec form: {'H' if r.label == 'Hessian' else 'J'} = {text(r.expr)}"
     return None
@@ -187,8 +174,6 @@ def _vec_form(r) -> str | None:
 
 def _note_constant(results):
     """On stderr: f does not depend on the variable, so its derivative is 0."""
-    from .expr import Symbol, free_symbols
-    from .printing import text
     for r in results:
         f = r.function
         names = sorted(s.name for s in free_symbols(f) if isinstance(s, Symbol))
@@ -202,7 +187,7 @@ def _note_constant(results):
 
 def derive(args, stdin) -> int:
     options = _options(args)
-    numpy_source = _numpy_source_function() if args.numpy else None
+    numpy_source = mc.numpy_source if args.numpy else None
     wrt = _wrt(args)
     if isinstance(wrt, list) and args.command != "grad":
         raise UsageError(f"several variables (--wrt {args.wrt}) work with grad only")
@@ -212,7 +197,6 @@ def derive(args, stdin) -> int:
 
 def _derive_one(args, text, wrt, options, numpy_source, out) -> int:
     """The lines to print for one expression go to out; returns the exit code."""
-    import matcalc as mc
     command = args.command
     if command == "grad" or command == "diff":
         result = mc.gradient(text, wrt=wrt, **options)
@@ -246,7 +230,6 @@ def _derive_one(args, text, wrt, options, numpy_source, out) -> int:
 
 
 def check_command(args, stdin) -> int:
-    import matcalc as mc
     answer = args.answer.strip()
     if not answer:
         raise UsageError("--answer is empty")
@@ -263,7 +246,6 @@ def check_command(args, stdin) -> int:
 # ---- matcalc problems --------------------------------------------------------------------
 
 def problems_command(args, stdin) -> int:
-    from . import problems as P
     if args.only:
         try:
             chosen = P.select(args.only.split(","))
@@ -420,7 +402,6 @@ def _time_limit(spec):
     if spec is None:
         yield
         return
-    from .deadline import set_time_limit
     previous = set_time_limit(parse_timeout(spec))
     try:
         yield

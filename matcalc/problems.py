@@ -30,6 +30,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+import matcalc as mc
+
+from .backends.numeric import evaluate
+from .errors import MatcalcError
+from .ir import expr as E
+from .language.parser import parse
+
 KINDS = ("gradient", "differential", "hessian", "jacobian", "derivative")
 
 
@@ -233,7 +240,6 @@ def select(ids) -> list[Problem]:
 def solve(problem: Problem):
     """The engine's result: a Derivative (gradient, differential: its ``.differential``
     is df), Hessian, Jacobian or Result (derivative)."""
-    import matcalc as mc
     common = dict(shapes=problem.shapes, assume=problem.assume)
     if problem.kind in ("gradient", "differential"):
         return mc.gradient(problem.text, wrt=problem.wrt, **common)
@@ -272,7 +278,6 @@ def check_answer(problem: Problem, result=None, draws: int = 5, seed: int = 0) -
     derivatives and Hessians given as an action H[V] are compared numerically
     here, on ``draws`` random inputs.
     """
-    import matcalc as mc
     if problem.kind in ("gradient", "differential") or (
             problem.kind == "hessian" and problem.direction is None):
         c = mc.check(problem.text, wrt=problem.wrt, answer=problem.answer,
@@ -283,10 +288,6 @@ def check_answer(problem: Problem, result=None, draws: int = 5, seed: int = 0) -
 
 
 def _compare_numerically(problem, result, draws, seed):
-    import matcalc as mc
-    from . import expr as E
-    from .numeric import evaluate
-    from .parser import parse
 
     if problem.kind == "hessian" and problem.direction:   # the answer is H[V]: compare H v
         result = mc.hvp(problem.text, wrt=problem.wrt, shapes=problem.shapes,
@@ -339,7 +340,6 @@ class Outcome:
 def run(problem: Problem) -> Outcome:
     """Solve, verify against finite differences and compare with the answer; never raises
     (a failure is reported in ``error``)."""
-    from .errors import MatcalcError
     start = time.perf_counter()
     try:
         result = solve(problem)

@@ -1259,7 +1259,7 @@ AUTODIFF = [
 
 
     try:
-        from matcalc.codegen import numpy_source, to_numpy
+        from matcalc.backends.codegen import numpy_source, to_numpy
         MATCALC_PATH = "matcalc.codegen.to_numpy (generated NumPy code)"
     except ImportError:
         numpy_source = to_numpy = None
@@ -1371,7 +1371,7 @@ AUTODIFF = [
     g = mc.gradient(LOSS, wrt="w", shapes=SHAPES)
     print(g.explain())
     if to_numpy is not None:    # value and gradient from one generated function, sharing A w - y
-        from matcalc.codegen import compile as compile_numpy
+        from matcalc import compile as compile_numpy
         value_and_grad_matcalc = compile_numpy(LOSS, "w", order=1, shapes=SHAPES)
         print(compile_numpy(LOSS, "w", order=1, shapes=SHAPES, source=True))
     else:

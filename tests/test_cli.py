@@ -18,7 +18,7 @@ import pytest
 
 import matcalc as mc
 from matcalc import cli
-from matcalc.calculus import Result, VerifyReport
+from matcalc.api.calculus import Result, VerifyReport
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -139,39 +139,9 @@ def test_leading_minus_is_an_expression(capsys):
         0, "2 x / (1 + x^T x)^2\n")
 
 
-# ---- numpy (matcalc.codegen is optional) ------------------------------------------------
-
-def test_numpy_without_codegen(capsys, monkeypatch):
-    monkeypatch.setitem(sys.modules, "matcalc.codegen", None)   # import fails
-    code, out, err = run(capsys, "grad", "log det X", "--wrt", "X", "--numpy")
-    assert code == 2 and out == ""
-    assert err.startswith("error: --numpy needs matcalc.codegen")
-    no_traceback(err)
-
-
-def test_numpy_with_codegen(capsys, monkeypatch):
-    seen = []
-
-    def numpy_source(result):
-        seen.append(result)
-        return "def gradient(X):\n    return np.linalg.inv(X).T\n"
-
-    monkeypatch.setitem(sys.modules, "matcalc.codegen",
-                        types.SimpleNamespace(numpy_source=numpy_source))
-    code, out, _ = run(capsys, "grad", "log det X", "--wrt", "X", "--numpy")
-    assert code == 0
-    assert lines(out) == ["X^-T", "def gradient(X):", "    return np.linalg.inv(X).T"]
-    assert str(seen[0]) == "X^-T" and isinstance(seen[0], mc.Derivative)
-
-
-def test_numpy_codegen_without_numpy_source(capsys, monkeypatch):
-    monkeypatch.setitem(sys.modules, "matcalc.codegen", types.SimpleNamespace())
-    code, _, err = run(capsys, "grad", "log det X", "--wrt", "X", "--numpy")
-    assert code == 2 and "has no numpy_source" in err
-
+# ---- numpy --------------------------------------------------------------------------------
 
 def test_numpy_real_codegen(capsys):
-    pytest.importorskip("matcalc.codegen")
     code, out, err = run(capsys, "grad", "log det X", "--wrt", "X", "--numpy")
     assert code == 0, err
     assert lines(out)[0] == "X^-T" and len(lines(out)) > 1

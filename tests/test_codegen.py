@@ -24,8 +24,9 @@ import pytest
 from numpy.linalg import inv, norm
 
 import matcalc as mc
-import matcalc.expr as E
-from matcalc import codegen, numeric
+import matcalc.ir.expr as E
+from matcalc.backends import codegen
+from matcalc.backends import numeric
 from oracle import assert_close, central_gradient, central_jacobian, rng_values
 import test_problems as first
 import test_second_order as second
@@ -196,7 +197,7 @@ def test_compile_first_order(row):
 
 @functools.cache
 def _compiled(text, wrt, order, shapes, assume):
-    return codegen.compile(text, wrt, order=order, shapes=dict(shapes), assume=dict(assume))
+    return mc.compile(text, wrt, order=order, shapes=dict(shapes), assume=dict(assume))
 
 
 def mc_compile(text, wrt, order, shapes, assume):
@@ -261,7 +262,7 @@ def test_compile_second_order(row):
 
 def test_p11_spd_hessian_vector_product():
     """P11 as stated (X spd): gradient X^-1, H[V] = -X^-1 V X^-1, log det by Cholesky."""
-    fgh = codegen.compile("log(det(X))", "X", assume={"X": "spd"})
+    fgh = mc.compile("log(det(X))", "X", assume={"X": "spd"})
     assert "cholesky" in fgh.source
     hvp = mc.hvp("log(det(X))", wrt="X", assume={"X": "spd"})
     hv_code = codegen.to_numpy(hvp)
@@ -357,7 +358,7 @@ SCALED_ONES_POWERS = [
 def test_power_of_a_scalar_times_ones_keeps_the_scalar(text, closed_form, f):
     """The 1 / sqrt(...) of (c 1).^(-1/2) was dropped: x .* y came out."""
     g = mc.gradient(text, wrt="x")
-    fns = [codegen.to_numpy(g), codegen.compile(text, "x", order=1)]
+    fns = [codegen.to_numpy(g), mc.compile(text, "x", order=1)]
     for label, values in draws({"x": "vector:n", "y": "positive_vector:n"}):
         x, y = values["x"], values["y"]
         expected = closed_form(x, y)
@@ -380,7 +381,7 @@ def test_jax_power_of_a_scalar_times_ones_keeps_the_scalar(jax):
 
 def test_compile_takes_the_variable_of_a_constant_result():
     """tr(X^-1 X) = n: f(X) returns n, a zero gradient and a zero H[V]."""
-    fgh = codegen.compile("tr(X^-1 X)", "X")
+    fgh = mc.compile("tr(X^-1 X)", "X")
     assert fgh.args == ("X",) and "def f(X):" in fgh.source
     X, V = np.eye(4) + 0.1 * np.arange(16.0).reshape(4, 4) / 16, np.ones((4, 4))
     value, gradient, hvp = fgh(X)
@@ -393,7 +394,7 @@ def test_compile_takes_the_variable_of_a_constant_result():
 @pytest.mark.parametrize("order", (1, 2))
 def test_compile_of_a_zero_function_takes_its_variable(order):
     """sum(W - W): the zeros were sized by the hvp's direction, undefined outside it."""
-    fn = codegen.compile("sum(W - W)", "W", order=order)
+    fn = mc.compile("sum(W - W)", "W", order=order)
     assert fn.args == ("W",)
     W = np.arange(12.0).reshape(3, 4)
     out = fn(W)
@@ -505,7 +506,7 @@ def test_inverse_used_twice_is_computed_once():
 def test_common_subexpressions_once():
     """sigma(A x) is shared by the value, the gradient and the Hessian of P28."""
     p = LOSS_BY_ID["P28"]
-    src = codegen.compile(p.text, p.wrt, shapes=p.shapes, source=True)
+    src = mc.compile(p.text, p.wrt, shapes=p.shapes, source=True)
     body = src.split("def f(")[1]
     assert body.count("_sigmoid(") == 1 and body.count("A @ x") == 1, src
     src = codegen.numpy_source(mc.gradient("1/2 ||A x - b||_2^2", wrt="x"))
@@ -546,7 +547,7 @@ def test_positional_and_keyword_arguments():
     A, b, x = np.arange(4.0).reshape(2, 2), np.ones(2), np.array([1.0, -2.0])
     assert_close(f(A, b, x), f(x=x, b=b, A=A))
     assert_close(f(A, b, x), 0.5 * (A + A.T) @ x + b)
-    fgh = codegen.compile("1/2 x^T A x + b^T x + c", "x")   # f's symbols
+    fgh = mc.compile("1/2 x^T A x + b^T x + c", "x")   # f's symbols
     assert fgh.args == ("A", "b", "c", "x")
     assert_close(fgh(A, b, 0.5, x)[0], 0.5 * x @ A @ x + b @ x + 0.5)
 
@@ -582,7 +583,7 @@ def test_hostile_symbol_names_are_rejected(name):
                                   "exec(x)", "x; y"])
 def test_hostile_text_does_not_parse(text):
     with pytest.raises(mc.MatcalcError):
-        codegen.compile(text, "x")
+        mc.compile(text, "x")
 
 
 @pytest.mark.parametrize("name", ["f(): pass\nimport os\ndef g", "lambda", "np", "2f", "_"])
@@ -595,7 +596,7 @@ def test_every_identifier_in_the_source_is_known():
     """The source is made of argument names, locals, helpers and NumPy: nothing else."""
     import ast
     p = LOSS_BY_ID["P28"]
-    src = codegen.compile(p.text, p.wrt, shapes=p.shapes, source=True)
+    src = mc.compile(p.text, p.wrt, shapes=p.shapes, source=True)
     names = {node.id for node in ast.walk(ast.parse(src)) if isinstance(node, ast.Name)}
     allowed = {"np", "A", "m", "mu", "x", "z", "_sigmoid", "float"}
     assert all(n in allowed or n.startswith("_t") for n in names), names
@@ -608,7 +609,7 @@ def test_every_identifier_in_the_source_is_known():
 
 def test_errors_are_matcalc_errors():
     with pytest.raises(mc.MatcalcError):
-        codegen.compile("x^T x", "x", order=3)
+        mc.compile("x^T x", "x", order=3)
     with pytest.raises(mc.MatcalcError):
         codegen.to_numpy(mc.gradient("x^T y", wrt=["x", "y"]))
     with pytest.raises(mc.MatcalcError):

@@ -34,7 +34,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import matcalc as mc
-from matcalc import codegen
+from matcalc.backends import codegen
 from harness import profile
 from oracle import central_gradient
 from strategies import (N, SHAPES, Case, Node, _sigmoid as sigmoid, cases, matrix,
@@ -147,7 +147,7 @@ def check_compile(d: Derived, order: int):
     """compile(f, wrt, order): value, gradient (and Hessian or hvp) equal evaluate()."""
     case, values, h = d.case, d.values, d.results[2]
     try:
-        fn = codegen.compile(case.text, case.var, order=order, shapes=SHAPES,
+        fn = mc.compile(case.text, case.var, order=order, shapes=SHAPES,
                              assume=d.assumptions, direction=direction(case))
     except mc.UnsupportedError:     # no Hessian matrix: the clear error hessian() gives
         COUNTS[f"compile(order={order}): UnsupportedError"] += 1

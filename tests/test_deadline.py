@@ -19,7 +19,8 @@ from hypothesis import assume as hypothesis_assume
 from hypothesis import strategies as st
 
 import matcalc as mc
-from matcalc import calculus, deadline
+from matcalc.api import calculus
+from matcalc import deadline
 from harness import alarm, profile
 from oracle import assert_close, central_gradient, central_jacobian
 from strategies import SHAPES, cases

@@ -185,7 +185,7 @@ class Report:
 
 def shapes_of(e: mc.Expr) -> dict:
     """The shapes of e's symbols, to parse printed text back the same way."""
-    from matcalc import expr as E
+    from matcalc.ir import expr as E
     return {s.name: tuple(s.dims) for s in E.free_symbols(e) if isinstance(s, E.Symbol)}
 
 
@@ -201,7 +201,7 @@ def reparse(e: mc.Expr, printed: str, of: mc.Expr | None = None):
 
 def check(text: str, report: Report, differentiate: bool = True):
     """One input through parse, print, re-parse, gradient, print, re-parse."""
-    from matcalc import expr as E
+    from matcalc.ir import expr as E
     report.counts["inputs"] += 1
     try:
         e = mc.parse(text)
@@ -314,7 +314,7 @@ if __name__ == "__main__":
 # ---- minimal reproducers of the known bugs (outside the parser) -----------------------------
 
 def reparses_to_the_same_value(result_or_expr, values, shapes=None):
-    from matcalc import numeric
+    from matcalc.backends import numeric
     e = getattr(result_or_expr, "expr", result_or_expr)
     printed = str(result_or_expr)
     again = mc.parse(printed, shapes=shapes, shape=e.shape)
@@ -367,8 +367,8 @@ def test_printer_zero_vector_argument():
     assert str(e) == "A 1 + y"
     Ax, y = mc.parse("A x + y").terms
     x = Ax.factors[1]
-    exp0 = mc.expr.Func("exp", mc.expr.Zero(x.shape))
-    assert str(mc.expr.substitute(Ax + y, x, exp0)) == "exp(0) A 1 + y"
+    exp0 = mc.ir.expr.Func("exp", mc.ir.expr.Zero(x.shape))
+    assert str(mc.ir.expr.substitute(Ax + y, x, exp0)) == "exp(0) A 1 + y"
     reparses_to_the_same_value(e, {"A": np.eye(3) + 1, "x": np.ones(3), "y": np.ones(3)},
                                shapes_of(e))
 

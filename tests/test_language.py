@@ -22,9 +22,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import matcalc as mc
-from matcalc import expr as E
-from matcalc import numeric
-from matcalc.parser import _lark
+from matcalc.ir import expr as E
+from matcalc.backends import numeric
+from matcalc.language.parser import _lark
 from harness import profile
 from oracle import assert_close, central_gradient
 
@@ -582,8 +582,8 @@ def test_a_product_of_numbers_past_the_range_prints_and_reads_back(text):
     and when printed (2 <x, x> 1e308 printed the 309 digits of 2e308, which did not read
     back); a Number node is always within the range."""
     e = mc.parse(text)
-    again = mc.parse(str(e), shapes={s.name: tuple(s.dims) for s in mc.expr.free_symbols(e)
-                                     if isinstance(s, mc.expr.Symbol)})
+    again = mc.parse(str(e), shapes={s.name: tuple(s.dims) for s in mc.ir.expr.free_symbols(e)
+                                     if isinstance(s, mc.ir.expr.Symbol)})
     assert again.shape == e.shape
     x, A = np.array([0.3, -0.2, 0.4]), np.eye(3)
     values = {"x": x, "A": A}

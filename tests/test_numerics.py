@@ -20,8 +20,9 @@ import pytest
 from hypothesis import assume, given, strategies as st
 
 import matcalc as mc
-from matcalc import cli, expr as E
-from matcalc.calculus import Derivative
+from matcalc import cli
+from matcalc.ir import expr as E
+from matcalc.api.calculus import Derivative
 from oracle import assert_close, central_gradient, central_jacobian
 from strategies import SHAPES, cases
 from test_properties import COUNTS, LONG, profile

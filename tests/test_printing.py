@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 
 import matcalc as mc
-from matcalc import expr as E
-from matcalc.numeric import draw
+from matcalc.ir import expr as E
+from matcalc.backends.numeric import draw
 
 CASES = [
     ("tr(A X^-1 B)", "X", {}), ("log det X", "X", {}), ("ln <x, Ax>", "x", {}),
@@ -59,13 +59,13 @@ def test_free_dimensions_are_not_named_like_the_expected_shape():
     """parse(text, shape=...) keeps the names of shape for shape: A x of length n leaves
     the length of x free (A is n x m), not n."""
     e = mc.parse("A x", shape=("n", 1))
-    (A,) = [s for s in mc.expr.free_symbols(e) if s.name == "A"]
+    (A,) = [s for s in mc.ir.expr.free_symbols(e) if s.name == "A"]
     assert A.shape[0] == "n" and A.shape[1] != "n"
 
 
 # ---- printed results keep their shape: ones before rows, dimensions, constants ------------
 
-from matcalc.numeric import evaluate  # noqa: E402
+from matcalc.backends.numeric import evaluate  # noqa: E402
 from oracle import assert_close, central_gradient, central_jacobian  # noqa: E402
 
 RNG = np.random.default_rng(7)

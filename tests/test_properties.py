@@ -35,8 +35,8 @@ from hypothesis import assume as hypothesis_assume
 from hypothesis.control import currently_in_test_context
 
 import matcalc as mc
-from matcalc import numeric
-from matcalc.printing import latex, text
+from matcalc.backends import numeric
+from matcalc.backends.printing import latex, text
 from harness import profile
 from oracle import central_gradient
 from strategies import SHAPES, Case, cases, printing_cases, printing_values
@@ -166,8 +166,8 @@ def read_back(printed: str, e):
     if again.shape != e.shape:
         again = mc.parse(printed, shapes=SHAPES, shape=e.shape)
     assert again.shape == e.shape, \
-        f"{printed} reads back as a {mc.expr.describe(again.shape)}, not a " \
-        f"{mc.expr.describe(e.shape)}"
+        f"{printed} reads back as a {mc.ir.expr.describe(again.shape)}, not a " \
+        f"{mc.ir.expr.describe(e.shape)}"
     return again
 
 

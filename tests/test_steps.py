@@ -1,6 +1,6 @@
 """Derivations read like the seminar's solutions."""
 import matcalc as mc
-from matcalc.printing import text
+from matcalc.backends.printing import text
 
 
 def test_s4_follows_the_seminar():

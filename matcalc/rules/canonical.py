@@ -15,9 +15,10 @@ rule is the definition of the adjoint of a linear map.
 """
 from __future__ import annotations
 
-from . import deadline, expr as E
-from .errors import UnsupportedError
-from .expr import Identity, Number, Transpose, add, mul
+from .. import deadline
+from ..ir import expr as E
+from ..errors import UnsupportedError
+from ..ir.expr import Identity, Number, Transpose, add, mul
 
 
 def gradient_from_differential(df: E.Expr | None, dX: E.Differential) -> E.Expr:

@@ -1,4 +1,4 @@
-"""Text -> Expr: the Lark grammar (grammar/matcalc.lark) and a Transformer.
+"""Text -> Expr: the Lark grammar (language/matcalc.lark) and a Transformer.
 
 Shapes are inferred while the tree is built: unknown dimensions are unified
 (shapes.Unifier), then named (n, m, k, ...) and the tree is rebuilt with them.
@@ -25,11 +25,12 @@ from lark import Lark, Token, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, VisitError
 from lark.visitors import Transformer_NonRecursive
 
-from . import expr as E
-from . import arguments, functions
-from .errors import MatcalcError, ParseError, ShapeError, UnknownFunctionError, UnsupportedError
-from .shapes import (DimProduct, DimVar, Unifier, dim_product, exclude_one, name_dims,
-                     require, resolve, unifying)
+from ..ir import expr as E
+from .. import arguments
+from ..catalogue import functions
+from ..errors import MatcalcError, ParseError, ShapeError, UnknownFunctionError, UnsupportedError
+from ..ir.shapes import (DimProduct, DimVar, Unifier, dim_product, exclude_one, name_dims,
+                         require, resolve, same_dim, unifying)
 
 GREEK = ["alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta",
          "iota", "kappa", "lambda", "mu", "nu", "xi", "rho", "sigma", "tau", "upsilon",
@@ -64,7 +65,7 @@ def _function_pattern(names):
 
 
 def _grammar() -> str:
-    text = resources.files("matcalc").joinpath("grammar/matcalc.lark").read_text("utf-8")
+    text = resources.files("matcalc").joinpath("language/matcalc.lark").read_text("utf-8")
     names = functions.all_names()
     greek = _alternation(GREEK)
     return text + "\n".join([
@@ -410,7 +411,6 @@ def _check_not_zero(b):
 
 def _force_scalar(e):
     """While parsing, make e a scalar if its dimensions are still free."""
-    from .shapes import same_dim
     return same_dim(e.shape[0], 1) and same_dim(e.shape[1], 1)
 
 
@@ -642,12 +642,8 @@ def _preorder(e):
 
 
 def _rebuild(e, final):
-    from .shapes import _active
-    token = _active.set(None)
-    try:
+    with unifying(None):
         return _rebuild_strict(e, final, {})
-    finally:
-        _active.reset(token)
 
 
 def _rebuild_strict(e, final, memo):

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 
-from .differential import Step
-from .printing import latex, text
+from ..rules.differential import Step
+from ..backends.printing import latex, text
 
 
 def explain(title: str, lhs: str, steps: list[Step], result: str) -> str:

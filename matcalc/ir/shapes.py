@@ -15,7 +15,7 @@ import contextlib
 import contextvars
 import itertools
 
-from .errors import ShapeError
+from ..errors import ShapeError
 
 _counter = itertools.count()
 _active: contextvars.ContextVar[Unifier | None] = contextvars.ContextVar("unifier", default=None)
@@ -158,7 +158,8 @@ def _factor_list(d) -> list:
 
 
 @contextlib.contextmanager
-def unifying(unifier: Unifier):
+def unifying(unifier: Unifier | None):
+    """Shapes are checked against unifier while the block runs (None: strictly, as final)."""
     token = _active.set(unifier)
     try:
         yield unifier

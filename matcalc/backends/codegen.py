@@ -54,11 +54,16 @@ import re
 from collections import Counter
 from dataclasses import dataclass, replace
 
-from . import arguments, deadline, expr as E
-from .errors import MatcalcError, UnsupportedError
-from .functions import ELEMENTWISE
+from .. import arguments
+from .. import deadline
+from ..ir import expr as E
+from ..errors import MatcalcError, UnsupportedError
+from .printing import text
+from ..catalogue.functions import ELEMENTWISE
+from ..language.parser import parse
+from ..rules.simplify import ASSUMPTIONS
 
-__all__ = ["numpy_source", "jax_source", "to_numpy", "to_jax", "compile"]
+__all__ = ["numpy_source", "jax_source", "to_numpy", "to_jax"]
 
 # Python precedence levels of generated text: a child is parenthesized when its
 # level is below the level its slot in the parent requires.
@@ -68,23 +73,6 @@ MAX_TERMS = 16      # multiplying out a product stops beyond this many terms
 
 IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 RESERVED = {"np", "jnp", "jax", "numpy"} | set(dir(builtins))
-
-# Elementwise functions of the catalogue: the NumPy spelling of each.
-FUNCTIONS = {
-    "log": "np.log({0})",
-    "exp": "np.exp({0})",
-    "sqrt": "np.sqrt({0})",
-    "sin": "np.sin({0})",
-    "cos": "np.cos({0})",
-    "tan": "np.tan({0})",
-    "tanh": "np.tanh({0})",
-    "sigma": "_sigmoid({0})",
-    "softplus": "np.logaddexp(0.0, {0})",
-    "relu": "np.maximum({0}, 0.0)",
-    "step": "np.heaviside({0}, 0.0)",
-    "abs": "np.abs({0})",
-    "sign": "np.sign({0})",
-}
 
 # Helpers the generated code may call; each is written out in the source when used.
 HELPERS = {
@@ -1062,15 +1050,9 @@ class Lowering:
             name = "_logdet_spd" if spd else "_logdet"
             node = self.call(name + "({0})", (self.node(self.lower(X)),), "S", helper=name)
             return self.scalar(self.as_power(node))
-        if e.name not in FUNCTIONS:
-            if e.name not in ELEMENTWISE:
-                raise UnsupportedError(f"no code generation for the function {e.name}")
-            template, helper = f"_fn_{python_name(e.name)}({{0}})", ("catalogue", e.name)
-        else:
-            template = FUNCTIONS[e.name]
-            helper = template.split("(")[0] if template.startswith("_") else None
-        return self.unary(template, e, helper, nonneg=e.name in ("exp", "sqrt", "sigma",
-                                                                  "softplus", "relu", "abs"))
+        template = ELEMENTWISE[e.name].code["numpy"]
+        helper = template.split("(")[0] if template.startswith("_") else None
+        return self.unary(template, e, helper, nonneg=ELEMENTWISE[e.name].nonnegative)
 
     def lower_Kron(self, e):
         def two_d(x):
@@ -1413,15 +1395,8 @@ class Program:
             "\n".join(body) + "\n"
         prelude = PRELUDE[self.backend]
         extra = []
-        for h in sorted(helpers, key=str):
-            if isinstance(h, tuple):        # a catalogue function without a fixed spelling
-                if self.backend != "numpy":
-                    raise UnsupportedError(f"no {self.backend} spelling for the function {h[1]}")
-                extra.append(f"_fn_{python_name(h[1])} = _catalogue[{h[1]!r}].numpy\n")
-            else:
-                extra.append(HELPERS[self.backend][h].strip("\n") + "\n")
-        if any(isinstance(h, tuple) for h in helpers):
-            prelude += "from matcalc.functions import ELEMENTWISE as _catalogue\n"
+        for h in sorted(helpers):
+            extra.append(HELPERS[self.backend][h].strip("\n") + "\n")
         return prelude + "\n\n" + "".join(x + "\n\n" for x in extra) + code
 
 
@@ -1432,14 +1407,11 @@ def _is_result(obj) -> bool:
 
 
 def _program(obj, name, args, backend, assume=None) -> Program:
-    from .printing import text
-    from .simplify import ASSUMPTIONS
     assume = arguments.assumptions(assume, ASSUMPTIONS)
     if isinstance(obj, E.Expr):
         return Program([Output("value", obj)], (), args, assume, name, backend,
                        doc=text(obj))
     if isinstance(obj, str):
-        from .parser import parse
         e = parse(obj)
         return Program([Output("value", e)], (), args, assume, name, backend, doc=text(e))
     if _is_result(obj):
@@ -1483,7 +1455,7 @@ def jax_source(result_or_expr, name: str = "f", args=None, assume=None) -> str:
     return _program(result_or_expr, name, args, "jax", assume).source()
 
 
-def _load(source: str, name: str, arg_names, pynames, namespace=None):
+def load(source: str, name: str, arg_names, pynames, namespace=None):
     filename = f"<matcalc-generated-{abs(hash(source)):x}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     namespace = dict(namespace or {})
@@ -1509,7 +1481,7 @@ def to_numpy(result_or_expr, name: str = "f", args=None, assume=None):
     array([-1., -1.])
     """
     program = _program(result_or_expr, name, args, "numpy", assume)
-    return _load(program.source(), name, program.arg_names, program.pynames)
+    return load(program.source(), name, program.arg_names, program.pynames)
 
 
 @deadline.bounded
@@ -1522,59 +1494,4 @@ def to_jax(result_or_expr, name: str = "f", args=None, assume=None):
         raise MatcalcError("to_jax needs JAX, which is not installed: pip install "
                            "'matcalc[jax]' (or pip install jax)")
     program = _program(result_or_expr, name, args, "jax", assume)
-    return _load(program.source(), name, program.arg_names, program.pynames)
-
-
-@deadline.bounded
-def compile(f, wrt: str, order: int = 2, shapes: dict | None = None,
-            assume: dict | None = None, name: str = "f", direction: str = "V",
-            source: bool = False):
-    """One function returning ``(value, gradient)`` (order 1) or ``(value, gradient,
-    Hessian)`` (order 2) from one call; common subexpressions are computed once.
-
-    For a scalar or vector variable the Hessian is the matrix (n x n). For a
-    **matrix** variable the third result is a function ``hvp(V)`` returning the
-    Hessian-vector product H[V] (shaped like X): the size(X) x size(X) matrix
-    is infeasible for n in the hundreds. ``hvp`` reuses what the call computed
-    (X^-1 for log det X), so calling it again costs only the products.
-    ``source=True`` returns the generated source instead of the function.
-
-    >>> import numpy as np
-    >>> fgh = compile("1/2 x^T A x + b^T x", wrt="x", assume={"A": "symmetric"})
-    >>> value, gradient, hessian = fgh(np.eye(2), np.ones(2), np.ones(2))
-    >>> value, gradient, hessian.shape
-    (3.0, array([2., 2.]), (2, 2))
-    """
-    from .calculus import gradient, hessian, hvp, prepare
-    from .printing import text
-    from .simplify import simplify
-    order = arguments.count(order, "order", 2)
-    source = arguments.choice(source, "source", (False, True))
-    f_expr, X, assume = prepare(f, wrt, shapes, assume)
-    value = simplify(f_expr, assume)
-    outputs = [Output("value", value)]
-    doc = [f"f = {text(f_expr)}"]
-    direction_symbol = None
-    if order == 2 and is_matrix(X.shape):
-        names = {s.name for s in E.free_symbols(f_expr) if isinstance(s, E.Symbol)}
-        while direction in names:
-            direction += "1"
-        hv = hvp(f_expr, wrt, shapes, assume, direction=direction)
-        direction_symbol = hv.direction
-        outputs += [Output("gradient", hv.base), Output("hvp", hv.expr, inner=True)]
-        doc += [f"gradient: {text(hv.base)}", f"hvp({direction}): {text(hv.expr)}"]
-    elif order == 2:
-        h = hessian(f_expr, wrt, shapes, assume)
-        outputs += [Output("gradient", h.gradient.expr), Output("hessian", h.expr)]
-        doc += [f"gradient: {text(h.gradient.expr)}", f"Hessian: {text(h.expr)}"]
-    else:
-        g = gradient(f_expr, wrt, shapes, assume)
-        outputs.append(Output("gradient", g.expr))
-        doc.append(f"gradient: {text(g.expr)}")
-    context = [X, f_expr]
-    program = Program(outputs, context, None, assume, name, "numpy",
-                      doc="; ".join(doc), direction=direction_symbol, required=context)
-    text_ = program.source()
-    if source:
-        return text_
-    return _load(text_, name, program.arg_names, program.pynames)
+    return load(program.source(), name, program.arg_names, program.pynames)

@@ -24,10 +24,12 @@ from functools import lru_cache
 
 import sympy
 
-from . import deadline, expr as E
-from .expr import Identity, Inverse, MatPower, Mul, Number, Transpose, Zero, add, mul
-from .errors import NotDifferentiableError
-from .printing import constant_form, constant_value, dimension, ones_of, text
+from .. import deadline
+from ..ir import expr as E
+from ..ir.expr import Identity, Inverse, MatPower, Mul, Number, Transpose, Zero, add, mul
+from ..errors import NotDifferentiableError
+from ..backends.printing import text
+from ..ir.constants import constant_form, constant_value, dimension, ones_of
 from .scalar import (Atoms, from_sympy, simplify_elementwise, simplify_scalar, tidy,
                      to_sympy)
 

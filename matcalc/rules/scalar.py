@@ -13,9 +13,11 @@ from functools import lru_cache
 
 import sympy
 
-from . import deadline, expr as E
-from .errors import UnsupportedError
-from .functions import ELEMENTWISE, SYMPY_TO_NAME
+from .. import deadline
+from ..ir import expr as E
+from ..backends.printing import text
+from ..errors import UnsupportedError
+from ..catalogue.functions import ELEMENTWISE, SYMPY_TO_NAME
 
 MAX_EXPANDED_TERMS = 256
 
@@ -29,7 +31,6 @@ class Atoms:
 
     def symbol(self, e: E.Expr) -> sympy.Symbol:
         if e not in self.by_expr:
-            from .printing import text
             name = text(e)
             while sympy.Symbol(name, real=True) in self.by_symbol:
                 name += "'"

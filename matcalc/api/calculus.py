@@ -22,16 +22,19 @@ from dataclasses import dataclass, field
 import numpy as np
 import sympy
 
-from . import arguments, deadline, expr as E
-from .conditions import Condition, conditions
-from .canonical import gradient_from_differential, jacobian_from_differential, vec_jacobian
-from .differential import Step, differential as d
-from .errors import MatcalcError, NotDefinedError, NotDifferentiableError, UnsupportedError
-from .numeric import central_difference, directions, draw, evaluate, to_internal
-from .parser import parse
-from .printing import latex, text
+from .. import arguments
+from .. import deadline
+from ..ir import expr as E
+from ..rules.conditions import Condition, conditions
+from ..rules.canonical import gradient_from_differential, jacobian_from_differential, vec_jacobian
+from ..rules.differential import Step, differential as d
+from ..backends import codegen
+from ..errors import MatcalcError, NotDefinedError, NotDifferentiableError, UnsupportedError
+from ..backends.numeric import central_difference, directions, draw, evaluate, to_internal
+from ..language.parser import parse
+from ..backends.printing import latex, text
 from .steps import explain, latex_derivation
-from .simplify import ASSUMPTIONS, SYMMETRIC_KINDS, expand, simplify as normal_form
+from ..rules.simplify import ASSUMPTIONS, SYMMETRIC_KINDS, expand, simplify as normal_form
 
 HALF = E.Number(sympy.Rational(1, 2))
 MAX_ORDER = 30                 # derivative(): each order differentiates and simplifies again
@@ -138,18 +141,15 @@ class Result:
 
     def numpy_source(self, name: str = "f", **options) -> str:
         """Readable NumPy source of a function computing this result (codegen.py)."""
-        from .codegen import numpy_source
-        return numpy_source(self, name, **options)
+        return codegen.numpy_source(self, name, **options)
 
     def to_numpy(self, **options):
         """A fast NumPy function computing this result, arguments by name."""
-        from .codegen import to_numpy
-        return to_numpy(self, **options)
+        return codegen.to_numpy(self, **options)
 
     def to_jax(self, **options):
         """The same function on jax.numpy (jittable)."""
-        from .codegen import to_jax
-        return to_jax(self, **options)
+        return codegen.to_jax(self, **options)
 
     @deadline.bounded
     def evaluate(self, values: dict):

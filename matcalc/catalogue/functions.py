@@ -15,7 +15,8 @@ from typing import Callable
 import numpy as np
 import sympy
 
-from . import expr as E
+from ..ir import expr as E
+from ..errors import UnsupportedError
 
 
 class sigma(sympy.Function):
@@ -63,13 +64,22 @@ class abs_(sympy.Function):
 @dataclass(frozen=True)
 class Function:
     """One elementwise function. ``domain``: "positive" (log, sqrt) or "kink" (not
-    differentiable at 0: the derivative there is a subgradient)."""
+    differentiable at 0: the derivative there is a subgradient). ``code``: its spelling in
+    generated code, per backend (a template of the argument {0}; a name starting with _ is a
+    helper of the code generator); ``nonnegative``: its values are >= 0."""
     name: str
     sympy: Callable
     numpy: Callable
     latex: str
+    code: dict
     aliases: tuple = ()
     domain: str = ""
+    nonnegative: bool = False
+
+
+def spelled(numpy: str, jax: str | None = None) -> dict:
+    """The code spelling per backend; JAX's is NumPy's on jax.numpy unless given."""
+    return {"numpy": numpy, "jax": jax or numpy.replace("np.", "jnp.")}
 
 
 def _sigmoid(z):
@@ -77,21 +87,25 @@ def _sigmoid(z):
 
 
 ELEMENTWISE = {f.name: f for f in [
-    Function("log", sympy.log, np.log, r"\log", ("ln",), domain="positive"),
-    Function("exp", sympy.exp, np.exp, r"\exp"),
-    Function("sqrt", sympy.sqrt, np.sqrt, r"\sqrt", domain="positive"),
-    Function("sin", sympy.sin, np.sin, r"\sin"),
-    Function("cos", sympy.cos, np.cos, r"\cos"),
-    Function("tan", sympy.tan, np.tan, r"\tan"),
-    Function("tanh", sympy.tanh, np.tanh, r"\tanh"),
-    Function("sigma", sigma, _sigmoid, r"\sigma", ("sigmoid",)),
-    Function("softplus", softplus, lambda z: np.logaddexp(0.0, z),
-             r"\operatorname{softplus}"),
-    Function("relu", relu, lambda z: np.maximum(z, 0.0), r"\operatorname{relu}", domain="kink"),
+    Function("log", sympy.log, np.log, r"\log", spelled("np.log({0})"), ("ln",), domain="positive"),
+    Function("exp", sympy.exp, np.exp, r"\exp", spelled("np.exp({0})"), nonnegative=True),
+    Function("sqrt", sympy.sqrt, np.sqrt, r"\sqrt", spelled("np.sqrt({0})"), domain="positive",
+             nonnegative=True),
+    Function("sin", sympy.sin, np.sin, r"\sin", spelled("np.sin({0})")),
+    Function("cos", sympy.cos, np.cos, r"\cos", spelled("np.cos({0})")),
+    Function("tan", sympy.tan, np.tan, r"\tan", spelled("np.tan({0})")),
+    Function("tanh", sympy.tanh, np.tanh, r"\tanh", spelled("np.tanh({0})")),
+    Function("sigma", sigma, _sigmoid, r"\sigma", spelled("_sigmoid({0})"), ("sigmoid",),
+             nonnegative=True),
+    Function("softplus", softplus, lambda z: np.logaddexp(0.0, z), r"\operatorname{softplus}",
+             spelled("np.logaddexp(0.0, {0})"), nonnegative=True),
+    Function("relu", relu, lambda z: np.maximum(z, 0.0), r"\operatorname{relu}",
+             spelled("np.maximum({0}, 0.0)"), domain="kink", nonnegative=True),
     Function("step", step, lambda z: np.heaviside(z, 0.0), r"\operatorname{step}",
-             domain="kink"),
-    Function("abs", abs_, np.abs, r"\operatorname{abs}", domain="kink"),
-    Function("sign", sign, np.sign, r"\operatorname{sign}", domain="kink"),
+             spelled("np.heaviside({0}, 0.0)"), domain="kink"),
+    Function("abs", abs_, np.abs, r"\operatorname{abs}", spelled("np.abs({0})"), domain="kink",
+             nonnegative=True),
+    Function("sign", sign, np.sign, r"\operatorname{sign}", spelled("np.sign({0})"), domain="kink"),
 ]}
 
 def _sum(A):
@@ -106,7 +120,6 @@ def _prod(A):
     """prod(eig(X)) = det(X); no other product of entries is supported."""
     if isinstance(A, E.Eig):
         return E.Det(A.arg)
-    from .errors import UnsupportedError
     raise UnsupportedError("prod(.) is supported for prod(eig(X)) = det(X) only")
 
 

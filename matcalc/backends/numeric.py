@@ -20,9 +20,12 @@ from functools import singledispatch
 
 import numpy as np
 
-from . import arguments, deadline, expr as E
-from .errors import MatcalcError, NotDefinedError, ShapeError, TooLargeError
-from .functions import ELEMENTWISE
+from .. import arguments
+from .. import deadline
+from ..ir import expr as E
+from .printing import text
+from ..errors import MatcalcError, NotDefinedError, ShapeError, TooLargeError
+from ..catalogue.functions import ELEMENTWISE
 
 SINGULAR = 1e-8          # reciprocal condition number (1-norm) below which M^-1 is a limit
 NULL = 1e-8              # singular values below NULL * the largest span the null directions
@@ -40,6 +43,9 @@ def evaluate(e: E.Expr, values: dict, context: tuple = ()):
         raise TooLargeError(f"evaluating {_key(e):.80} needs more memory than there is") from None
     except np.linalg.LinAlgError as err:
         raise NotDefinedError(f"{_key(e):.80} cannot be evaluated at these values: {err}") from None
+
+
+E.READERS["evaluate"] = evaluate
 
 
 class Environment:
@@ -85,7 +91,6 @@ class Environment:
 
 
 def _key(s):
-    from .printing import text
     return text(s)
 
 

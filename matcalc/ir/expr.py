@@ -14,7 +14,7 @@ from functools import cache
 
 import sympy
 
-from .errors import UnsupportedError
+from ..errors import UnsupportedError
 from .shapes import describe, dim_product, is_scalar, is_square, is_vector, require, resolve, same_dim
 
 SCALAR = (1, 1)
@@ -107,22 +107,24 @@ class Expr:
         return Transpose(self)
 
     def __str__(self):
-        from .printing import text
-        return text(self)
+        return READERS["text"](self)
 
     def _repr_latex_(self):
-        from .printing import latex
-        return f"$\\displaystyle {latex(self)}$"
+        return f"$\\displaystyle {READERS['latex'](self)}$"
 
     @property
     def latex(self) -> str:
-        from .printing import latex
-        return latex(self)
+        return READERS["latex"](self)
 
     def evaluate(self, values: dict | None = None):
         """NumPy value: vectors as 1-D arrays, matrices 2-D, scalars floats."""
-        from .numeric import evaluate
-        return evaluate(self, values or {})
+        return READERS["evaluate"](self, values or {})
+
+
+READERS: dict = {}
+"""The readers of the tree behind ``str(e)``, ``e.latex`` and ``e.evaluate()``: "text" and
+"latex" (backends/printing.py) and "evaluate" (backends/numeric.py) register themselves, so
+the tree depends on none of its readers."""
 
 
 @cache

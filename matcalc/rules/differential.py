@@ -12,10 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import deadline, expr as E
-from .errors import UnsupportedError
-from .expr import Hadamard, Inverse, Number, Trace, Transpose, add, mul
-from .functions import Z, derivative
+from .. import deadline
+from ..ir import expr as E
+from ..backends.printing import text
+from ..errors import UnsupportedError
+from ..ir.expr import Hadamard, Inverse, Number, Trace, Transpose, add, mul
+from ..catalogue.functions import Z, derivative
 from .scalar import apply_elementwise
 
 RULES = {}
@@ -262,6 +264,5 @@ def chain_rule(e, d):
 
 
 def chain_rule_text(name) -> str:
-    from .printing import text
     u = E.Symbol("u")
     return text(chain_rule(E.Func(name, u), lambda _: E.Differential(u)))

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import expr as E
-from .errors import MatcalcError
-from .parser import parse
-from .functions import ELEMENTWISE
-from .numeric import evaluate
-from .printing import text
+from ..ir import expr as E
+from ..errors import MatcalcError
+from ..language.parser import parse
+from ..catalogue.functions import ELEMENTWISE
+from ..backends.numeric import evaluate
+from ..backends.printing import text
 
 
 @dataclass(frozen=True)

@@ -11,13 +11,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import arguments, deadline, expr as E
+from .. import arguments
+from .. import deadline
+from ..ir import expr as E
 from .calculus import MAX_DRAWS, Result, gradient, hessian, prepare
-from .errors import MatcalcError, NotDefinedError, ShapeError
-from .numeric import evaluate
-from .parser import parse
-from .printing import text
-from .simplify import simplify
+from ..errors import MatcalcError, NotDefinedError, ShapeError
+from ..backends.numeric import evaluate
+from ..language.parser import parse
+from ..backends.printing import text
+from ..rules.simplify import simplify
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""Readers of the tree: printing (text, LaTeX), numeric evaluation and generated code."""

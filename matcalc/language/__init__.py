@@ -1,0 +1,1 @@
+"""Text -> Expr: the Lark grammar and the parser that builds the tree."""
