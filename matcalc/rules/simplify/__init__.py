@@ -20,6 +20,7 @@ Constants are folded so that they print with their shape: (b - b).^2 = 0, a matr
 ones is 1 1^T, a dimension as a scalar is tr(I_n) (ir/constants.py).
 """
 from . import elementwise, products, reductions, structure, sums   # they register their rules
+# MAX_EXPANSION is read in core: a change of it goes to matcalc.rules.simplify.core.
 from .core import ASSUMPTIONS, MAX_EXPANSION, SYMMETRIC_KINDS, expand, simplify
 
 __all__ = ["ASSUMPTIONS", "MAX_EXPANSION", "SYMMETRIC_KINDS", "expand", "simplify"]
