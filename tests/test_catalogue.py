@@ -56,9 +56,10 @@ DERIVATIVES = {
 # Commands KaTeX defines that matcalc's LaTeX uses; any other name must be \operatorname{...}.
 KATEX = {
     "log", "ln", "lg", "exp", "sqrt", "sin", "cos", "tan", "cot", "sec", "csc", "arcsin",
-    "arccos", "arctan", "sinh", "cosh", "tanh", "coth", "det", "max", "min", "sigma", "lambda", "operatorname", "left", "right", "odot", "oslash", "otimes",
-    "mathbf", "frac", "top", "langle", "rangle", "nabla", "begin", "end", "boxed", "quad",
-    "qquad", "text", "displaystyle", "circ", "cdot",
+    "arccos", "arctan", "sinh", "cosh", "tanh", "coth", "det", "max", "min", "sigma", "lambda",
+    "operatorname", "left", "right", "odot", "oslash", "otimes", "mathbf", "frac", "top",
+    "langle", "rangle", "nabla", "begin", "end", "boxed", "quad", "qquad", "text",
+    "displaystyle", "circ", "cdot",
 }
 
 NAMES = sorted(ELEMENTWISE)

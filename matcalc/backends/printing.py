@@ -12,7 +12,7 @@ import sympy
 
 from ..ir import expr as E
 from ..catalogue.functions import all_names, latex_name
-from ..catalogue.structural import STRUCTURAL, structural_of
+from ..catalogue.structural import structural_of
 from ..ir.constants import constant_form, constant_value, ones_of, times
 from ..language.parser import GREEK
 
@@ -218,15 +218,14 @@ class Printer:
 
     @node.register
     def _(self, e: E.Trace):
-        if isinstance(e.arg, E.Identity):
-            return self.dimension(e.arg.n)
-        return self.structural(e)
+        return self.dimension(e) if isinstance(e.arg, E.Identity) else self.structural(e)
 
-    def dimension(self, d):
-        """n, m n or 3: the size of I_d, if the text carries each name in it."""
+    def dimension(self, e: E.Trace):
+        """tr(I_d) as n, m n or 3, the size d, if the text carries each name in it."""
+        d = e.arg.n
         parts = str(d).split("*") if isinstance(d, (int, str)) else ["?"]    # ? while parsing
         if not all(p.isdigit() or p in self.sized for p in parts):
-            return self.call(STRUCTURAL["tr"].name, "I"), ATOM
+            return self.structural(e)
         return self.print(E.mul(*(E.Number(int(p)) if p.isdigit() else E.Symbol(p)
                                   for p in parts)))
 

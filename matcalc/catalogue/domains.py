@@ -28,8 +28,5 @@ EVERYWHERE = Requirement("", lambda v: True)
 POSITIVE = Requirement("{} > 0", lambda v: np.all(v > 0), lambda v: not np.any(v < 0),
                        samples=(0.3, 0.9, 1.7))
 
-ABOVE_MINUS_ONE = Requirement("{} > -1", lambda v: np.all(v > -1), lambda v: not np.any(v < -1),
-                              samples=(-0.6, 0.2, 1.5))
-
 KINK = Requirement("no entry of {} is 0 (a kink: the derivative there is a subgradient)",
                    lambda v: np.all(np.abs(v) > 1e-12))

@@ -18,7 +18,7 @@ import sympy
 from sympy.codegen.cfunctions import log1p
 
 from ..ir import expr as E
-from .domains import ABOVE_MINUS_ONE, EVERYWHERE, KINK, POSITIVE, Requirement
+from .domains import EVERYWHERE, KINK, POSITIVE, Requirement
 from .structural import SHORTHANDS, STRUCTURAL, operator
 
 
@@ -103,7 +103,8 @@ def _sigmoid(z):
 ELEMENTWISE = {f.name: f for f in [
     Function("log", sympy.log, np.log, r"\log", spelled("np.log({0})"), ("ln",), domain=POSITIVE),
     Function("log1p", log1p, np.log1p, operator("log1p"), spelled("np.log1p({0})"),
-             domain=ABOVE_MINUS_ONE),
+             domain=Requirement("{} > -1", lambda v: np.all(v > -1), lambda v: not np.any(v < -1),
+                                samples=(-0.6, 0.2, 1.5))),
     Function("exp", sympy.exp, np.exp, r"\exp", spelled("np.exp({0})"), nonnegative=True),
     Function("sqrt", sympy.sqrt, np.sqrt, r"\sqrt", spelled("np.sqrt({0})"), domain=POSITIVE,
              nonnegative=True),
