@@ -14,7 +14,7 @@ from ..ir import expr as E
 from ..catalogue.functions import all_names, latex_name
 from ..catalogue.structural import structural_of
 from ..ir.constants import constant_form, constant_value, ones_of, times
-from ..language.parser import GREEK
+from ..language.lexer import GREEK
 
 SUM, PRODUCT, JUXT, POSTFIX, ATOM = range(5)
 
