@@ -24,7 +24,7 @@ from ..errors import MatcalcError, UnsupportedError
 from ..ir import expr as E
 from ..language.parser import parse
 from ..rules.canonical import gradient_from_differential, jacobian_from_differential, vec_jacobian
-from ..rules.differential import Step, differential as d
+from ..rules.differential import Step, differential_of
 from ..rules.simplify import ASSUMPTIONS, SYMMETRIC_KINDS, expand, simplify as normal_form
 from .results import HVP, DifferentialForm, Gradient, Gradients, Hessian, Jacobian, Result
 
@@ -83,7 +83,7 @@ def _gradient_expr(f, X, assume, symmetric="sym", steps=None):
     """G with df = <G, dX>; the derivation goes into steps (a list) if given."""
     symmetric = arguments.choice(symmetric, "symmetric", ("sym", "entries"))
     dX = E.Differential(X)
-    df = d(normal_form(f, assume), X, steps=steps)
+    df = differential_of(normal_form(f, assume), X, steps=steps)
     G = normal_form(gradient_from_differential(df, dX), assume)
     if steps is not None:
         steps.append(Step(("canonical form <G, " + text(dX) + ">",),
@@ -137,7 +137,7 @@ def _jacobian_parts(F, X, assume, tidy=normal_form, steps=None, lhs="dF"):
     """(dF simplified, J or None): J in matrix form for vectors, Kronecker form otherwise."""
     dX = E.Differential(X)
     layers = []
-    dF = d(tidy(F, assume), X, steps=layers)
+    dF = differential_of(tidy(F, assume), X, steps=layers)
     if layers:
         layers[0] = Step((), layers[0].expr, lhs)
     dF = tidy(dF, assume) if dF is not None else None
@@ -218,7 +218,7 @@ def derivative(F, wrt: str, order: int = 1, shapes: dict | None = None,
                                    f"{size} operations; order {order} is out of reach (the "
                                    f"limit is {MAX_DERIVATIVE_SIZE} operations)")
         base = current
-        dF = d(current, t)
+        dF = differential_of(current, t)
         current = normal_form(E.substitute(dF, dt, E.Number(1)), assume) if dF is not None \
             else E.Zero(F.shape)
     return Result(base, t, current, assume, label=f"derivative of order {order}", source=F)
@@ -242,7 +242,7 @@ def hvp(f, wrt: str, shapes: dict | None = None, assume: dict | None = None,
                            "choose another name with direction=")
     G = _gradient_expr(f, X, assume)
     v = E.Symbol(direction, X.shape)
-    dG = d(G, X)
+    dG = differential_of(G, X)
     Hv = normal_form(E.substitute(dG, E.Differential(X), v), assume) if dG is not None \
         else E.Zero(X.shape)
     return HVP(G, X, Hv, assume, label="Hessian-vector product", direction=v, source=f)

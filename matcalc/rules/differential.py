@@ -1,7 +1,7 @@
 """The rules of differentials, one per node type, each registered with its statement as the
 seminar writes it (``@rule(E.Trace, "d tr(X) = tr(dX)")``), which derivations show.
 
-``differential(f, X)`` returns df, an expression linear in ``dX``; None stands
+``differential_of(f, X)`` returns df, an expression linear in ``dX``; None stands
 for zero (f does not depend on X). A ``Differential`` met on the way (the dX1
 of a first differential) is a constant: d(dX1) = 0, which gives second
 differentials. The work goes as on a blackboard: d(f) is expanded one layer
@@ -68,7 +68,7 @@ class Step:
     lhs: str | None = None
 
 
-def differential(f: E.Expr, var: E.Symbol, index: int = 0,
+def differential_of(f: E.Expr, var: E.Symbol, index: int = 0,
                  steps: list | None = None) -> E.Expr | None:
     """df with respect to var; ``index`` names the differential (dX, dX1, dX2).
 
