@@ -15,9 +15,10 @@ import numpy as np
 from IPython.display import Math, display
 
 import matcalc as mc
+from helpers import PRINT_OPTIONS, Draws, vec
 
-np.set_printoptions(precision=4, suppress=True, linewidth=100)
-rng = np.random.default_rng(0)
+np.set_printoptions(**PRINT_OPTIONS)
+draw = Draws(seed=0)
 
 # %% [markdown]
 # ## 1. The differential method
@@ -113,7 +114,7 @@ print("Hessian: ", mc.hessian(f, wrt="x"))
 
 # %%
 # a gradient has the shape of its variable; evaluate() takes NumPy values
-A, X, B = rng.standard_normal((2, 3)), np.eye(3) + 0.3 * rng.standard_normal((3, 3)), rng.standard_normal((3, 2))
+A, X, B = draw.matrix(2, 3), draw.invertible(3), draw.matrix(3, 2)
 G = mc.gradient("tr(A X^-1 B)", wrt="X").evaluate({"A": A, "X": X, "B": B})
 print(G)
 Xi = np.linalg.inv(X)
@@ -153,15 +154,11 @@ print("the map:          ", h)
 print("Kronecker form:   ", h.kron)
 display(Math(r"H = " + h.latex))
 
-
 # %%
-def vec(M):
-    return M.ravel(order="F")
-
 n = 3
-X = np.eye(n) + 0.3 * rng.standard_normal((n, n))
+X = draw.invertible(n)
 H = h.evaluate({"X": X})                     # n^2 x n^2, vec layout
-dX = rng.standard_normal((n, n))
+dX = draw.matrix(n, n)
 Xi = np.linalg.inv(X)
 print("H shape:", H.shape)
 print("H vec(dX) == vec(-X^-T dX^T X^-T):", np.allclose(H @ vec(dX), vec(-Xi.T @ dX.T @ Xi.T)))
@@ -192,7 +189,7 @@ for F, wrt in [("A x", "x"), ("A x", "A"), ("A X B", "X"), ("X^-1", "X")]:
 
 # %%
 jac = mc.jacobian("A X B", wrt="X")
-A, X, B = rng.standard_normal((2, 3)), rng.standard_normal((3, 4)), rng.standard_normal((4, 2))
+A, X, B = draw.matrix(2, 3), draw.matrix(3, 4), draw.matrix(4, 2)
 J = jac.evaluate({"A": A, "X": X, "B": B})
 print(J.shape, "equals B^T kron A:", np.allclose(J, np.kron(B.T, A)))
 jac

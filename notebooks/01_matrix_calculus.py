@@ -6,7 +6,8 @@
 # (rendered in LaTeX, and as plain text), the answer, and two numeric checks:
 # `verify()` (central finite differences of $f$ at random points) and the
 # closed-form answer of the problem set written in NumPy, evaluated at random
-# values and compared with matcalc's result.
+# values and compared with matcalc's result. The functions come from
+# `matcalc.problems`, the problem set as data (`by_id`, `select`, `solve`).
 #
 # Notation: $x, a, b, c, y$ are column vectors; $A, B, C, S, W, Z$ constant
 # matrices; $X$ a matrix variable; $t$ a scalar. $A \in \mathbb{S}^n$: symmetric,
@@ -20,74 +21,11 @@ from numpy.linalg import det, inv, norm
 from IPython.display import display
 
 import matcalc as mc
+from matcalc.problems import PROBLEMS, by_id, check_answer, select, solve
+from helpers import PRINT_OPTIONS, Draws, commutation, derive, numeric_check, sigma, softmax, vec
 
-np.set_printoptions(precision=4, suppress=True, linewidth=100)
-rng = np.random.default_rng(2024)
-
-
-def vector(n):
-    return rng.standard_normal(n)
-
-
-def matrix(m, n):
-    return rng.standard_normal((m, n))
-
-
-def invertible(n):
-    """A square matrix with det > 0, far from singular."""
-    return np.eye(n) + 0.3 * rng.standard_normal((n, n))
-
-
-def spd(n):
-    B = rng.standard_normal((n, n))
-    return B @ B.T + n * np.eye(n)
-
-
-def symmetric(n):
-    B = rng.standard_normal((n, n))
-    return (B + B.T) / 2
-
-
-def sigma(z):
-    return 1 / (1 + np.exp(-z))
-
-
-def softmax(z):
-    e = np.exp(z - z.max())
-    return e / e.sum()
-
-
-def vec(M):
-    return np.ravel(M, order="F")
-
-
-def commutation(n):
-    """K with K vec(A) = vec(A^T) for n x n matrices A."""
-    K = np.zeros((n * n, n * n))
-    for i in range(n):
-        for j in range(n):
-            K[j + i * n, i + j * n] = 1.0
-    return K
-
-
-def derive(result):
-    """matcalc's derivation: rendered LaTeX in Jupyter, and the same lines as text."""
-    display(result)
-    print(result.explain())
-
-
-def numeric_check(result, closed_form, values):
-    """Finite differences (verify) and the closed form of problems.md, in NumPy."""
-    report = result.verify()
-    print(report)
-    got = np.asarray(result.evaluate(values), dtype=float)
-    want = np.asarray(closed_form, dtype=float)
-    error = np.max(np.abs(got - want)) / max(1.0, np.max(np.abs(want)))
-    print(f"matcalc vs the closed form of problems.md: max relative difference {error:.1e}")
-    assert report, "verify() failed"
-    assert got.shape == want.shape, (got.shape, want.shape)
-    assert error < 1e-9, error
-
+np.set_printoptions(**PRINT_OPTIONS)
+draw = Draws(seed=2024)
 
 # %% [markdown]
 # ## P1
@@ -97,13 +35,13 @@ def numeric_check(result, closed_form, values):
 # *Answer (problems.md):* $J_x = A$; $d_A f[dA] = dA\, x$, i.e. $J_A = x^\top \otimes I_m$ ($m \times mn$).
 
 # %%
-J = mc.jacobian("A x", wrt="x")
+J = solve(by_id("P1-x"))
 derive(J)
-A, x = matrix(3, 4), vector(4)
+A, x = draw.matrix(3, 4), draw.vector(4)
 numeric_check(J, A, {"A": A, "x": x})
 
 # %%
-JA = mc.jacobian("A x", wrt="A")
+JA = solve(by_id("P1-A"))
 derive(JA)
 print("Kronecker form:", JA.kron)
 numeric_check(JA, np.kron(x[None, :], np.eye(3)), {"A": A, "x": x})
@@ -116,9 +54,9 @@ numeric_check(JA, np.kron(x[None, :], np.eye(3)), {"A": A, "x": x})
 # *Answer:* $c$.
 
 # %%
-g = mc.gradient("c^T x", wrt="x")
+g = solve(by_id("P2"))
 derive(g)
-c, x = vector(4), vector(4)
+c, x = draw.vector(4), draw.vector(4)
 numeric_check(g, c, {"c": c, "x": x})
 
 # %% [markdown]
@@ -129,23 +67,21 @@ numeric_check(g, c, {"c": c, "x": x})
 # *Answer:* $\frac12 (A + A^\top) x + b$ and $\frac12 (A + A^\top)$; with $A \in \mathbb{S}^n$: $Ax + b$ and $A$.
 
 # %%
-f = "1/2 x^T A x + b^T x + c"
-g = mc.gradient(f, wrt="x")
+g = solve(by_id("P3"))
 derive(g)
-A, x, b, c = matrix(4, 4), vector(4), vector(4), 0.7
+A, x, b, c = draw.matrix(4, 4), draw.vector(4), draw.vector(4), 0.7
 values = {"A": A, "x": x, "b": b, "c": c}
 numeric_check(g, (A + A.T) @ x / 2 + b, values)
 
 # %%
-h = mc.hessian(f, wrt="x")
+h = solve(by_id("P3-hess"))
 print(h.explain())
 numeric_check(h, (A + A.T) / 2, values)
 
 # %%
-gs = mc.gradient(f, wrt="x", assume={"A": "symmetric"})
-hs = mc.hessian(f, wrt="x", assume={"A": "symmetric"})
+gs, hs = solve(by_id("P3-sym")), solve(by_id("P3-sym-hess"))
 print("A symmetric:  gradient", gs, "   Hessian", hs)
-S = symmetric(4)
+S = draw.symmetric(4)
 numeric_check(gs, S @ x + b, {**values, "A": S})
 numeric_check(hs, S, {**values, "A": S})
 
@@ -157,9 +93,9 @@ numeric_check(hs, S, {**values, "A": S})
 # *Answer:* $2 e^{-x^\top x} x$ and $2 e^{-x^\top x}(I - 2 x x^\top)$.
 
 # %%
-h = mc.hessian("-exp(-x^T x)", wrt="x")
+h = solve(by_id("P4-hess"))
 derive(h)
-x = 0.5 * vector(4)
+x = 0.5 * draw.vector(4)
 numeric_check(h.gradient, 2 * np.exp(-x @ x) * x, {"x": x})
 numeric_check(h, 2 * np.exp(-x @ x) * (np.eye(4) - 2 * np.outer(x, x)), {"x": x})
 
@@ -171,9 +107,9 @@ numeric_check(h, 2 * np.exp(-x @ x) * (np.eye(4) - 2 * np.outer(x, x)), {"x": x}
 # *Answer:* $A^\top(Ax - b)$ and $A^\top A$.
 
 # %%
-h = mc.hessian("1/2 ||A x - b||_2^2", wrt="x")
+h = solve(by_id("P5-hess"))
 derive(h)
-A, x, b = matrix(5, 3), vector(3), vector(5)
+A, x, b = draw.matrix(5, 3), draw.vector(3), draw.vector(5)
 values = {"A": A, "x": x, "b": b}
 numeric_check(h.gradient, A.T @ (A @ x - b), values)
 numeric_check(h, A.T @ A, values)
@@ -186,10 +122,10 @@ numeric_check(h, A.T @ A, values)
 # *Answer:* $x / \|x\|_2$.
 
 # %%
-g = mc.gradient("||x||_2", wrt="x")
+g = solve(by_id("P6"))
 derive(g)
 print("holds where:", *g.conditions)
-x = vector(4)
+x = draw.vector(4)
 numeric_check(g, x / norm(x), {"x": x})
 
 # %% [markdown]
@@ -200,9 +136,9 @@ numeric_check(g, x / norm(x), {"x": x})
 # *Answer:* $A^\top A x / \|Ax\|_2$.
 
 # %%
-g = mc.gradient("||A x||_2", wrt="x")
+g = solve(by_id("P7"))
 derive(g)
-A, x = matrix(5, 3), vector(3)
+A, x = draw.matrix(5, 3), draw.vector(3)
 numeric_check(g, A.T @ A @ x / norm(A @ x), {"A": A, "x": x})
 
 # %% [markdown]
@@ -213,9 +149,9 @@ numeric_check(g, A.T @ A @ x / norm(A @ x), {"A": A, "x": x})
 # *Answer:* $2x / (1 + x^\top x)^2$ and $2I / (1 + x^\top x)^2 - 8 x x^\top / (1 + x^\top x)^3$.
 
 # %%
-h = mc.hessian("-1 / (1 + x^T x)", wrt="x")
+h = solve(by_id("P8-hess"))
 derive(h)
-x = vector(4)
+x = draw.vector(4)
 s = 1 + x @ x
 numeric_check(h.gradient, 2 * x / s**2, {"x": x})
 numeric_check(h, 2 * np.eye(4) / s**2 - 8 * np.outer(x, x) / s**3, {"x": x})
@@ -228,10 +164,10 @@ numeric_check(h, 2 * np.eye(4) / s**2 - 8 * np.outer(x, x) / s**3, {"x": x})
 # *Answer:* $df = \langle (A + A^\top)x, dx\rangle / (x^\top A x)$, $\nabla f = (A + A^\top) x / (x^\top A x)$.
 
 # %%
-g = mc.gradient("log(x^T A x)", wrt="x")
+g = solve(by_id("P9"))
 derive(g)
 print(g.differential)
-A, x = spd(4) + 0.5 * matrix(4, 4), vector(4)     # a general A with x^T A x > 0
+A, x = draw.spd(4) + 0.5 * draw.matrix(4, 4), draw.vector(4)     # a general A with x^T A x > 0
 numeric_check(g, (A + A.T) @ x / (x @ A @ x), {"A": A, "x": x})
 
 # %% [markdown]
@@ -242,9 +178,9 @@ numeric_check(g, (A + A.T) @ x / (x @ A @ x), {"A": A, "x": x})
 # *Answer:* $\det(X) X^{-\top}$.
 
 # %%
-g = mc.gradient("det X", wrt="X")
+g = solve(by_id("P10"))
 derive(g)
-X = invertible(4)
+X = draw.invertible(4)
 numeric_check(g, det(X) * inv(X).T, {"X": X})
 
 # %% [markdown]
@@ -262,18 +198,18 @@ numeric_check(g, det(X) * inv(X).T, {"X": X})
 # give the same $d^2 f$.
 
 # %%
-h = mc.hessian("log det X", wrt="X")
+h = solve(by_id("P11-hess-general"))
 derive(h)
 print("H[dX] =", h.map, "   vec form:", h.kron)
-X = invertible(3)
+X = draw.invertible(3)
 numeric_check(h.gradient, inv(X).T, {"X": X})
 numeric_check(h, -np.kron(inv(X), inv(X).T) @ commutation(3), {"X": X})
 
 # %%
-hs = mc.hessian("log det X", wrt="X", assume={"X": "spd"})
+hs = solve(by_id("P11-hess"))
 print("X spd: gradient", hs.gradient, "   H[dX] =", hs.map, "   vec form:", hs.kron)
 print(hs.gradient.verify(), hs.verify(), sep="\n")
-X, dX = spd(3), symmetric(3)
+X, dX = draw.spd(3), draw.symmetric(3)
 H = hs.evaluate({"X": X})
 print("d^2 f = -tr(X^-1 dX X^-1 dX) on a symmetric dX:",
       np.isclose(vec(dX) @ H @ vec(dX), -np.trace(inv(X) @ dX @ inv(X) @ dX)))
@@ -289,9 +225,9 @@ assert np.allclose(hs.gradient.evaluate({"X": X}), inv(X))
 # *Answer:* $A^\top p$ and $A^\top(\operatorname{diag}(p) - p p^\top) A$ with $p = \operatorname{softmax}(Ax + b)$.
 
 # %%
-h = mc.hessian("log(sum(exp(A x + b)))", wrt="x")
+h = solve(by_id("P12-hess"))
 derive(h)
-A, x, b = matrix(5, 3), vector(3), vector(5)
+A, x, b = draw.matrix(5, 3), draw.vector(3), draw.vector(5)
 p = softmax(A @ x + b)
 values = {"A": A, "x": x, "b": b}
 numeric_check(h.gradient, A.T @ p, values)
@@ -317,16 +253,16 @@ numeric_check(h, A.T @ (np.diag(p) - np.outer(p, p)) @ A, values)
 # the Jacobian of the gradient is the Hessian.
 
 # %%
-f = "ln(1 + exp(<a, x>))"
-g = mc.gradient(f, wrt="x")
+f = by_id("P20").text                   # ln(1 + exp(<a, x>))
+g = solve(by_id("P20"))
 J = mc.jacobian(f, wrt="x")
-H = mc.hessian(f, wrt="x")
+H = solve(by_id("P20-hess"))
 JG = mc.jacobian(g.expr, wrt="x")        # the Jacobian of the gradient
 print("gradient:              ", g)
 print("Jacobian of f:         ", J)
 print("Jacobian of the gradient:", JG)
 print("Hessian:               ", H)
-a, x = vector(4), vector(4)
+a, x = draw.vector(4), draw.vector(4)
 values = {"a": a, "x": x}
 assert np.allclose(J.evaluate(values), g.evaluate(values)[None, :])
 assert np.allclose(JG.evaluate(values), H.evaluate(values))
@@ -342,15 +278,15 @@ print(JG.verify())
 # *Answer:* $I$, $\det(X) X^{-\top}$, $I$, $\det(X) X^{-\top}$.
 
 # %%
-X = invertible(4)
-for f, closed in [("sum(eig(X))", np.eye(4)), ("prod(eig(X))", det(X) * inv(X).T),
-                  ("tr X", np.eye(4)), ("det X", det(X) * inv(X).T)]:
-    g = mc.gradient(f, wrt="X")
-    print(f"{f:14} ->  {g}")
+X = draw.invertible(4)
+closed_forms = [np.eye(4), det(X) * inv(X).T, np.eye(4), det(X) * inv(X).T]
+for problem, closed in zip(select(["P14"]), closed_forms):   # sum(eig(X)), prod(eig(X)), tr X, det X
+    g = solve(problem)
+    print(f"{problem.text:14} ->  {g}")
     numeric_check(g, closed, {"X": X})
 
 # %%
-derive(mc.gradient("prod(eig(X))", wrt="X"))
+derive(solve(by_id("P14-prod-eig")))
 
 # %% [markdown]
 # ## P15
@@ -360,9 +296,9 @@ derive(mc.gradient("prod(eig(X))", wrt="X"))
 # *Answer:* $2X$.
 
 # %%
-g = mc.gradient("||X||_F^2", wrt="X")
+g = solve(by_id("P15"))
 derive(g)
-X = matrix(3, 4)
+X = draw.matrix(3, 4)
 numeric_check(g, 2 * X, {"X": X})
 
 # %% [markdown]
@@ -380,18 +316,16 @@ numeric_check(g, 2 * X, {"X": X})
 # $L = \mathbf 1^\top \operatorname{softplus}(Z\theta) - y^\top Z\theta$.
 
 # %%
-shapes = {"theta": "vector"}
-Z, theta = matrix(6, 3), vector(3)
-y = (rng.random(6) < 0.5).astype(float)
+Z, theta = draw.matrix(6, 3), draw.vector(3)
+y = (draw.rng.random(6) < 0.5).astype(float)
 values = {"Z": Z, "theta": theta, "y": y}
 closed = Z.T @ (sigma(Z @ theta) - y)
-g = mc.gradient("-sum(y .* log(sigma(Z theta)) + (1 - y) .* log(1 - sigma(Z theta)))",
-                wrt="theta", shapes=shapes)
+g = solve(by_id("P16"))
 derive(g)
 numeric_check(g, closed, values)
 
 # %%
-g = mc.gradient("sum(softplus(Z theta)) - y^T Z theta", wrt="theta", shapes=shapes)
+g = mc.gradient("sum(softplus(Z theta)) - y^T Z theta", wrt="theta", shapes=by_id("P16").shapes)
 print(g.explain())
 numeric_check(g, closed, values)
 
@@ -403,9 +337,9 @@ numeric_check(g, closed, values)
 # *Answer:* $A^\top$.
 
 # %%
-g = mc.gradient("tr(A X)", wrt="X")
+g = solve(by_id("P17"))
 derive(g)
-A, X = matrix(3, 4), matrix(4, 3)
+A, X = draw.matrix(3, 4), draw.matrix(4, 3)
 numeric_check(g, A.T, {"A": A, "X": X})
 
 # %% [markdown]
@@ -416,9 +350,9 @@ numeric_check(g, A.T, {"A": A, "X": X})
 # *Answer:* $S - X^{-\top}$.
 
 # %%
-g = mc.gradient("<S, X> - log det X", wrt="X")
+g = solve(by_id("P18"))
 derive(g)
-S, X = matrix(4, 4), spd(4)
+S, X = draw.matrix(4, 4), draw.spd(4)
 numeric_check(g, S - inv(X).T, {"S": S, "X": X})
 
 # %% [markdown]
@@ -429,15 +363,15 @@ numeric_check(g, S - inv(X).T, {"S": S, "X": X})
 # *Answer:* $2Ax / \langle Ax, x\rangle$ (general $A$: $(A + A^\top)x / \langle Ax, x\rangle$).
 
 # %%
-g = mc.gradient("ln <A x, x>", wrt="x", assume={"A": "spd"})
+g = solve(by_id("P19"))
 derive(g)
-A, x = spd(4), vector(4)
+A, x = draw.spd(4), draw.vector(4)
 numeric_check(g, 2 * A @ x / (A @ x @ x), {"A": A, "x": x})
 
 # %%
-g = mc.gradient("ln <A x, x>", wrt="x")
+g = solve(by_id("P19-general"))
 print("general A:", g)
-A = spd(4) + 0.5 * matrix(4, 4)
+A = draw.spd(4) + 0.5 * draw.matrix(4, 4)
 numeric_check(g, (A + A.T) @ x / (A @ x @ x), {"A": A, "x": x})
 
 # %% [markdown]
@@ -448,9 +382,9 @@ numeric_check(g, (A + A.T) @ x / (A @ x @ x), {"A": A, "x": x})
 # *Answer:* $\sigma(a^\top x)\, a$ and $\sigma(a^\top x)(1 - \sigma(a^\top x))\, a a^\top$.
 
 # %%
-h = mc.hessian("ln(1 + exp(<a, x>))", wrt="x")
+h = solve(by_id("P20-hess"))
 derive(h)
-a, x = vector(4), vector(4)
+a, x = draw.vector(4), draw.vector(4)
 s = sigma(a @ x)
 numeric_check(h.gradient, s * a, {"a": a, "x": x})
 numeric_check(h, s * (1 - s) * np.outer(a, a), {"a": a, "x": x})
@@ -463,9 +397,9 @@ numeric_check(h, s * (1 - s) * np.outer(a, a), {"a": a, "x": x})
 # *Answer:* $\|x\|_2\, x$ and $\|x\|_2 I + x x^\top / \|x\|_2$.
 
 # %%
-h = mc.hessian("1/3 ||x||_2^3", wrt="x")
+h = solve(by_id("P21-hess"))
 derive(h)
-x = vector(4)
+x = draw.vector(4)
 numeric_check(h.gradient, norm(x) * x, {"x": x})
 numeric_check(h, norm(x) * np.eye(4) + np.outer(x, x) / norm(x), {"x": x})
 
@@ -477,9 +411,9 @@ numeric_check(h, norm(x) * np.eye(4) + np.outer(x, x) / norm(x), {"x": x})
 # *Answer:* $A^\top(AX - B) / \|AX - B\|_F$.
 
 # %%
-g = mc.gradient("||A X - B||_F", wrt="X", shapes={"X": ("k", "n"), "A": ("m", "k"), "B": ("m", "n")})
+g = solve(by_id("P22"))
 derive(g)
-A, X, B = matrix(4, 2), matrix(2, 3), matrix(4, 3)
+A, X, B = draw.matrix(4, 2), draw.matrix(2, 3), draw.matrix(4, 3)
 numeric_check(g, A.T @ (A @ X - B) / norm(A @ X - B), {"A": A, "X": X, "B": B})
 
 # %% [markdown]
@@ -491,10 +425,10 @@ numeric_check(g, A.T @ (A @ X - B) / norm(A @ X - B), {"A": A, "X": X, "B": B})
 # $\partial L / \partial W = \delta x^\top$, $\partial L / \partial b = \delta$.
 
 # %%
-grads = mc.gradient("1/2 ||sigma(W x + b) - y||_2^2", wrt=["W", "b"])
+grads = mc.gradient(by_id("P23-W").text, wrt=["W", "b"])   # P23-W and P23-b at once
 display(grads)
 print(grads["W"].explain())
-W, x, b, y = matrix(3, 4), vector(4), vector(3), vector(3)
+W, x, b, y = draw.matrix(3, 4), draw.vector(4), draw.vector(3), draw.vector(3)
 values = {"W": W, "x": x, "b": b, "y": y}
 s = sigma(W @ x + b)
 delta = (s - y) * s * (1 - s)
@@ -510,9 +444,9 @@ numeric_check(grads["b"], delta, values)
 # $2 u^u (1 + \ln u) I + 4 u^u\left((1 + \ln u)^2 + 1/u\right) x x^\top$.
 
 # %%
-h = mc.hessian("<x, x>^<x, x>", wrt="x")
+h = solve(by_id("P24-hess"))
 derive(h)
-x = 0.6 * vector(3)
+x = 0.6 * draw.vector(3)
 u, L = x @ x, 1 + np.log(x @ x)
 numeric_check(h.gradient, 2 * u**u * L * x, {"x": x})
 numeric_check(h, 2 * u**u * L * np.eye(3) + 4 * u**u * (L**2 + 1 / u) * np.outer(x, x), {"x": x})
@@ -526,9 +460,9 @@ numeric_check(h, 2 * u**u * L * np.eye(3) + 4 * u**u * (L**2 + 1 / u) * np.outer
 # $2(A - fI)/s - 4\left(x (Ax - fx)^\top + (Ax - fx) x^\top\right)/s^2$.
 
 # %%
-h = mc.hessian("<A x, x> / ||x||_2^2", wrt="x", assume={"A": "symmetric"})
+h = solve(by_id("P25-hess"))
 derive(h)
-A, x = symmetric(4), vector(4)
+A, x = draw.symmetric(4), draw.vector(4)
 s = x @ x
 fx = A @ x @ x / s
 r = A @ x - fx * x
@@ -544,9 +478,9 @@ numeric_check(h, 2 * (A - fx * np.eye(4)) / s - 4 * (np.outer(x, r) + np.outer(r
 # *Answer:* $2 (x^\top x) x - 2Ax$ and $2 (x^\top x) I + 4 x x^\top - 2A$.
 
 # %%
-h = mc.hessian("1/2 ||A - x x^T||_F^2", wrt="x", assume={"A": "symmetric"})
+h = solve(by_id("P26-hess"))
 derive(h)
-A, x = symmetric(4), vector(4)
+A, x = draw.symmetric(4), draw.vector(4)
 numeric_check(h.gradient, 2 * (x @ x) * x - 2 * A @ x, {"A": A, "x": x})
 numeric_check(h, 2 * (x @ x) * np.eye(4) + 4 * np.outer(x, x) - 2 * A, {"A": A, "x": x})
 
@@ -558,9 +492,9 @@ numeric_check(h, 2 * (x @ x) * np.eye(4) + 4 * np.outer(x, x) - 2 * A, {"A": A, 
 # *Answer:* $f = x^\top x$, so $2x$ and $2I$.
 
 # %%
-h = mc.hessian("||x x^T||_2", wrt="x")
+h = solve(by_id("P27-hess"))
 derive(h)
-x = vector(4)
+x = draw.vector(4)
 numeric_check(h.gradient, 2 * x, {"x": x})
 numeric_check(h, 2 * np.eye(4), {"x": x})
 
@@ -572,9 +506,9 @@ numeric_check(h, 2 * np.eye(4), {"x": x})
 # *Answer:* $\frac1m A^\top \sigma(Ax) + \mu x$ and $\frac1m A^\top \operatorname{diag}(\sigma(Ax) \odot (1 - \sigma(Ax))) A + \mu I$.
 
 # %%
-h = mc.hessian("1/m sum(log(1 + exp(A x))) + mu/2 ||x||_2^2", wrt="x", shapes={"m": "scalar"})
+h = solve(by_id("P28-hess"))
 derive(h)
-A, x, mu = matrix(6, 3), vector(3), 0.1
+A, x, mu = draw.matrix(6, 3), draw.vector(3), 0.1
 values = {"A": A, "x": x, "m": 6.0, "mu": mu}
 s = sigma(A @ x)
 numeric_check(h.gradient, A.T @ s / 6 + mu * x, values)
@@ -595,20 +529,20 @@ numeric_check(h, A.T @ np.diag(s * (1 - s)) @ A / 6 + mu * np.eye(3), values)
 # The transposes matter unless $X$ is symmetric.
 
 # %%
-X = invertible(4)
+X = draw.invertible(4)
 Xi = inv(X)
-for f, closed in [("tr X", np.eye(4)), ("tr X^-1", -(Xi @ Xi).T),
-                  ("det X", det(X) * Xi.T), ("ln det X", Xi.T)]:
-    g = mc.gradient(f, wrt="X")
-    print(f"{f:9} -> {g}")
+P29 = select(["P29"])                   # tr X, tr(X^-1), det X, ln det X
+for problem, closed in zip(P29, [np.eye(4), -(Xi @ Xi).T, det(X) * Xi.T, Xi.T]):
+    g = solve(problem)
+    print(f"{problem.text:9} -> {g}")
     numeric_check(g, closed, {"X": X})
 
 # %%
-derive(mc.gradient("tr X^-1", wrt="X"))
+derive(solve(by_id("P29-trinv")))
 
 # %%
 # a student's matching, checked: which answers are right?
-student = {"tr X": "I", "tr X^-1": "-X^-2", "det X": "det(X) X^-T", "ln det X": "X^-1"}
+student = dict(zip([problem.text for problem in P29], ["I", "-X^-2", "det(X) X^-T", "X^-1"]))
 verdicts = {}
 for f, answer in student.items():
     verdicts[f] = mc.check(f, wrt="X", answer=answer)
@@ -624,13 +558,11 @@ assert [bool(v) for v in verdicts.values()] == [True, False, True, False]
 # $f''(t) = \det(A - tI)\left(\operatorname{tr}((A - tI)^{-1})^2 - \operatorname{tr}((A - tI)^{-2})\right)$.
 
 # %%
-T = {"t": "scalar"}
-d1 = mc.derivative("det(A - t I)", wrt="t", shapes=T)
-d2 = mc.derivative("det(A - t I)", wrt="t", order=2, shapes=T)
+d1, d2 = solve(by_id("P30")), solve(by_id("P30-2"))
 print("f'  =", d1)
 print("f'' =", d2)
 display(d2)
-A, t = invertible(4), 0.3
+A, t = draw.invertible(4), 0.3
 M = inv(A - t * np.eye(4))
 D = det(A - t * np.eye(4))
 numeric_check(d1, -D * np.trace(M), {"A": A, "t": t})
@@ -644,9 +576,26 @@ numeric_check(d2, D * (np.trace(M) ** 2 - np.trace(M @ M)), {"A": A, "t": t})
 # *Answer:* $A^\top X^{-1} B^\top X^\top + X^\top A^\top X^{-1} B^\top - X^{-\top} A X^2 B X^{-\top}$.
 
 # %%
-g = mc.gradient("tr(A X^2 B X^-T)", wrt="X")
+g = solve(by_id("P31"))
 derive(g)
-A, B, X = matrix(3, 3), matrix(3, 3), invertible(3)
+A, B, X = draw.matrix(3, 3), draw.matrix(3, 3), draw.invertible(3)
 Xi = inv(X)
 numeric_check(g, A.T @ Xi @ B.T @ X.T + X.T @ A.T @ Xi @ B.T - Xi.T @ A @ X @ X @ B @ Xi.T,
               {"A": A, "B": B, "X": X})
+
+# %% [markdown]
+# ## Section A at once
+#
+# `matcalc.problems` holds the problem set as data: for every problem and
+# sub-question the function, the variable, what to find and the answer of the
+# problem set in matcalc's input language. `check_answer` compares matcalc's
+# result with that answer (symbolically where the simplifier can tell, else
+# numerically at random inputs).
+
+# %%
+for problem in PROBLEMS:
+    if problem.section == "A":
+        result = solve(problem)
+        verdict = check_answer(problem, result)
+        print(f"{problem.id:17} {'right' if verdict else 'WRONG':6} {result}")
+        assert verdict, verdict

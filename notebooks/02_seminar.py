@@ -13,25 +13,15 @@
 
 # %%
 import numpy as np
-from numpy.linalg import det, inv, norm
-from IPython.display import display
+from numpy.linalg import inv, norm
 
 import matcalc as mc
+from matcalc.problems import by_id, solve
+from helpers import PRINT_OPTIONS, Draws, derive, numeric_check
 
-np.set_printoptions(precision=4, suppress=True)
-rng = np.random.default_rng(7)
-
-
-def numeric_check(result, closed_form, values):
-    """verify() (finite differences) and the seminar's answer, in NumPy."""
-    report = result.verify()
-    got = np.asarray(result.evaluate(values), dtype=float)
-    want = np.asarray(closed_form, dtype=float)
-    error = np.max(np.abs(got - want)) / max(1.0, np.max(np.abs(want)))
-    print(report)
-    print(f"matcalc vs the seminar's answer: max relative difference {error:.1e}")
-    assert report and got.shape == want.shape and error < 1e-9
-
+np.set_printoptions(**PRINT_OPTIONS)
+draw = Draws(seed=7)
+SEMINAR = "the seminar's answer"
 
 # %% [markdown]
 # ## S1
@@ -51,11 +41,10 @@ def numeric_check(result, closed_form, values):
 # ($dx^\top A x$ is a scalar, equal to its transpose $x^\top A^\top dx$.)
 
 # %%
-g = mc.gradient("1/2 x^T A x + b^T x + c", wrt="x")
-display(g)
-print(g.explain())
-A, x, b = rng.standard_normal((4, 4)), rng.standard_normal(4), rng.standard_normal(4)
-numeric_check(g, (A + A.T) @ x / 2 + b, {"A": A, "x": x, "b": b, "c": 1.5})
+g = solve(by_id("S1"))
+derive(g)
+A, x, b = draw.matrix(4, 4), draw.vector(4), draw.vector(4)
+numeric_check(g, (A + A.T) @ x / 2 + b, {"A": A, "x": x, "b": b, "c": 1.5}, SEMINAR)
 
 # %% [markdown]
 # ## S2
@@ -72,13 +61,12 @@ numeric_check(g, (A + A.T) @ x / 2 + b, {"A": A, "x": x, "b": b, "c": 1.5})
 # $$
 
 # %%
-g = mc.gradient("tr(A X^-1 B)", wrt="X")
-display(g)
-print(g.explain())
-A, B = rng.standard_normal((2, 3)), rng.standard_normal((3, 2))
-X = np.eye(3) + 0.3 * rng.standard_normal((3, 3))
+g = solve(by_id("S2"))
+derive(g)
+A, B = draw.matrix(2, 3), draw.matrix(3, 2)
+X = draw.invertible(3)
 Xi = inv(X)
-numeric_check(g, -Xi.T @ A.T @ B.T @ Xi.T, {"A": A, "X": X, "B": B})
+numeric_check(g, -Xi.T @ A.T @ B.T @ Xi.T, {"A": A, "X": X, "B": B}, SEMINAR)
 
 # %% [markdown]
 # ## S3
@@ -97,12 +85,11 @@ numeric_check(g, -Xi.T @ A.T @ B.T @ Xi.T, {"A": A, "X": X, "B": B})
 # $$
 
 # %%
-h = mc.hessian("1/3 ||x||_2^3", wrt="x")
-display(h)
-print(h.explain())
-x = rng.standard_normal(4)
-numeric_check(h.gradient, norm(x) * x, {"x": x})
-numeric_check(h, norm(x) * np.eye(4) + np.outer(x, x) / norm(x), {"x": x})
+h = solve(by_id("S3-hess"))
+derive(h)
+x = draw.vector(4)
+numeric_check(h.gradient, norm(x) * x, {"x": x}, SEMINAR)
+numeric_check(h, norm(x) * np.eye(4) + np.outer(x, x) / norm(x), {"x": x}, SEMINAR)
 
 # %% [markdown]
 # ## S4
@@ -118,13 +105,11 @@ numeric_check(h, norm(x) * np.eye(4) + np.outer(x, x) / norm(x), {"x": x})
 
 # %%
 print(mc.differential("ln <x, A x>", wrt="x"))
-g = mc.gradient("ln <x, A x>", wrt="x", assume={"A": "spd"})
-display(g)
-print(g.explain())
+g = solve(by_id("S4"))
+derive(g)
 print(g.differential)
-B = rng.standard_normal((4, 4))
-A, x = B @ B.T + 4 * np.eye(4), rng.standard_normal(4)
-numeric_check(g, (A + A.T) @ x / (x @ A @ x), {"A": A, "x": x})
+A, x = draw.spd(4), draw.vector(4)
+numeric_check(g, (A + A.T) @ x / (x @ A @ x), {"A": A, "x": x}, SEMINAR)
 
 # %% [markdown]
 # ## S5
@@ -137,10 +122,9 @@ numeric_check(g, (A + A.T) @ x / (x @ A @ x), {"A": A, "x": x})
 # $$
 
 # %%
-g = mc.gradient("tr X", wrt="X")
-display(g)
-print(g.explain())
-numeric_check(g, np.eye(3), {"X": rng.standard_normal((3, 3))})
+g = solve(by_id("S5"))
+derive(g)
+numeric_check(g, np.eye(3), {"X": draw.matrix(3, 3)}, SEMINAR)
 
 # %% [markdown]
 # ## S6
@@ -158,8 +142,7 @@ numeric_check(g, np.eye(3), {"X": rng.standard_normal((3, 3))})
 # Gaussian: $X^{-1} = S$ when $S$ is a sample covariance and $X$ the precision matrix.
 
 # %%
-g = mc.gradient("<S, X> - ln det X", wrt="X")
-display(g)
-print(g.explain())
-S, X = rng.standard_normal((3, 3)), np.eye(3) + 0.3 * rng.standard_normal((3, 3))
-numeric_check(g, S - inv(X).T, {"S": S, "X": X})
+g = solve(by_id("S6"))
+derive(g)
+S, X = draw.matrix(3, 3), draw.invertible(3)
+numeric_check(g, S - inv(X).T, {"S": S, "X": X}, SEMINAR)

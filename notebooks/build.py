@@ -38,6 +38,7 @@ def build(name: str):
     nb.metadata = nbformat.from_dict(METADATA)
     for i, cell in enumerate(nb.cells):
         cell["id"] = f"{name.split('_')[0]}-{i:03d}"
+        cell.metadata.pop("lines_to_next_cell", None)   # the source's blank lines, not the notebook's
     return nb
 
 
@@ -45,7 +46,23 @@ def execute(nb, timeout: int = 900):
     """Run nb top to bottom in a fresh kernel in this folder (outputs are filled in)."""
     NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
                    resources={"metadata": {"path": str(HERE)}}).execute()
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = joined_streams(cell.outputs)
     return nb
+
+
+def joined_streams(outputs):
+    """Consecutive writes to one stream as one output: where the kernel splits them
+    depends on timing, so the committed notebooks would differ from run to run."""
+    joined = []
+    for out in outputs:
+        last = joined[-1] if joined else None
+        if last is not None and out.output_type == last.output_type == "stream" and out.name == last.name:
+            last.text += out.text
+        else:
+            joined.append(out)
+    return joined
 
 
 def main(argv=None):

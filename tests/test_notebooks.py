@@ -12,6 +12,7 @@ skipped where they are missing.
 """
 from __future__ import annotations
 
+import ast
 import importlib.util
 import re
 from pathlib import Path
@@ -71,6 +72,20 @@ def test_committed_notebook_is_executed(name):
         assert cell.execution_count is not None, f"{name} cell {i} was not executed"
         errors = [o for o in cell.outputs if o.output_type == "error"]
         assert not errors, f"{name} cell {i} failed: {errors[0].get('ename')}"
+
+
+def defined_names(path):
+    """The functions and classes a Python file defines, at any depth."""
+    tree = ast.parse(path.read_text())
+    return {node.name for node in ast.walk(tree)
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef))}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_helpers_are_written_once(name):
+    """What notebooks/helpers.py defines, a notebook imports instead of typing it again."""
+    again = defined_names(NOTEBOOKS / f"{name}.py") & defined_names(NOTEBOOKS / "helpers.py")
+    assert not again, f"{name}.py defines {sorted(again)} again: import them from helpers"
 
 
 def test_autodiff_notebook_has_its_plots():
