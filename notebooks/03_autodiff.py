@@ -57,7 +57,6 @@ print(f"jax {jax.__version__}, torch {torch.__version__}, numpy {np.__version__}
 # polynomial of $-\sin x$, so the error on $[-\pi, \pi]$ falls like $\pi^{2N+1}/(2N+1)!$.
 
 # %%
-import autograd.numpy as anp
 from autograd import elementwise_grad
 
 
