@@ -1,13 +1,18 @@
 """The notebooks run: every notebook in notebooks/ is executed top to bottom in a
 fresh kernel (nbclient), so a failing cell, or a failing assertion in one,
-fails the test suite. The committed notebooks are the ones notebooks/build.py
-writes, executed, and every problem of the problem set has a section.
+fails the test suite. Each notebook NN_name.ipynb is built from its source
+NN_name.py (jupytext's percent format) by notebooks/build.py: the committed
+notebook has the source's cells, executed, and every problem of the problem
+set has a section.
 
-The automatic-differentiation notebook needs the `notebooks` extra (JAX,
-PyTorch, autograd, matplotlib); its test is skipped where they are missing.
+Building a notebook needs jupytext (the `notebooks` extra); these tests are
+skipped without it. The automatic-differentiation notebook also needs JAX,
+PyTorch, autograd and matplotlib (the same extra); its execution test is
+skipped where they are missing.
 """
 from __future__ import annotations
 
+import ast
 import importlib.util
 import re
 from pathlib import Path
@@ -16,6 +21,7 @@ import pytest
 
 nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
+pytest.importorskip("jupytext")
 pytest.importorskip("ipykernel")
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,14 +48,14 @@ def committed(name):
     return nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
 
 
-def test_every_notebook_is_built_by_the_script():
+def test_every_notebook_has_a_source():
     on_disk = sorted(p.stem for p in NOTEBOOKS.glob("*.ipynb"))
-    assert on_disk == sorted(NAMES), "notebooks/ and build.py disagree on the notebooks"
+    assert NAMES and on_disk == NAMES, "notebooks/*.ipynb and their sources notebooks/NN_*.py disagree"
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_committed_notebook_is_the_built_one(name):
-    """The committed cells are those of build.py: rebuild with `python notebooks/build.py`."""
+    """The committed cells are those of the source: rebuild with `python notebooks/build.py`."""
     built, saved = build.build(name), committed(name)
     assert [(c.cell_type, c.source) for c in saved.cells] == \
            [(c.cell_type, c.source) for c in built.cells], (
@@ -66,6 +72,20 @@ def test_committed_notebook_is_executed(name):
         assert cell.execution_count is not None, f"{name} cell {i} was not executed"
         errors = [o for o in cell.outputs if o.output_type == "error"]
         assert not errors, f"{name} cell {i} failed: {errors[0].get('ename')}"
+
+
+def defined_names(path):
+    """The functions and classes a Python file defines, at any depth."""
+    tree = ast.parse(path.read_text())
+    return {node.name for node in ast.walk(tree)
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef))}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_helpers_are_written_once(name):
+    """What notebooks/helpers.py defines, a notebook imports instead of typing it again."""
+    again = defined_names(NOTEBOOKS / f"{name}.py") & defined_names(NOTEBOOKS / "helpers.py")
+    assert not again, f"{name}.py defines {sorted(again)} again: import them from helpers"
 
 
 def test_autodiff_notebook_has_its_plots():
