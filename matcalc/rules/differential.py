@@ -232,7 +232,7 @@ def norm_rule(e, d):
     return NORM_RULES[e.kind].apply(e, d)
 
 
-@rule(E.Softmax, "d softmax(u) = (diag(s) - s s^T) du = s .* du - s (s^T du),")
+@rule(E.Softmax, "d softmax(u) = (diag(s) - s s^T) du = s .* du - s (s^T du)")
 def softmax_rule(e, d):
     """s = softmax(u)."""
     du = d(e.arg)
