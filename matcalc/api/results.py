@@ -118,7 +118,7 @@ class Result:
 
     @cached_property
     def conditions(self) -> list[Condition]:
-        """Where this derivative holds (see conditions.py)."""
+        """Where this derivative holds (see rules/conditions.py)."""
         return conditions(self.function)
 
     @property

@@ -1,6 +1,6 @@
 """Derivations as the seminar writes them: one line per layer of rules.
 
-A derivation is a list of ``Step``s (differential.py): the rules used and the
+A derivation is a list of ``Step``s (rules/differential.py): the rules used and the
 whole expression after them. It renders as plain text for a terminal and as an
 aligned LaTeX block that ends in the boxed result.
 """

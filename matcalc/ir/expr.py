@@ -1,7 +1,7 @@
 """The expression tree: small, frozen, hashable nodes that know their shape.
 
-Shapes are checked when a node is built (see shapes.py). Nodes never simplify
-themselves; simplify.py does that. Operators let code read like the math:
+Shapes are checked when a node is built (see ir/shapes.py). Nodes never simplify
+themselves; rules/simplify/ does that. Operators let code read like the math:
 ``A @ X``, ``X.T``, ``2 * x``, ``f / g``.
 
 A product ``Mul`` holds scalar factors, which commute, and a chain of matrix
@@ -466,7 +466,7 @@ class Commutation(Expr):
 
 @node
 class Func(Expr):
-    """A catalogue function (functions.py), elementwise on vectors and matrices."""
+    """A catalogue function (catalogue/functions.py), elementwise on vectors and matrices."""
     name: str
     arg: Expr
 
