@@ -4,22 +4,23 @@
 >>> str(mc.gradient("log det X", wrt="X"))
 'X^-T'
 """
-from .api.calculus import (Derivative, DifferentialForm, Gradients, Hessian, Jacobian, Result, VerifyReport,
-                       derivative, differential, gradient, hessian, hvp, jacobian)
 from .api.check import CheckResult, check
 from .api.compile import compile
+from .api.derive import derivative, differential, gradient, hessian, hvp, jacobian, simplify
+from .api.results import DifferentialForm, Gradient, Gradients, Hessian, Jacobian, Result
+from .api.verification import VerifyReport
 from .backends.codegen import numpy_source, to_jax, to_numpy
-from .rules.conditions import Condition, conditions
 from .deadline import set_time_limit, time_limit
 from .errors import (MatcalcError, NotDefinedError, NotDifferentiableError, ParseError,
                      ShapeError, TimeLimitError, TooLargeError, UnknownFunctionError,
                      UnsupportedError)
 from .ir.expr import Expr
 from .language.parser import parse
-from .api.calculus import simplify
+from .rules.conditions import Condition, conditions
 
-__all__ = ["compile", "numpy_source", "to_numpy", "to_jax", "check", "CheckResult", "conditions", "Condition", "parse", "gradient", "differential", "hessian", "jacobian", "derivative", "hvp",
-           "simplify", "Gradients", "Hessian", "Jacobian", "Result", "Expr", "Derivative",
-           "DifferentialForm", "VerifyReport", "MatcalcError", "ParseError", "ShapeError",
-           "UnknownFunctionError", "UnsupportedError", "NotDifferentiableError", "NotDefinedError",
-           "TooLargeError", "TimeLimitError", "set_time_limit", "time_limit"]
+__all__ = ["parse", "simplify", "gradient", "differential", "hessian", "jacobian", "derivative",
+           "hvp", "check", "conditions", "compile", "numpy_source", "to_numpy", "to_jax",
+           "Expr", "Result", "Gradient", "Gradients", "Jacobian", "Hessian", "DifferentialForm",
+           "VerifyReport", "CheckResult", "Condition", "MatcalcError", "ParseError",
+           "ShapeError", "UnknownFunctionError", "UnsupportedError", "NotDifferentiableError",
+           "NotDefinedError", "TooLargeError", "TimeLimitError", "set_time_limit", "time_limit"]

@@ -37,7 +37,7 @@ from .errors import MatcalcError
 import matcalc as mc
 
 from . import problems as P
-from .api.calculus import Gradients, Jacobian
+from .api.results import Gradients, Jacobian
 from .backends.printing import text
 from .deadline import set_time_limit
 from .ir.expr import Symbol, free_symbols

@@ -32,6 +32,7 @@ import numpy as np
 
 import matcalc as mc
 
+from .api.verification import valid_draw
 from .backends.numeric import evaluate
 from .errors import MatcalcError
 from .ir import expr as E
@@ -379,7 +380,7 @@ def select(ids) -> list[Problem]:
 
 
 def solve(problem: Problem):
-    """The engine's result: a Derivative (gradient, differential: its ``.differential``
+    """The engine's result: a Gradient (gradient, differential: its ``.differential``
     is df), Hessian, Jacobian or Result (derivative)."""
     common = dict(shapes=problem.shapes, assume=problem.assume)
     if problem.kind in ("gradient", "differential"):
@@ -446,7 +447,7 @@ def _compare_numerically(problem, result, draws, seed):
         symbols |= {result.direction}
     rng = np.random.default_rng(seed)
     for _ in range(draws):
-        values = result._valid_draw(symbols, rng)
+        values = valid_draw(result, symbols, rng)
         with np.errstate(all="ignore"):
             want = np.asarray(evaluate(answer, values, (f, X)), dtype=float)
             got = np.asarray(result.evaluate(values), dtype=float)

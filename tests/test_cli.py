@@ -18,7 +18,7 @@ import pytest
 
 import matcalc as mc
 from matcalc import cli
-from matcalc.api.calculus import Result, VerifyReport
+from matcalc.api.results import Result, VerifyReport
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -19,7 +19,7 @@ from hypothesis import assume as hypothesis_assume
 from hypothesis import strategies as st
 
 import matcalc as mc
-from matcalc.api import calculus
+from matcalc.api import verification
 from matcalc import deadline
 from harness import alarm, profile
 from oracle import assert_close, central_gradient, central_jacobian
@@ -158,7 +158,7 @@ def assert_right(result, f):
     """A result that came back agrees with finite differences of the NumPy oracle f."""
     v = values()
     if isinstance(result, mc.VerifyReport):
-        assert result.ok and result.checks == calculus.MAX_DIRECTIONS and result.entries == 150 ** 2
+        assert result.ok and result.checks == verification.MAX_DIRECTIONS and result.entries == 150 ** 2
     elif isinstance(result, mc.Hessian):
         g = result.gradient
         assert_close(g.evaluate(v), central_gradient(f, v, g.wrt.name), rtol=1e-5, atol=1e-6)
@@ -318,7 +318,7 @@ BIG = {"X": np.eye(N) + 0.02 * np.random.default_rng(1).standard_normal((N, N))}
 def test_verify_of_a_large_variable_checks_random_directions_and_says_so(limit):
     limit(None)
     report = mc.gradient("log det X", wrt="X").verify(at=BIG)
-    assert report.ok and report.checks == calculus.MAX_DIRECTIONS and report.entries == N * N
+    assert report.ok and report.checks == verification.MAX_DIRECTIONS and report.entries == N * N
     assert str(report).endswith("100 finite differences (along random directions; one per "
                                 "entry would take 1600)")
 
@@ -418,7 +418,7 @@ def test_verify_along_random_directions_passes_right_and_fails_wrong_gradients(c
     """With fewer directions than entries, a right gradient verifies (or is undecided, where
     the finite differences' rounding exceeds the tolerance) and one wrong in a single entry
     (by a tenth of the gradient's size) does not verify."""
-    with mock.patch.object(calculus, "MAX_DIRECTIONS", most):
+    with mock.patch.object(verification, "MAX_DIRECTIONS", most):
         try:
             g = mc.gradient(case.text, wrt="X", shapes=SHAPES)
         except mc.UnsupportedError:

@@ -22,7 +22,7 @@ from hypothesis import assume, given, strategies as st
 import matcalc as mc
 from matcalc import cli
 from matcalc.ir import expr as E
-from matcalc.api.calculus import Derivative
+from matcalc.api.results import Gradient
 from oracle import assert_close, central_gradient, central_jacobian
 from strategies import SHAPES, cases
 from test_properties import COUNTS, LONG, profile
@@ -218,7 +218,7 @@ def test_verify_says_undecided_when_finite_differences_cannot_tell():
 def test_verify_is_relative_to_the_size_of_the_derivative():
     f = mc.parse("exp(-30) x^T x")
     x = E.Symbol("x", ("n", 1))
-    wrong = Derivative(f, x, mc.parse("3 exp(-30) x"))
+    wrong = Gradient(f, x, mc.parse("3 exp(-30) x"))
     report = wrong.verify()
     assert not report.ok and not report.undecided and str(report).startswith("FAILED")
     assert mc.gradient("exp(-30) x^T x", wrt="x").verify()
@@ -306,7 +306,7 @@ def test_derivatives_at_singular_matrices_match_finite_differences(case, rank, s
     try:
         G = g.evaluate(values)
     except mc.NotDifferentiableError as err:
-        failing = [str(c) for c in g.conditions if not c.holds(values, g._context)]
+        failing = [str(c) for c in g.conditions if not c.holds(values, g.context)]
         assert any(c in str(err) for c in failing), f"{case}: {err}"
         if fd is not None:
             COUNTS["singular X: refused by a sufficient condition, differences smooth"] += 1
@@ -414,7 +414,7 @@ def test_tolerances_are_relative_to_the_size_of_the_derivative(case, k):
     assume(np.all(np.isfinite(G)) and np.max(np.abs(G)) > 0)
     report = g.verify(at=values)
     assert report.ok or report.undecided, f"{text}: {g}: {report}"
-    twice = Derivative(g.base, g.wrt, E.mul(E.Number(2), g.expr), g.assume)
+    twice = Gradient(g.base, g.wrt, E.mul(E.Number(2), g.expr), g.assume)
     assert not twice.verify(at=values), f"{text}: 2 ({g}) verified"
     assert not mc.check(text, wrt=case.var, answer=f"2 ({g})", shapes=SHAPES)
 

@@ -14,7 +14,9 @@ import numpy as np
 from .. import arguments
 from .. import deadline
 from ..ir import expr as E
-from .calculus import MAX_DRAWS, Result, gradient, hessian, prepare
+from .derive import gradient, hessian, prepare
+from .results import Result
+from .verification import MAX_DRAWS, valid_draw
 from ..errors import MatcalcError, NotDefinedError, ShapeError
 from ..backends.numeric import evaluate
 from ..language.parser import parse
@@ -64,7 +66,7 @@ def check(f, wrt: str, answer: str, kind: str = "gradient", shapes: dict | None 
     rng = np.random.default_rng(seed)
     symbols = E.free_symbols(f) | E.free_symbols(given) | {X}
     compare = lambda values, e: _close(_value(e, values, (f, X)), expected.evaluate(values))
-    samples = [expected._valid_draw(symbols, rng) for _ in range(draws)]
+    samples = [valid_draw(expected, symbols, rng) for _ in range(draws)]
     if all(compare(v, given) for v in samples):
         return CheckResult(True, f"right (checked numerically): the {kind} is {expected}",
                            expected)

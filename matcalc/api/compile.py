@@ -7,7 +7,7 @@ from ..backends.codegen import Output, Program, is_matrix, load
 from ..backends.printing import text
 from ..ir import expr as E
 from ..rules.simplify import simplify
-from .calculus import gradient, hessian, hvp, prepare
+from .derive import gradient, hessian, hvp, prepare
 
 
 @deadline.bounded

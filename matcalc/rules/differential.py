@@ -1,4 +1,5 @@
-"""The rules of differentials, one per node type, as the seminar writes them.
+"""The rules of differentials, one per node type, each registered with its statement as the
+seminar writes it (``@rule(E.Trace, "d tr(X) = tr(dX)")``), which derivations show.
 
 ``differential(f, X)`` returns df, an expression linear in ``dX``; None stands
 for zero (f does not depend on X). A ``Differential`` met on the way (the dX1
@@ -10,6 +11,7 @@ Petersen & Pedersen, "The Matrix Cookbook" (numbers in brackets).
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .. import deadline
@@ -20,13 +22,37 @@ from ..ir.expr import Hadamard, Inverse, Number, Trace, Transpose, add, mul
 from ..catalogue.functions import Z, derivative
 from .scalar import apply_elementwise
 
-RULES = {}
 MAX_SIZE = 20_000      # operations in a differential; larger ones are refused
 
 
-def rule(node_type):
+@dataclass(frozen=True)
+class Rule:
+    """``apply(e, d)`` is d(e), written with d of e's parts; ``label`` is the rule as the
+    seminar states it, shown in derivations: a text, or a function of e for the rules whose
+    statement depends on e (a function's derivative, the kind of a norm)."""
+    apply: Callable
+    label: str | Callable
+
+    def label_of(self, e) -> str:
+        return self.label(e) if callable(self.label) else self.label
+
+
+RULES: dict[type, Rule] = {}       # node type -> its rule
+NORM_RULES: dict[str, Rule] = {}   # Norm.kind -> its rule
+
+
+def rule(node_type, label):
+    """Register the decorated ``fn(e, d)`` as the differential of node_type, stated as label."""
     def register(fn):
-        RULES[node_type] = fn
+        RULES[node_type] = Rule(fn, label)
+        return fn
+    return register
+
+
+def norm_rule_of(kind, label):
+    """Register the decorated ``fn(e, d)`` as the differential of the norms of that kind."""
+    def register(fn):
+        NORM_RULES[kind] = Rule(fn, label)
         return fn
     return register
 
@@ -65,11 +91,11 @@ def differential(f: E.Expr, var: E.Symbol, index: int = 0,
         for p in layer:
             deadline.check("differentiating")
             if p not in mapping:
-                rule_fn = RULES.get(type(p.arg))
-                if rule_fn is None:
+                node_rule = RULES.get(type(p.arg))
+                if node_rule is None:
                     raise UnsupportedError(f"no rule for the differential of {type(p.arg).__name__}")
-                mapping[p] = rule_fn(p.arg, pending)
-                used.append(rule_name(rule_fn, p.arg))
+                mapping[p] = node_rule.apply(p.arg, pending)
+                used.append(node_rule.label_of(p.arg))
         state = _drop_zeros(E.replace_all(state, {k: v for k, v in mapping.items()
                                                   if v is not None}), mapping)
         if steps is not None and state is not None:
@@ -95,15 +121,6 @@ def _drop_zeros(state, mapping):
     return prune(state)
 
 
-def rule_name(rule_fn, e) -> str:
-    """The rule as the seminar states it: its docstring, or f's derivative for a function."""
-    if rule_fn is chain_rule:
-        return f"d {e.name}(u) = {chain_rule_text(e.name)}"
-    if rule_fn is norm_rule:
-        rule_fn = NORM_RULES.get(e.kind, norm_rule)
-    return (rule_fn.__doc__ or rule_fn.__name__).split("  ")[0].split(";")[0].strip()
-
-
 def hadamard(a, b):
     return None if a is None or b is None else Hadamard(a, b)
 
@@ -115,40 +132,37 @@ def scale(coefficient, du):
     return mul(coefficient, du) if coefficient.is_scalar else Hadamard(coefficient, du)
 
 
-@rule(E.Add)
+@rule(E.Add, "d(X + Y) = dX + dY")
 def sum_rule(e, d):
-    """d(X + Y) = dX + dY"""
     return add(*(d(t) for t in e.terms))
 
 
-@rule(E.Mul)
+@rule(E.Mul, "d(XY) = dX Y + X dY")
 def product_rule(e, d):
-    """d(XY) = dX Y + X dY  (so d(AXB) = A dX B)"""
+    """So d(AXB) = A dX B."""
     fs = e.factors
     return add(*(mul(*fs[:i], d(f), *fs[i + 1:]) for i, f in enumerate(fs)))
 
 
-@rule(E.Hadamard)
+@rule(E.Hadamard, "d(X .* Y) = dX .* Y + X .* dY")
 def hadamard_rule(e, d):
-    """d(X .* Y) = dX .* Y + X .* dY"""
     return add(hadamard(d(e.left), e.right), hadamard(e.left, d(e.right)))
 
 
-@rule(E.Transpose)
+@rule(E.Transpose, "d(X^T) = (dX)^T")
 def transpose_rule(e, d):
-    """d(X^T) = (dX)^T"""
     return Transpose(d(e.arg))
 
 
-@rule(E.Inverse)
+@rule(E.Inverse, "d(X^-1) = -X^-1 dX X^-1")
 def inverse_rule(e, d):
-    """d(X^-1) = -X^-1 dX X^-1  [Cookbook (59)]"""
+    """[Cookbook (59)]"""
     return mul(Number(-1), e, d(e.arg), e)
 
 
-@rule(E.MatPower)
+@rule(E.MatPower, "d(X^k) = sum_j X^j dX X^(k-1-j)")
 def matrix_power_rule(e, d):
-    """d(X^k) = sum_j X^j dX X^(k-1-j);  X^-k = (X^-1)^k"""
+    """A negative power by X^-k = (X^-1)^k."""
     if e.k < 0:
         return d(E.MatPower(Inverse(e.base), -e.k)) if e.k < -1 else d(Inverse(e.base))
     power = lambda j: None if j == 0 else e.base if j == 1 else E.MatPower(e.base, j)
@@ -156,9 +170,9 @@ def matrix_power_rule(e, d):
     return add(*(mul(*filter(None, (power(j), dX, power(e.k - 1 - j)))) for j in range(e.k)))
 
 
-@rule(E.Power)
+@rule(E.Power, "d(u^c) = c u^(c-1) du")
 def power_rule(e, d):
-    """d(u^c) = c u^(c-1) du;  d(u^v) = u^v (ln(u) dv + v du / u)"""
+    """d(u^v) = u^v (ln(u) dv + v du / u) when the exponent depends on the variable too."""
     u, v = e.base, e.exponent
     du, dv = d(u), d(v)
     if dv is None:
@@ -169,100 +183,96 @@ def power_rule(e, d):
     return mul(e, add(mul(E.Func("log", u), dv), mul(v, du, E.Power(u, Number(-1)))))
 
 
-@rule(E.Trace)
+@rule(E.Trace, "d tr(X) = tr(dX)")
 def trace_rule(e, d):
-    """d tr(X) = tr(dX)"""
     return Trace(d(e.arg))
 
 
-@rule(E.Det)
+@rule(E.Det, "d det(X) = det(X) tr(X^-1 dX)")
 def determinant_rule(e, d):
-    """d det(X) = det(X) tr(X^-1 dX)  [Cookbook (49)]"""
+    """[Cookbook (49)]"""
     return mul(e, Trace(mul(Inverse(e.arg), d(e.arg))))
 
 
-@rule(E.Inner)
+@rule(E.Inner, "d<X, Y> = <dX, Y> + <X, dY>")
 def inner_rule(e, d):
-    """d<X, Y> = <dX, Y> + <X, dY>"""
     da, db = d(e.left), d(e.right)
     return add(da and E.Inner(da, e.right), db and E.Inner(e.left, db))
 
 
+@norm_rule_of("euclid", "d||X|| = <X, dX> / ||X||")
 def euclidean_norm_rule(e, d):
-    """d||X|| = <X, dX> / ||X||  (2-norm of a vector, Frobenius norm of a matrix)"""
+    """The 2-norm of a vector, the Frobenius norm of a matrix."""
     return mul(E.Inner(e.arg, d(e.arg)), E.Power(e, Number(-1)))
 
 
+@norm_rule_of("l1", "d||x||_1 = <sign(x), dx>")
 def l1_norm_rule(e, d):
-    """d||x||_1 = <sign(x), dx>  (x without zero entries)"""
+    """For x without zero entries."""
     return E.Inner(E.Func("sign", e.arg), d(e.arg))
 
 
+@norm_rule_of("spectral", "d||X||_2 = <u1 v1^T, dX>")
 def spectral_norm_rule(e, d):
-    """d||X||_2 = <u1 v1^T, dX>  (top singular pair; sigma_1 simple)"""
+    """u1, v1 the top singular pair; for a simple sigma_1."""
     return E.Inner(E.SingularFactor(e.arg, "top"), d(e.arg))
 
 
+@norm_rule_of("nuclear", "d||X||_* = <U V^T, dX>")
 def nuclear_norm_rule(e, d):
-    """d||X||_* = <U V^T, dX>  (X = U S V^T of full rank)"""
+    """For X = U S V^T of full rank."""
     return E.Inner(E.SingularFactor(e.arg, "polar"), d(e.arg))
 
 
-NORM_RULES = {"euclid": euclidean_norm_rule, "l1": l1_norm_rule,
-              "spectral": spectral_norm_rule, "nuclear": nuclear_norm_rule}
-
-
-@rule(E.Norm)
+@rule(E.Norm, lambda e: NORM_RULES[e.kind].label)
 def norm_rule(e, d):
+    """The rule of the norm's kind."""
     if e.kind not in NORM_RULES:
         raise UnsupportedError(f"the differential of the norm {e}")
-    return NORM_RULES[e.kind](e, d)
+    return NORM_RULES[e.kind].apply(e, d)
 
 
-@rule(E.Softmax)
+@rule(E.Softmax, "d softmax(u) = (diag(s) - s s^T) du = s .* du - s (s^T du),")
 def softmax_rule(e, d):
-    """d softmax(u) = (diag(s) - s s^T) du = s .* du - s (s^T du),  s = softmax(u)"""
+    """s = softmax(u)."""
     du = d(e.arg)
     return add(Hadamard(e, du), mul(Number(-1), e, mul(Transpose(e), du)))
 
 
-@rule(E.LogSumExp)
+@rule(E.LogSumExp, "d logsumexp(u) = <softmax(u), du>")
 def logsumexp_rule(e, d):
-    """d logsumexp(u) = <softmax(u), du>"""
     return E.Inner(E.Softmax(e.arg), d(e.arg))
 
 
-@rule(E.LambdaMax)
+@rule(E.LambdaMax, "d lambda_max(X) = v1^T dX v1 = <v1 v1^T, dX>")
 def lambda_max_rule(e, d):
-    """d lambda_max(X) = v1^T dX v1 = <v1 v1^T, dX>  (X symmetric, lambda_max simple)"""
+    """For a symmetric X whose lambda_max is simple."""
     return E.Inner(E.TopEigvec(e.arg), d(e.arg))
 
 
-@rule(E.Diag)
+@rule(E.Diag, "d diag(X) = diag(dX)")
 def diag_rule(e, d):
-    """d diag(X) = diag(dX)"""
     return E.Diag(d(e.arg))
 
 
-@rule(E.Kron)
+@rule(E.Kron, "d(X kron Y) = dX kron Y + X kron dY")
 def kronecker_rule(e, d):
-    """d(X kron Y) = dX kron Y + X kron dY"""
     da, db = d(e.left), d(e.right)
     return add(da and E.Kron(da, e.right), db and E.Kron(e.left, db))
 
 
-@rule(E.Vec)
+@rule(E.Vec, "d vec(X) = vec(dX)")
 def vec_rule(e, d):
-    """d vec(X) = vec(dX)"""
     return E.Vec(d(e.arg))
 
 
-@rule(E.Func)
-def chain_rule(e, d):
-    """d f(U) = f'(U) .* dU  (f'(u) du for a scalar u)"""
-    return scale(apply_elementwise(derivative(e.name), Z, e.arg), d(e.arg))
-
-
-def chain_rule_text(name) -> str:
+def chain_rule_label(e) -> str:
+    """d f(u) = f'(u) du, with f' from the catalogue: d exp(u) = exp(u) du."""
     u = E.Symbol("u")
-    return text(chain_rule(E.Func(name, u), lambda _: E.Differential(u)))
+    return f"d {e.name}(u) = {text(chain_rule(E.Func(e.name, u), lambda _: E.Differential(u)))}"
+
+
+@rule(E.Func, chain_rule_label)
+def chain_rule(e, d):
+    """d f(U) = f'(U) .* dU (f'(u) du for a scalar u)."""
+    return scale(apply_elementwise(derivative(e.name), Z, e.arg), d(e.arg))

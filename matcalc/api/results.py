@@ -1,0 +1,306 @@
+"""The results of differentiation: what a derivative is, how it prints, evaluates,
+verifies and turns into code.
+
+    Result          a derivative as an expression of the inputs (derivative(), hvp())
+    Gradient        G with df = <G, dX>, shaped like X
+    Jacobian        J with dF = J dX (vec layout); ``map`` is dF itself
+    Hessian         the Jacobian of the gradient; for a matrix X the map H[dX] = dG
+    Gradients       the gradients of one f with respect to several variables
+    DifferentialForm  df = <G, dX> as printed
+    HVP             H[v] along a direction symbol v
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+
+from .. import deadline
+from ..backends import codegen
+from ..backends.numeric import central_difference, evaluate, to_internal
+from ..backends.printing import latex, text
+from ..errors import NotDefinedError, NotDifferentiableError
+from ..ir import expr as E
+from ..rules.conditions import Condition, conditions
+from ..rules.simplify import SYMMETRIC_KINDS
+from .steps import explain, latex_derivation
+from .verification import VerifyReport, along_directions, combined, verify
+
+
+@dataclass(frozen=True)
+class Result:
+    """A derivative: ``expr`` is its value as an expression of the inputs.
+
+    ``base`` is what was differentiated (f, or the gradient for a Hessian),
+    ``wrt`` the variable. ``verify()`` compares ``expr`` with central
+    differences of ``base`` on random inputs that respect the assumptions.
+    """
+    base: E.Expr
+    wrt: E.Symbol
+    expr: E.Expr | None
+    assume: dict = field(default_factory=dict)
+    label: str = "derivative"
+    steps: tuple = ()
+    source: E.Expr | None = None      # the function f itself, when base is not f
+
+    def __str__(self):
+        return text(self.expr, self.context)
+
+    def __repr__(self):
+        return f"<{self.label} of {text(self.base)} wrt {self.wrt.name}: {self}>"
+
+    @property
+    def latex(self) -> str:
+        return latex(self.expr, self.context)
+
+    def _repr_latex_(self):
+        if self.steps:
+            return f"$\\displaystyle {latex_derivation(self.lhs_latex, self.steps, self.boxed)}$"
+        return f"$\\displaystyle {self.latex}$"
+
+    lhs_text, lhs_latex = "df", "df"
+
+    @property
+    def boxed(self) -> str:
+        return self.latex
+
+    @property
+    def function(self) -> E.Expr:
+        """f, the function this is a derivative of."""
+        return self.source if self.source is not None else self.base
+
+    def explain(self) -> str:
+        """The derivation as plain text, step by step."""
+        return explain(f"f = {text(self.function)}", self.lhs_text, list(self.steps),
+                       f"{self.label}: {self}")
+
+    def numpy_source(self, name: str = "f", **options) -> str:
+        """Readable NumPy source of a function computing this result (codegen.py)."""
+        return codegen.numpy_source(self, name, **options)
+
+    def to_numpy(self, **options):
+        """A fast NumPy function computing this result, arguments by name."""
+        return codegen.to_numpy(self, **options)
+
+    def to_jax(self, **options):
+        """The same function on jax.numpy (jittable)."""
+        return codegen.to_jax(self, **options)
+
+    @deadline.bounded
+    def evaluate(self, values: dict):
+        """The value at the given inputs (NumPy: vectors 1-D, matrices 2-D, scalars float)."""
+        return self._where_differentiable(
+            values, lambda: evaluate(self.expr, values, context=self.context))
+
+    def _where_differentiable(self, values, compute):
+        """compute(), unless f is not differentiable at (finite) values: f has no value there,
+        or the derivative has none and a condition of differentiability fails
+        (NotDifferentiableError naming it)."""
+        try:
+            result, error = compute(), None
+        except NotDefinedError as err:
+            result, error = None, err
+        finite = error is None and np.all(np.isfinite(result))
+        f = self.function
+        given = all(np.all(np.isfinite(to_internal(values[s.name], s.name)))
+                    for s in E.free_symbols(f) if isinstance(s, E.Symbol) and s.name in values)
+        failing = [c for c in self.conditions if not (
+            c.defined(values, self.context) if finite else c.holds(values, self.context))
+        ] if given else []
+        if failing:
+            raise NotDifferentiableError(f"{text(f):.80} is not differentiable at these values: "
+                                         f"{'; '.join(map(str, failing))} fails") from None
+        if error is not None:
+            raise error
+        return result
+
+    @cached_property
+    def conditions(self) -> list[Condition]:
+        """Where this derivative holds (see conditions.py)."""
+        return conditions(self.function)
+
+    @property
+    def context(self):
+        """What fixes the dimensions of base: f itself and the variable."""
+        return (self.function, self.wrt)
+
+    def symbols(self):
+        """What a draw gives values: the symbols of base and of f (which may carry a dimension
+        that base only names, as the Hessian 2 n I of tr(A^-1 A) x^T x), and the variable."""
+        return E.free_symbols(self.context[0]) | E.free_symbols(self.base) | {self.wrt}
+
+    def comparisons(self, values, rng):
+        """<G, V> (G V for a scalar variable) against central differences of f along V
+        (verification.along_directions)."""
+        X = np.asarray(values[self.wrt.name], dtype=float)
+        G = self.evaluate(values)
+        f = lambda Xv: np.asarray(evaluate(self.base, {**values, self.wrt.name: Xv}, self.context))
+        symmetric = self.assume.get(self.wrt.name) in SYMMETRIC_KINDS
+        along = lambda V: G * V if self.wrt.is_scalar else np.sum(G * V)
+        return along_directions(f, X, along, symmetric, rng)
+
+    @deadline.bounded
+    def verify(self, draws: int = 3, seed: int = 0, tolerance: float = 1e-5,
+               at: dict | None = None) -> VerifyReport:
+        """Compare with central differences on random inputs that respect the assumptions
+        (verification.verify)."""
+        return verify(self, draws, seed, tolerance, at)
+
+
+@dataclass(frozen=True, repr=False)
+class Gradient(Result):
+    """The gradient G of a scalar f: df = <G, dX>, G shaped like X."""
+    label: str = "gradient"
+
+    @property
+    def function(self) -> E.Expr:
+        return self.base
+
+    @property
+    def boxed(self) -> str:
+        return f"\\nabla_{{{latex(self.wrt)}}} f = {self.latex}"
+
+    @property
+    def differential(self) -> DifferentialForm:
+        return DifferentialForm(self.base, self.wrt, self.expr)
+
+
+@dataclass(frozen=True, repr=False)
+class Jacobian(Result):
+    """J with dF = J dX (vec layout: vec(dF) = J vec(dX)); ``map`` is dF itself."""
+    map: E.Expr | None = None
+    label: str = "Jacobian"
+
+    def __str__(self):
+        if self.expr is not None and (self.wrt.shape[1] == 1 and self.base.shape[1] == 1):
+            return text(self.expr, self.context)
+        return f"{text(E.Differential(self.wrt))} -> {text(self.map, self.context)}"
+
+    @property
+    def kron(self) -> E.Expr | None:
+        """The vec-layout matrix in Kronecker form (None where there is none)."""
+        return self.expr
+
+    @deadline.bounded
+    def evaluate(self, values: dict):
+        """size(F) x size(X) in vec (column-stacking) layout."""
+        if self.expr is not None:
+            return np.atleast_2d(np.asarray(super().evaluate(values), dtype=float)).reshape(
+                self.size(self.base, values), self.size(self.wrt, values))
+        return self._where_differentiable(values, lambda: self._evaluate_map(values))
+
+    def _evaluate_map(self, values):
+        dX = E.Differential(self.wrt)
+        X = np.asarray(values[self.wrt.name], dtype=float)
+        columns = []
+        for k in range(X.size):
+            deadline.check("evaluating the Jacobian")
+            basis = np.zeros(X.size)
+            basis[k] = 1.0
+            V = basis.reshape(X.shape, order="F")
+            columns.append(np.ravel(evaluate(self.map, {**values, text(dX): V},
+                                             context=self.context), order="F"))
+        return np.array(columns).T
+
+    def size(self, e, values):
+        if e is self.wrt:
+            return np.asarray(values[e.name]).size
+        return np.asarray(evaluate(e, values, self.context)).size
+
+    def comparisons(self, values, rng):
+        """J vec(V) against central differences of F along V."""
+        X = np.asarray(values[self.wrt.name], dtype=float)
+        J = self.evaluate(values)
+        F = lambda Xv: np.ravel(evaluate(self.base, {**values, self.wrt.name: Xv}, self.context),
+                                order="F")
+        return along_directions(F, X, lambda V: J @ np.ravel(V, order="F"), False, rng)
+
+
+@dataclass(frozen=True, repr=False)
+class Hessian(Jacobian):
+    """The Hessian: the Jacobian of the gradient. For a matrix X, ``map`` is H[dX] = dG."""
+    gradient: Gradient | None = None
+    label: str = "Hessian"
+
+    def __str__(self):
+        if self.wrt.shape[1] == 1:
+            return text(self.expr, self.context)
+        return f"H[{text(E.Differential(self.wrt))}] = {text(self.map, self.context)}"
+
+
+@dataclass(frozen=True)
+class Gradients(Mapping):
+    """The gradients of one f with respect to several variables, by name."""
+    by_name: dict
+
+    def __getitem__(self, name):
+        return self.by_name[name]
+
+    def __iter__(self):
+        return iter(self.by_name)
+
+    def __len__(self):
+        return len(self.by_name)
+
+    def __str__(self):
+        return "\n".join(f"grad_{name} f = {g}" for name, g in self.by_name.items())
+
+    def _repr_latex_(self):
+        rows = r" \\ ".join(g.boxed.replace("=", "&=", 1) for g in self.by_name.values())
+        return rf"$\displaystyle \begin{{aligned}} {rows} \end{{aligned}}$"
+
+    @deadline.bounded
+    def evaluate(self, values: dict) -> dict:
+        return {name: g.evaluate(values) for name, g in self.by_name.items()}
+
+    @deadline.bounded
+    def verify(self, **options) -> VerifyReport:
+        return combined([g.verify(**options) for g in self.by_name.values()])
+
+
+@dataclass(frozen=True)
+class DifferentialForm:
+    """df = <G, dX>, printed with scalar factors outside the bracket."""
+    function: E.Expr
+    wrt: E.Symbol
+    gradient: E.Expr
+
+    @property
+    def expr(self) -> E.Expr:
+        dX = E.Differential(self.wrt)
+        G = self.gradient
+        factors = G.factors if isinstance(G, E.Mul) and not E.is_scalar_chain(G) else (G,)
+        scalars = [f for f in factors if f.is_scalar]
+        chain = [f for f in factors if not f.is_scalar]
+        if not chain:
+            return E.mul(*scalars, dX)
+        return E.mul(*scalars, E.Inner(E.mul(*chain), dX))
+
+    def __str__(self):
+        return f"df = {text(self.expr, (self.function,))}"
+
+    @property
+    def latex(self) -> str:
+        return f"df = {latex(self.expr, (self.function,))}"
+
+    def _repr_latex_(self):
+        return f"$\\displaystyle {self.latex}$"
+
+
+
+
+@dataclass(frozen=True, repr=False)
+class HVP(Result):
+    """H[v] = dG along v; verify() compares with central differences of the gradient."""
+    direction: E.Symbol | None = None
+
+    def symbols(self):
+        return super().symbols() | {self.direction}
+
+    def comparisons(self, values, rng):
+        X = np.asarray(values[self.wrt.name], dtype=float)
+        V = np.asarray(values[self.direction.name], dtype=float)
+        G = lambda Xv: np.asarray(evaluate(self.base, {**values, self.wrt.name: Xv}, self.context))
+        return [(*central_difference(G, X, V), self.evaluate(values))], 1

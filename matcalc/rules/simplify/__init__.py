@@ -1,0 +1,26 @@
+"""Simplification to a normal form a textbook would print.
+
+One bottom-up pass, a rule per node type, repeated to a fixed point (core.py); every rule
+is one-directional and makes the expression smaller or more canonical. The rules, by
+family:
+
+- structure.py: transposes pushed to the leaves: (A B)^T -> B^T A^T, (X^-1)^T -> X^-T,
+  A^T -> A for symmetric A; inverses and powers; the 1 x 1 identity is 1; diag(c 1) = c I;
+- products.py: scalars gathered (SymPy cancels det X / det X and combines powers),
+  identities dropped, X X^-1 -> I, X X -> X^2, x^T y stays a scalar, 1^T 1 = n;
+- sums.py: like terms collected (2 x + 3 x -> 5 x), common factors pulled out
+  (A x + A^T x -> (A + A^T) x, A^T A x - A^T b -> A^T (A x - b)); c 1 + d 1 = (c + d) 1;
+- elementwise.py: .*, f(U) and u^c, scalar sub-expressions handed to SymPy (scalar.py),
+  exp(0 1) = 1, f(c I) = f(0) 1 1^T + (f(c) - f(0)) I;
+- reductions.py: tr, det, <.,.> and norms: tr(A^T) = tr(A), tr(x y^T) = y^T x,
+  <I, M> = tr(M), <c 1, V> = c 1^T V 1, det(X^-1) = 1 / det(X), det(s M) = s^n det(M),
+  ||c 1||_2 = sqrt(c^2) sqrt(n), tr(I) of a number is that number.
+
+Constants are folded so that they print with their shape: (b - b).^2 = 0, a matrix of
+ones is 1 1^T, a dimension as a scalar is tr(I_n) (ir/constants.py).
+"""
+from . import elementwise, products, reductions, structure, sums   # they register their rules
+# MAX_EXPANSION is read in core: a change of it goes to matcalc.rules.simplify.core.
+from .core import ASSUMPTIONS, MAX_EXPANSION, SYMMETRIC_KINDS, expand, simplify
+
+__all__ = ["ASSUMPTIONS", "MAX_EXPANSION", "SYMMETRIC_KINDS", "expand", "simplify"]

@@ -1,0 +1,126 @@
+"""Rules of sums: like terms collected (2 x + 3 x -> 5 x), common factors pulled out
+(A x + A^T x -> (A + A^T) x, A^T A x - A^T b -> A^T (A x - b)), a scalar sum handed to
+SymPy, and the terms in one order."""
+from __future__ import annotations
+
+import sympy
+
+from ...backends.printing import text
+from ...ir import expr as E
+from ...ir.expr import Identity, Mul, Number, Zero, add, mul
+from ..scalar import Atoms, from_sympy, simplify_scalar, tidy, to_sympy
+from .core import rule
+from .elementwise import entrywise_algebra
+
+
+@rule(E.Add)
+def simplify_add(e, simp):
+    """Zeros dropped; a scalar sum by SymPy, a sum of elementwise products by its entrywise
+    algebra; like terms collected, common factors pulled out, the terms sorted."""
+    flat = add(*e.terms)
+    terms = [t for t in (flat.terms if isinstance(flat, E.Add) else (flat,))
+             if not isinstance(t, Zero)]
+    if not terms:
+        return Zero(e.shape)
+    if e.is_scalar:
+        return simplify_scalar(E.add(*terms))
+    nodes = [n for t in terms for n in E.walk(t)]
+    if any(isinstance(n, E.Hadamard) for n in nodes) and \
+            not any(isinstance(n, (E.Differential, E.D)) for n in nodes):
+        shorter = entrywise_algebra(E.add(*terms))
+        if not isinstance(shorter, E.Add):
+            return shorter
+        terms = list(shorter.terms)
+    atoms = Atoms()
+    items = collect(terms, atoms)
+    expanded = collect(expand_scaled_sums(terms), atoms)
+    if len(expanded) <= len(items):
+        items = expanded
+    items = factor_common(items, simp)
+    items.sort(key=lambda item: (item[0].could_extract_minus_sign(), text(mul(*item[1]))))
+    return build_sum(items, atoms, e.shape)
+
+
+def expand_scaled_sums(terms):
+    """c (P + Q) -> c P + c Q, so that it can meet like terms outside."""
+    out = []
+    for t in terms:
+        chain = [f for f in t.factors if not f.is_scalar] if isinstance(t, Mul) else []
+        if len(chain) == 1 and isinstance(chain[0], E.Add):
+            scalars = [f for f in t.factors if f.is_scalar]
+            out.extend(mul(*scalars, u) for u in chain[0].terms)
+        else:
+            out.append(t)
+    return out
+
+
+def build_sum(items, atoms, shape):
+    """The sum, with a common symbolic factor outside: 2 e I - 4 e x x^T = 2 e (I - 2 x x^T)."""
+    if not items:
+        return Zero(shape)
+    first = items[0][0]
+    common = first.as_coeff_Mul()[1]
+    ks = [_ratio(c, common) for c, _ in items]
+    if len(items) > 1 and None not in ks and (
+            not common.is_Number or len({c for c, _ in items}) == 1 and not first.is_integer):
+        g = sympy.gcd_list(ks) * (1 if ks[0] > 0 else -1)
+        inner = add(*(mul(*coefficient(k / g, atoms), *chain)
+                      for k, (_, chain) in zip(ks, items)))
+        return mul(*coefficient(g * common, atoms), inner)
+    return add(*(mul(*coefficient(c, atoms), *chain) for c, chain in items))
+
+
+def coefficient(c, atoms):
+    """The factors that write the SymPy coefficient c: none for 1."""
+    if c == 1:
+        return []
+    return [from_sympy(tidy(c), atoms)]
+
+
+def collect(terms, atoms):
+    """[(coefficient, chain)] with like terms added: 2 x + 3 x -> 5 x."""
+    collected: dict[tuple, sympy.Expr] = {}
+    for t in terms:
+        factors = t.factors if isinstance(t, Mul) else (t,)
+        c = sympy.Mul(*(to_sympy(f, atoms) for f in factors if f.is_scalar))
+        chain = tuple(f for f in factors if not f.is_scalar)
+        collected[chain] = collected.get(chain, 0) + c
+    return [(c, chain) for chain, c in collected.items() if c != 0]
+
+
+def factor_common(items, simp):
+    """c (k1 P1 + k2 P2) S for terms c k_i P_i S with numbers k_i; likewise for prefixes."""
+    changed = True
+    while changed and len(items) > 1:
+        changed = False
+        for side in (-1, 0):
+            for i, (c, chain) in enumerate(items):
+                group = [j for j, (d, other) in enumerate(items)
+                         if other[side] == chain[side] and _ratio(d, c) is not None
+                         and (len(other) > 1 or len(chain) > 1)]
+                if len(group) < 2:
+                    continue
+                common = chain[side]
+                inner = []
+                for j in group:
+                    d, other = items[j]
+                    rest = other[:-1] if side == -1 else other[1:]
+                    size = common.shape[0] if side == -1 else common.shape[1]
+                    inner.append(mul(Number(_ratio(d, c)), *rest) if rest else
+                                 mul(Number(_ratio(d, c)), Identity(size)))
+                summed = simp(add(*inner))
+                new = (summed, common) if side == -1 else (common, summed)
+                items = [it for j, it in enumerate(items) if j not in group]
+                items.insert(min(group), (c, new))
+                changed = True
+                break
+            if changed:
+                break
+    return items
+
+
+def _ratio(d, c):
+    """d / c when it is a number, else None. The numeric coefficients are divided and the
+    rest compared: a SymPy division is slow and can miss y^(s-1) / y^(s-1) = 1."""
+    (j, rest_d), (k, rest_c) = d.as_coeff_Mul(), c.as_coeff_Mul()
+    return j / k if rest_d == rest_c else None
