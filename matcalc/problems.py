@@ -1,10 +1,17 @@
-"""The seminar problem set as data.
+"""The seminar problem set as data, and the other cases the tests, notebooks and
+benchmarks read.
 
 One ``Problem`` per problem or sub-question: the function in matcalc's input
 language, the variable, what to find (``kind``), shapes and assumptions, and
 the answer of the problem set written in the input language. ``solve`` asks
 the engine; ``check_answer`` compares the engine's result with that answer
 numerically (and symbolically where the simplifier can tell).
+
+Tables: ``PROBLEMS``, the problem set (sections A, B, C; ``by_id``, ``select``);
+``LOSSES``, the losses of ML and optimization with the form a paper prints
+(section "L", one row per variable); ``IDENTITIES``, Matrix Cookbook
+identities, Jacobians, spectral and elementwise functions (section "I").
+``CASES`` is all three, ``case(id)`` looks one up by its exact id.
 
 Kinds:
 

@@ -29,7 +29,8 @@ from harness import (EXACT_ATOL, EXACT_RTOL, FD_ATOL, FD_RTOL, case, cases, draw
                      engine_hessian, engine_hvp, engine_jacobian, hessian_scale,
                      jacobian_scale, symmetric_variable)
 from harness import engine_derivative as derivative_of
-from oracle import assert_close, central_gradient, central_jacobian, commutation, unvec, vec
+from oracle import (assert_close, central_gradient, central_jacobian, commutation,
+                    directional_difference, unvec, vec)
 
 # Second derivative by the 3-point difference (f(t+h) - 2 f(t) + f(t-h)) / h^2.
 SECOND_DIFFERENCE_H = 1e-4
@@ -269,9 +270,8 @@ def hvp_expected(problem, values):
 def hvp_finite_difference(problem, values, h=1e-6):
     """(grad(X + h V) - grad(X - h V)) / 2h of the NumPy gradient."""
     point = {k: val for k, val in values.items() if k != "v"}
-    X, V = point[problem.wrt], values["v"]
-    g = lambda Y: problem.grad(**{**point, problem.wrt: Y})
-    return (g(X + h * V) - g(X - h * V)) / (2 * h)
+    return directional_difference(lambda v: problem.grad(**v), point, problem.wrt, values["v"],
+                                  h)
 
 
 def hvp_scale(problem, values):
