@@ -139,8 +139,11 @@ add("P8 P8-hess", Closed({"x": "vector:n"}, f=lambda x: -1 / (1 + x @ x),
 add("P9 P9-diff P19-general", Closed({"A": "posdef:n", "x": "vector:n"},
                                      f=lambda A, x: np.log(x @ A @ x),
                                      grad=lambda A, x: (A + A.T) @ x / (x @ A @ x)))
-add("P10 P14-det P14-prod-eig P29-det", Closed({"X": "square:n"}, f=lambda X: det(X),
-                                               grad=lambda X: det(X) * inv(X).T))
+add("P10 P14-det P29-det", Closed({"X": "square:n"}, f=lambda X: det(X),
+                                  grad=lambda X: det(X) * inv(X).T))
+add("P14-prod-eig", Closed({"X": "square:n"},
+                           f=lambda X: float(np.prod(np.linalg.eigvals(X)).real),
+                           grad=lambda X: det(X) * inv(X).T))
 # X declared spd: the gradient on S^n, sym(X^-T) = X^-1; the Hessian is only determined
 # on symmetric directions, H[dX] = -X^-1 dX X^-1
 add("P11 P11-hess", Closed({"X": "spd:n"}, f=lambda X: np.log(det(X)),
