@@ -25,7 +25,7 @@ import pytest
 import sympy
 
 import matcalc as mc
-from matcalc.language import parser
+from matcalc.language import builder
 from harness import alarm
 
 PACKAGE = Path(mc.__file__).parent
@@ -550,7 +550,7 @@ def test_a_product_of_sums_too_long_to_multiply_out_stays_factored(monkeypatch):
 
 def test_nesting_at_the_limit_works_end_to_end():
     """Just below MAX_DEPTH, every stage runs without running out of stack."""
-    depth = parser.MAX_DEPTH
+    depth = builder.MAX_DEPTH
     cases = [("tr(X" + "^T" * (depth - 2) + ")", "X"),
              ("tr(" * (depth - 1) + "X" + ")" * (depth - 1), "X"),
              ("tr(X" + "^-1" * (depth - 2) + ")", "X"),

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 import matcalc as mc
 from matcalc.ir import expr as E
 from matcalc.backends import numeric
-from matcalc.language.parser import _lark
+from matcalc.language.lexer import lark_parser as _lark
 from harness import profile
 from oracle import assert_close, central_gradient
 

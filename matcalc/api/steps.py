@@ -10,6 +10,7 @@ import re
 
 from ..rules.differential import Step
 from ..backends.printing import latex, text
+from ..catalogue.functions import latex_name, printed_names
 
 
 def explain(title: str, lhs: str, steps: list[Step], result: str) -> str:
@@ -41,10 +42,9 @@ def latex_derivation(lhs: str, steps: list[Step], result: str) -> str:
 RULE_LATEX = [(r"\^-T", r"^{-\\top}"), (r"\^-1", r"^{-1}"), (r"\^T", r"^{\\top}"),
               (r"\^\(([^)]*)\)", r"^{\1}"), (r"<", r"\\langle "), (r">", r"\\rangle "),
               (r"\|\|", r"\\|"), (r"\.\*", r"\\odot "), (r"\bkron\b", r"\\otimes"),
-              (r"\b(tr|diag|vec|sign|step|relu|softplus|softmax|logsumexp)\b",
-               r"\\operatorname{\1}"),
-              (r"\b(det|log|exp|sin|cos|tan|tanh|sigma)\b", r"\\\1"), (r";", r",\\;"),
-              (r"\bsqrt\b", r"\\sqrt")]
+              (rf"\b({'|'.join(printed_names())})\b", lambda m: latex_name(m[1])),
+              (r";", r",\\;")]
+"""(pattern, replacement) in order; a function's name becomes its LaTeX name in the catalogue."""
 
 
 def _latex_rule(rule: str) -> str:

@@ -11,9 +11,10 @@ from functools import singledispatchmethod
 import sympy
 
 from ..ir import expr as E
-from ..catalogue.functions import ELEMENTWISE, all_names
+from ..catalogue.functions import all_names, latex_name
+from ..catalogue.structural import structural_of
 from ..ir.constants import constant_form, constant_value, ones_of, times
-from ..language.parser import GREEK
+from ..language.lexer import GREEK
 
 SUM, PRODUCT, JUXT, POSTFIX, ATOM = range(5)
 
@@ -217,27 +218,26 @@ class Printer:
 
     @node.register
     def _(self, e: E.Trace):
-        if isinstance(e.arg, E.Identity):
-            return self.dimension(e.arg.n)
-        return self.call("tr", self(e.arg)), ATOM
+        return self.dimension(e) if isinstance(e.arg, E.Identity) else self.structural(e)
 
-    def dimension(self, d):
-        """n, m n or 3: the size of I_d, if the text carries each name in it."""
+    def dimension(self, e: E.Trace):
+        """tr(I_d) as n, m n or 3, the size d, if the text carries each name in it."""
+        d = e.arg.n
         parts = str(d).split("*") if isinstance(d, (int, str)) else ["?"]    # ? while parsing
         if not all(p.isdigit() or p in self.sized for p in parts):
-            return self.call("tr", "I"), ATOM
+            return self.structural(e)
         return self.print(E.mul(*(E.Number(int(p)) if p.isdigit() else E.Symbol(p)
                                   for p in parts)))
 
     @node.register
     def _(self, e: E.Det):
-        return self.call("det", self(e.arg)), ATOM
+        return self.structural(e)
 
     @node.register
     def _(self, e: E.Diag):
         if e.builds_matrix and (c := constant_value(e.arg)) is not None:
             return self.print(E.mul(c, E.Identity(e.shape[0])))     # diag(c 1) = c I
-        return self.call("diag", self(e.arg)), ATOM
+        return self.structural(e)
 
     @node.register
     def _(self, e: E.Kron):
@@ -245,7 +245,7 @@ class Printer:
 
     @node.register
     def _(self, e: E.Vec):
-        return self.call("vec", self(e.arg)), ATOM
+        return self.structural(e)
 
     @node.register
     def _(self, e: E.Commutation):
@@ -278,30 +278,22 @@ class Printer:
         """Of a single entry, 1: softmax(c) reads as of c in every entry of a sized vector."""
         if e.arg.is_scalar:
             return self.print(E.Number(1))
-        return self.call("softmax", self(e.arg)), ATOM
+        return self.structural(e)
 
     @node.register
     def _(self, e: E.LogSumExp):
         """Of a single entry, that entry (logsumexp(c) reads as of c in every entry)."""
         if e.arg.is_scalar:
             return self.print(e.arg)
-        return self.call("logsumexp", self(e.arg)), ATOM
+        return self.structural(e)
 
-    @node.register
-    def _(self, e: E.Eig):
-        return self.call("eig", self(e.arg)), ATOM
-
-    @node.register
-    def _(self, e: E.SingularFactor):
-        return self.call("polar" if e.which == "polar" else "svtop", self(e.arg)), ATOM
-
-    @node.register
-    def _(self, e: E.LambdaMax):
-        return self.call("lambda_max", self(e.arg)), ATOM
-
-    @node.register
-    def _(self, e: E.TopEigvec):
-        return self.call("eigtop", self(e.arg)), ATOM
+    @node.register(E.Eig)
+    @node.register(E.SingularFactor)
+    @node.register(E.LambdaMax)
+    @node.register(E.TopEigvec)
+    def structural(self, e):
+        """A structural function, by its name in the catalogue: tr(X), svtop(X)."""
+        return self.call(structural_of(e).name, self(e.arg)), ATOM
 
 
 class TextPrinter(Printer):
@@ -399,17 +391,10 @@ class LatexPrinter(Printer):
         return s
 
     def call(self, name, arg):
-        if name == "lambda_max":
-            return rf"\lambda_{{\max}}\left({arg}\right)"
+        """name(arg) by the catalogue's LaTeX name; a square root is a radical."""
         if name == "sqrt":
             return rf"\sqrt{{{arg}}}"
-        if name in ("tr",):
-            return rf"\operatorname{{tr}}\left({arg}\right)"
-        if name == "det":
-            return rf"\det\left({arg}\right)"
-        if name in ("diag", "vec", "softmax", "logsumexp", "eig", "polar", "svtop", "eigtop"):
-            return rf"\operatorname{{{name}}}\left({arg}\right)"
-        return rf"{ELEMENTWISE[name].latex}\left({arg}\right)"
+        return rf"{latex_name(name)}\left({arg}\right)"
 
     def inner(self, a, b):
         return rf"\left\langle {a}, {b} \right\rangle"

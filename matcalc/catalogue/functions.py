@@ -1,10 +1,11 @@
-"""The function catalogue: one entry per named function.
+"""The function catalogue: one row per elementwise function, and the lookups by name.
 
-Elementwise functions are rows of data: a name and aliases, a SymPy definition
-(its derivative comes from SymPy), a NumPy implementation and LaTeX. The
-parser, the differential rules, the printers and the evaluator all read this
-table; adding a function is adding a row. Structural functions (``tr``,
-``det``, ...) build tree nodes of their own.
+A row holds every fact about its function: name and aliases, a SymPy definition (its
+derivative comes from SymPy), a NumPy implementation, LaTeX, the code spelling per
+backend and the domain with the condition it imposes. The parser, the differential
+rules, the printers, the conditions, the evaluator and the code generator all read the
+rows; adding a function is adding a row. Structural functions (``tr``, ``det``, ...)
+are nodes of their own, named in structural.py.
 """
 from __future__ import annotations
 
@@ -14,9 +15,11 @@ from typing import Callable
 
 import numpy as np
 import sympy
+from sympy.codegen.cfunctions import log1p
 
 from ..ir import expr as E
-from ..errors import UnsupportedError
+from .domains import EVERYWHERE, KINK, POSITIVE, Requirement
+from .structural import SHORTHANDS, STRUCTURAL, operator
 
 
 class sigma(sympy.Function):
@@ -61,19 +64,30 @@ class abs_(sympy.Function):
         return sign(self.args[0])
 
 
+class cosh(sympy.Function):
+    """The hyperbolic cosine; cosh' = sinh = cosh tanh, written with catalogue functions."""
+
+    def fdiff(self, argindex=1):
+        return cosh(self.args[0]) * sympy.tanh(self.args[0])
+
+
 @dataclass(frozen=True)
 class Function:
-    """One elementwise function. ``domain``: "positive" (log, sqrt) or "kink" (not
-    differentiable at 0: the derivative there is a subgradient). ``code``: its spelling in
-    generated code, per backend (a template of the argument {0}; a name starting with _ is a
-    helper of the code generator); ``nonnegative``: its values are >= 0."""
+    """One elementwise function: every fact a pass looks up by its name.
+
+    ``sympy``: its definition (the derivative comes from SymPy); ``numpy``: its value;
+    ``latex``: its LaTeX name (a KaTeX command, else \\operatorname{...}); ``code``: its
+    spelling in generated code, per backend (a template of the argument {0}; a name starting
+    with _ is a helper of the code generator); ``domain``: the requirement on its argument
+    for the derivative (domains.py), whose samples are points to test it at;
+    ``nonnegative``: its values are >= 0."""
     name: str
     sympy: Callable
     numpy: Callable
     latex: str
     code: dict
     aliases: tuple = ()
-    domain: str = ""
+    domain: Requirement = EVERYWHERE
     nonnegative: bool = False
 
 
@@ -87,62 +101,33 @@ def _sigmoid(z):
 
 
 ELEMENTWISE = {f.name: f for f in [
-    Function("log", sympy.log, np.log, r"\log", spelled("np.log({0})"), ("ln",), domain="positive"),
+    Function("log", sympy.log, np.log, r"\log", spelled("np.log({0})"), ("ln",), domain=POSITIVE),
+    Function("log1p", log1p, np.log1p, operator("log1p"), spelled("np.log1p({0})"),
+             domain=Requirement("{} > -1", lambda v: np.all(v > -1), lambda v: not np.any(v < -1),
+                                samples=(-0.6, 0.2, 1.5))),
     Function("exp", sympy.exp, np.exp, r"\exp", spelled("np.exp({0})"), nonnegative=True),
-    Function("sqrt", sympy.sqrt, np.sqrt, r"\sqrt", spelled("np.sqrt({0})"), domain="positive",
+    Function("sqrt", sympy.sqrt, np.sqrt, r"\sqrt", spelled("np.sqrt({0})"), domain=POSITIVE,
              nonnegative=True),
     Function("sin", sympy.sin, np.sin, r"\sin", spelled("np.sin({0})")),
     Function("cos", sympy.cos, np.cos, r"\cos", spelled("np.cos({0})")),
     Function("tan", sympy.tan, np.tan, r"\tan", spelled("np.tan({0})")),
     Function("tanh", sympy.tanh, np.tanh, r"\tanh", spelled("np.tanh({0})")),
+    Function("cosh", cosh, np.cosh, r"\cosh", spelled("np.cosh({0})"), nonnegative=True),
     Function("sigma", sigma, _sigmoid, r"\sigma", spelled("_sigmoid({0})"), ("sigmoid",),
              nonnegative=True),
-    Function("softplus", softplus, lambda z: np.logaddexp(0.0, z), r"\operatorname{softplus}",
+    Function("softplus", softplus, lambda z: np.logaddexp(0.0, z), operator("softplus"),
              spelled("np.logaddexp(0.0, {0})"), nonnegative=True),
-    Function("relu", relu, lambda z: np.maximum(z, 0.0), r"\operatorname{relu}",
-             spelled("np.maximum({0}, 0.0)"), domain="kink", nonnegative=True),
-    Function("step", step, lambda z: np.heaviside(z, 0.0), r"\operatorname{step}",
-             spelled("np.heaviside({0}, 0.0)"), domain="kink"),
-    Function("abs", abs_, np.abs, r"\operatorname{abs}", spelled("np.abs({0})"), domain="kink",
+    Function("relu", relu, lambda z: np.maximum(z, 0.0), operator("relu"),
+             spelled("np.maximum({0}, 0.0)"), domain=KINK, nonnegative=True),
+    Function("step", step, lambda z: np.heaviside(z, 0.0), operator("step"),
+             spelled("np.heaviside({0}, 0.0)"), domain=KINK),
+    Function("abs", abs_, np.abs, operator("abs"), spelled("np.abs({0})"), domain=KINK,
              nonnegative=True),
-    Function("sign", sign, np.sign, r"\operatorname{sign}", spelled("np.sign({0})"), domain="kink"),
+    Function("sign", sign, np.sign, operator("sign"), spelled("np.sign({0})"), domain=KINK),
 ]}
 
-def _sum(A):
-    """sum(v) = 1^T v; sum(X) = 1^T X 1; sum(eig(X)) = tr(X)."""
-    if isinstance(A, E.Eig):
-        return E.Trace(A.arg)
-    total = E.mul(E.Transpose(E.Ones((A.shape[0], 1))), A)
-    return total if A.shape[1] == 1 else E.mul(total, E.Ones((A.shape[1], 1)))
-
-
-def _prod(A):
-    """prod(eig(X)) = det(X); no other product of entries is supported."""
-    if isinstance(A, E.Eig):
-        return E.Det(A.arg)
-    raise UnsupportedError("prod(.) is supported for prod(eig(X)) = det(X) only")
-
-
-STRUCTURAL = {
-    "tr": E.Trace,
-    "trace": E.Trace,
-    "det": E.Det,
-    "inv": E.Inverse,
-    "logdet": lambda X: E.Func("log", E.Det(X)),
-    "diag": E.Diag,
-    "sum": _sum,
-    "prod": _prod,
-    "eig": E.Eig,
-    "softmax": E.Softmax,
-    "logsumexp": E.LogSumExp,
-    "polar": lambda X: E.SingularFactor(X, "polar"),
-    "svtop": lambda X: E.SingularFactor(X, "top"),
-    "lambda_max": E.LambdaMax,
-    "lambda_{\\max}": E.LambdaMax,
-    "eigtop": E.TopEigvec,
-}
-
-ALIASES = {alias: f.name for f in ELEMENTWISE.values() for alias in f.aliases}
+ALIASES = {alias: f.name for f in ELEMENTWISE.values() for alias in f.aliases} | {
+    alias: s.name for s in STRUCTURAL.values() for alias in s.aliases}
 
 
 def canonical_name(name: str) -> str:
@@ -151,15 +136,28 @@ def canonical_name(name: str) -> str:
 
 def all_names() -> list[str]:
     """Every name the parser accepts as a function, longest first."""
-    names = set(ELEMENTWISE) | set(ALIASES) | set(STRUCTURAL)
+    names = set(ELEMENTWISE) | set(ALIASES) | set(SHORTHANDS) | {
+        s.name for s in STRUCTURAL.values() if s.parsed}
     return sorted(names, key=lambda n: (-len(n), n))
 
 
 def build(name: str, arg: E.Expr) -> E.Expr:
     name = canonical_name(name)
+    if name in SHORTHANDS:
+        return SHORTHANDS[name](arg)
     if name in STRUCTURAL:
-        return STRUCTURAL[name](arg)
+        return STRUCTURAL[name].build(arg)
     return E.Func(name, arg)
+
+
+def latex_name(name: str) -> str:
+    """The LaTeX of a function's name (elementwise or structural): \\log, \\operatorname{tr}."""
+    return (ELEMENTWISE[name] if name in ELEMENTWISE else STRUCTURAL[name]).latex
+
+
+def printed_names() -> list[str]:
+    """Every name the printers write as a function, longest first."""
+    return sorted(set(ELEMENTWISE) | set(STRUCTURAL), key=lambda n: (-len(n), n))
 
 
 Z = sympy.Symbol("z", real=True)

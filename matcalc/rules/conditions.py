@@ -4,8 +4,10 @@
 everywhere, what must hold (``x != 0`` for ||x||_2, a simple top singular
 value for ||X||_2, no zero entry for relu and |.|, a positive argument for
 log and sqrt, an invertible matrix for X^-1). Each condition can be checked
-numerically at given values; where a positive argument is negative, f itself
-has no (real) value.
+numerically at given values; where an argument is outside a function's domain
+(a negative one for log), f itself has no (real) value. The requirement of an
+elementwise function is its catalogue row's domain; ``RULES`` holds, per node class,
+what the node requires of its argument.
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ import numpy as np
 from ..ir import expr as E
 from ..errors import MatcalcError
 from ..language.parser import parse
+from ..catalogue.domains import EVERYWHERE, KINK, POSITIVE, Requirement
 from ..catalogue.functions import ELEMENTWISE
 from ..backends.numeric import evaluate
 from ..backends.printing import text
@@ -23,27 +26,27 @@ from ..backends.printing import text
 
 @dataclass(frozen=True)
 class Condition:
-    subject: E.Expr      # the sub-expression that needs it
-    arg: E.Expr          # the argument the test looks at
-    test: str            # one of TESTS
+    subject: E.Expr              # the sub-expression that needs it
+    arg: E.Expr                  # the argument the requirement is of
+    requirement: Requirement
 
     def __str__(self):
-        return f"{text(self.subject)}: {TESTS[self.test][0].format(text(self.arg))}"
+        return f"{text(self.subject)}: {self.requirement.text.format(text(self.arg))}"
 
     def holds(self, values: dict, context: tuple = ()) -> bool:
         """Whether it holds at values (dimensions fixed by them and the context, such as f);
         a value that cannot be computed fails it."""
         value = self._value(values, context)
         return value is not None and bool(np.all(np.isfinite(value)) and
-                                          TESTS[self.test][1](value))
+                                          self.requirement.holds(value))
 
     def defined(self, values: dict, context: tuple = ()) -> bool:
-        """False where f has no value: an argument that must be positive is negative (a value
+        """False where f has no value: an argument outside a function's domain (a value
         that cannot be computed is the evaluator's to report)."""
-        if self.test not in DOMAINS:
+        if self.requirement.defined is None:
             return True
         value = self._value(values, context)
-        return value is None or bool(DOMAINS[self.test](value))
+        return value is None or bool(self.requirement.defined(value))
 
     def _value(self, values, context):
         """The argument's value at values, or None where it cannot be computed."""
@@ -68,50 +71,74 @@ def _full_rank(A):
     return s[-1] > 1e-10 * s[0]
 
 
-TESTS = {
-    "nonzero": ("{} != 0", lambda v: np.linalg.norm(v) > 1e-12),
-    "no zero entry": ("no entry of {} is 0 (a kink: the derivative there is a subgradient)",
-                      lambda v: np.all(np.abs(v) > 1e-12)),
-    "positive": ("{} > 0", lambda v: np.all(v > 0)),
-    "invertible": ("{} invertible", lambda v: _full_rank(v)),
-    "full rank": ("{} of full rank", lambda v: _full_rank(v)),
-    "simple top singular value": ("the largest singular value of {} is simple",
-                                  _singular_gap),
-    "simple top eigenvalue": ("{} symmetric with a simple largest eigenvalue", _eigen_gap),
+INVERTIBLE = Requirement("{} invertible", _full_rank)
+
+NORMS = {
+    "euclid": Requirement("{} != 0", lambda v: np.linalg.norm(v) > 1e-12),
+    "l1": KINK,
+    "spectral": Requirement("the largest singular value of {} is simple", _singular_gap),
+    "nuclear": Requirement("{} of full rank", _full_rank),
 }
 
-DOMAINS = {"positive": lambda v: not np.any(v < 0)}
+SIMPLE_TOP_EIGENVALUE = Requirement("{} symmetric with a simple largest eigenvalue", _eigen_gap)
+
+RULES = {}
+
+
+def rule(node_type):
+    def register(fn):
+        RULES[node_type] = fn
+        return fn
+    return register
+
+
+@rule(E.Norm)
+def norm_rule(e):
+    return [Condition(e, e.arg, NORMS[e.kind])] if e.kind in NORMS else []
+
+
+@rule(E.LambdaMax)
+def lambda_max_rule(e):
+    return [Condition(e, e.arg, SIMPLE_TOP_EIGENVALUE)]
+
+
+@rule(E.Inverse)
+def inverse_rule(e):
+    return [Condition(e, e.arg, INVERTIBLE)]
+
+
+@rule(E.MatPower)
+def matrix_power_rule(e):
+    """X^k for k < 0 is a power of X^-1."""
+    return [Condition(e, e.base, INVERTIBLE)] if e.k < 0 else []
+
+
+@rule(E.Func)
+def function_rule(e):
+    """The domain of the function's catalogue row."""
+    domain = ELEMENTWISE[e.name].domain
+    return [] if domain is EVERYWHERE else _domain(e, e.arg, domain)
+
+
+@rule(E.Power)
+def power_rule(e):
+    """u^c for a number c that is not an integer needs u > 0."""
+    c = e.exponent
+    return _domain(e, e.base, POSITIVE) if isinstance(c, E.Number) and not c.value.is_integer \
+        else []
+
+
+def _domain(e, arg, requirement):
+    """arg > 0 for arg = det(M) needs M invertible too, which the sign of a rounded det
+    cannot tell."""
+    invertible = [Condition(e, arg.arg, INVERTIBLE)] \
+        if requirement is POSITIVE and isinstance(arg, E.Det) else []
+    return invertible + [Condition(e, arg, requirement)]
 
 
 def conditions(f: E.Expr | str) -> list[Condition]:
     """What must hold for f (an expression or text) to be differentiable, part by part."""
     if not isinstance(f, E.Expr):
         f = parse(f)
-    found = []
-    for e in E.walk(f):
-        match e:
-            case E.Norm(arg) if e.kind == "euclid":
-                found.append(Condition(e, arg, "nonzero"))
-            case E.Norm(arg) if e.kind == "l1":
-                found.append(Condition(e, arg, "no zero entry"))
-            case E.Norm(arg) if e.kind == "spectral":
-                found.append(Condition(e, arg, "simple top singular value"))
-            case E.Norm(arg) if e.kind == "nuclear":
-                found.append(Condition(e, arg, "full rank"))
-            case E.LambdaMax(arg):
-                found.append(Condition(e, arg, "simple top eigenvalue"))
-            case E.Inverse(arg) | E.MatPower(arg, _) if not isinstance(e, E.MatPower) or e.k < 0:
-                found.append(Condition(e, arg, "invertible"))
-            case E.Func(name, arg) if ELEMENTWISE[name].domain == "kink":
-                found.append(Condition(e, arg, "no zero entry"))
-            case E.Func(name, arg) if ELEMENTWISE[name].domain == "positive":
-                found += _positive(e, arg)
-            case E.Power(base, E.Number(value)) if not value.is_integer:
-                found += _positive(e, base)
+    found = [c for e in E.walk(f) if type(e) in RULES for c in RULES[type(e)](e)]
     return list(dict.fromkeys(found))
-
-
-def _positive(e, arg):
-    """arg > 0; for arg = det(M) also M invertible, which the sign of a rounded det cannot tell."""
-    invertible = [Condition(e, arg.arg, "invertible")] if isinstance(arg, E.Det) else []
-    return invertible + [Condition(e, arg, "positive")]

@@ -1,0 +1,77 @@
+"""Structural functions: named functions that are nodes of their own in the tree.
+
+A row gives a node class its name in text (``tr(X)``) and in LaTeX, and the names the
+parser reads for it. ``which`` tells apart the rows of one node class that differ by a
+field (SingularFactor: polar or top). A row that is not ``parsed`` is only printed: vec(X)
+arises in derivatives, never in input. ``SHORTHANDS`` are names the parser expands into
+other nodes; nothing prints them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..ir import expr as E
+from ..errors import UnsupportedError
+
+
+@dataclass(frozen=True)
+class Structural:
+    name: str
+    node: type
+    latex: str
+    aliases: tuple = ()
+    which: str | None = None       # the node's ``which`` field, for SingularFactor
+    parsed: bool = True
+
+    def build(self, arg: E.Expr) -> E.Expr:
+        return self.node(arg) if self.which is None else self.node(arg, self.which)
+
+
+def operator(name: str) -> str:
+    """An operator name KaTeX has no command for: \\operatorname{name}."""
+    return rf"\operatorname{{{name}}}"
+
+
+STRUCTURAL = {s.name: s for s in [
+    Structural("tr", E.Trace, operator("tr"), ("trace",)),
+    Structural("det", E.Det, r"\det"),
+    Structural("diag", E.Diag, operator("diag")),
+    Structural("vec", E.Vec, operator("vec"), parsed=False),
+    Structural("softmax", E.Softmax, operator("softmax")),
+    Structural("logsumexp", E.LogSumExp, operator("logsumexp")),
+    Structural("eig", E.Eig, operator("eig")),
+    Structural("polar", E.SingularFactor, operator("polar"), which="polar"),
+    Structural("svtop", E.SingularFactor, operator("svtop"), which="top"),
+    Structural("lambda_max", E.LambdaMax, r"\lambda_{\max}", ("lambda_{\\max}",)),
+    Structural("eigtop", E.TopEigvec, operator("eigtop")),
+]}
+
+BY_NODE = {(s.node, s.which): s for s in STRUCTURAL.values()}
+
+
+def structural_of(e: E.Expr) -> Structural:
+    """The row of a structural node: tr for Trace(X), svtop for SingularFactor(X, "top")."""
+    return BY_NODE[type(e), getattr(e, "which", None)]
+
+
+def _sum(A):
+    """sum(v) = 1^T v; sum(X) = 1^T X 1; sum(eig(X)) = tr(X)."""
+    if isinstance(A, E.Eig):
+        return E.Trace(A.arg)
+    total = E.mul(E.Transpose(E.Ones((A.shape[0], 1))), A)
+    return total if A.shape[1] == 1 else E.mul(total, E.Ones((A.shape[1], 1)))
+
+
+def _prod(A):
+    """prod(eig(X)) = det(X); no other product of entries is supported."""
+    if isinstance(A, E.Eig):
+        return E.Det(A.arg)
+    raise UnsupportedError("prod(.) is supported for prod(eig(X)) = det(X) only")
+
+
+SHORTHANDS = {
+    "inv": E.Inverse,
+    "logdet": lambda X: E.Func("log", E.Det(X)),
+    "sum": _sum,
+    "prod": _prod,
+}
