@@ -183,13 +183,15 @@ def spd(rng, n):
 
 
 class Problem:
-    """One benchmark problem: matcalc text, inputs, hand-written NumPy, JAX and torch f."""
+    """One benchmark problem: a case of matcalc.problems (its text, variable, shapes and
+    assumptions), inputs, hand-written NumPy, JAX and torch f."""
 
-    def __init__(self, id, text, wrt, sizes, inputs, hand, jax_f=None, torch_f=None,
-                 shapes=None, assume=None, kinds=("grad", "hess"), sympy=None):
-        self.id, self.text, self.wrt, self.sizes = id, text, wrt, sizes
+    def __init__(self, id, sizes, inputs, hand, jax_f=None, torch_f=None,
+                 kinds=("grad", "hess"), sympy=None):
+        case = catalogue.case(id)
+        self.id, self.text, self.wrt, self.sizes = id, case.text, case.wrt, sizes
         self.inputs, self.hand, self.jax_f, self.torch_f = inputs, hand, jax_f, torch_f
-        self.shapes, self.assume, self.kinds, self.sympy = shapes, assume, kinds, sympy
+        self.shapes, self.assume, self.kinds, self.sympy = case.shapes, case.assume, kinds, sympy
 
 
 def p3_inputs(rng, n):
@@ -312,13 +314,11 @@ VECTOR_SIZES = (10,) if ARGS.quick else (10, 100, 1000)
 MATRIX_SIZES = (10,) if ARGS.quick else (10, 100, 300)
 
 PROBLEMS = [
-    Problem("P3", "1/2 x^T A x + b^T x + c", "x", VECTOR_SIZES, p3_inputs, hand_p3()),
-    Problem("P5", "1/2 ||A x - b||_2^2", "x", VECTOR_SIZES, p5_inputs, hand_p5()),
-    Problem("P12", "log(sum(exp(A x + b)))", "x", VECTOR_SIZES, p12_inputs, hand_p12()),
-    Problem("P28", "1/m sum(log(1 + exp(A x))) + mu/2 ||x||_2^2", "x", VECTOR_SIZES,
-            p28_inputs, hand_p28(), shapes={"m": "scalar"}),
-    Problem("P11", "log(det(X))", "X", MATRIX_SIZES, p11_inputs, hand_p11(),
-            assume={"X": "spd"}, kinds=("hvp",)),
+    Problem("P3", VECTOR_SIZES, p3_inputs, hand_p3()),
+    Problem("P5", VECTOR_SIZES, p5_inputs, hand_p5()),
+    Problem("P12", VECTOR_SIZES, p12_inputs, hand_p12()),
+    Problem("P28", VECTOR_SIZES, p28_inputs, hand_p28()),
+    Problem("P11", MATRIX_SIZES, p11_inputs, hand_p11(), kinds=("hvp",)),   # X spd
 ]
 
 
@@ -441,34 +441,23 @@ def evaluate_one(p, n, kind, values, generated):
 # ---- 2. derivation: matcalc vs SymPy ------------------------------------------------------
 
 DERIVATION_PROBLEMS = [
-    # id, matcalc text, wrt, shapes, assume, SymPy builder (n -> (f, wrt, symbols)) or None
-    ("P2", "c^T x", "x", None, None,
-     lambda n: _sym(n, "c x", lambda c, x: c.T * x, "x")),
-    ("P3", "1/2 x^T A x + b^T x + c", "x", None, None,
-     lambda n: _sym(n, "A b x", lambda A, b, x: x.T * A * x / 2 + b.T * x, "x")),
-    ("P5", "1/2 ||A x - b||_2^2", "x", None, None,
-     lambda n: _sym(n, "A b x", lambda A, b, x: (A * x - b).T * (A * x - b) / 2, "x")),
-    ("P10", "det(X)", "X", None, None,
-     lambda n: _sym(n, "X", lambda X: sp.det(X), "X")),
-    ("P11", "log(det(X))", "X", None, {"X": "spd"},
-     lambda n: _sym(n, "X", lambda X: sp.log(sp.det(X)), "X")),
-    ("P12", "log(sum(exp(A x + b)))", "x", None, None,
-     lambda n: _sym(n, "A b x", lambda A, b, x: sp.log(
+    # the id of a case of matcalc.problems, SymPy builder (n -> (f, wrt, symbols))
+    ("P2", lambda n: _sym(n, "c x", lambda c, x: c.T * x, "x")),
+    ("P3", lambda n: _sym(n, "A b x", lambda A, b, x: x.T * A * x / 2 + b.T * x, "x")),
+    ("P5", lambda n: _sym(n, "A b x", lambda A, b, x: (A * x - b).T * (A * x - b) / 2, "x")),
+    ("P10", lambda n: _sym(n, "X", lambda X: sp.det(X), "X")),
+    ("P11", lambda n: _sym(n, "X", lambda X: sp.log(sp.det(X)), "X")),
+    ("P12", lambda n: _sym(n, "A b x", lambda A, b, x: sp.log(
          sp.OneMatrix(A.shape[0], 1).T * (A * x + b).applyfunc(sp.exp)), "x")),
-    ("P15", "||X||_F^2", "X", None, None,
-     lambda n: _sym(n, "X", lambda X: sp.Trace(X.T * X), "X")),
-    ("P17", "tr(A X)", "X", None, None,
-     lambda n: _sym(n, "A X", lambda A, X: sp.Trace(A * X), "X")),
-    ("P18", "<S, X> - log(det(X))", "X", None, None,
-     lambda n: _sym(n, "S X", lambda S, X: sp.Trace(S.T * X) - sp.log(sp.det(X)), "X")),
-    ("P28", "1/m sum(log(1 + exp(A x))) + mu/2 ||x||_2^2", "x", {"m": "scalar"}, None,
+    ("P15", lambda n: _sym(n, "X", lambda X: sp.Trace(X.T * X), "X")),
+    ("P17", lambda n: _sym(n, "A X", lambda A, X: sp.Trace(A * X), "X")),
+    ("P18", lambda n: _sym(n, "S X", lambda S, X: sp.Trace(S.T * X) - sp.log(sp.det(X)), "X")),
+    ("P28",
      lambda n: _sym(n, "A x", lambda A, x: (sp.OneMatrix(A.shape[0], 1).T * (A * x).applyfunc(
          lambda z: sp.log(1 + sp.exp(z)))) / sp.Symbol("m") + sp.Symbol("mu") / 2 * x.T * x,
          "x", scalars=("m", "mu"))),
-    ("P29", "tr(X^-1)", "X", None, None,
-     lambda n: _sym(n, "X", lambda X: sp.Trace(X.I), "X")),
-    ("S2", "tr(A X^-1 B)", "X", None, None,
-     lambda n: _sym(n, "A B X", lambda A, B, X: sp.Trace(A * X.I * B), "X")),
+    ("P29-trinv", lambda n: _sym(n, "X", lambda X: sp.Trace(X.I), "X")),
+    ("S2", lambda n: _sym(n, "A B X", lambda A, B, X: sp.Trace(A * X.I * B), "X")),
 ]
 
 
@@ -586,7 +575,9 @@ def derivation_rows(notes):
     rows = []
     repeat = 3 if ARGS.quick else 7
     n = sp.Symbol("n", integer=True, positive=True) if sp is not None else None
-    for pid, text, wrt, shapes, assume, builder in DERIVATION_PROBLEMS:
+    for pid, builder in DERIVATION_PROBLEMS:
+        case = catalogue.case(pid)
+        text, wrt, shapes, assume = case.text, case.wrt, case.shapes, case.assume
         # Hessians for vector variables only: for a matrix, SymPy's is a 4-D array
         for order in (1, 2) if wrt.islower() else (1,):
             print(f"  derive {pid} order {order}", flush=True)

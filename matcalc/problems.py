@@ -1,10 +1,17 @@
-"""The seminar problem set as data.
+"""The seminar problem set as data, and the other cases the tests, notebooks and
+benchmarks read.
 
 One ``Problem`` per problem or sub-question: the function in matcalc's input
 language, the variable, what to find (``kind``), shapes and assumptions, and
 the answer of the problem set written in the input language. ``solve`` asks
 the engine; ``check_answer`` compares the engine's result with that answer
 numerically (and symbolically where the simplifier can tell).
+
+Tables: ``PROBLEMS``, the problem set (sections A, B, C; ``by_id``, ``select``);
+``LOSSES``, the losses of ML and optimization with the form a paper prints
+(section "L", one row per variable); ``IDENTITIES``, Matrix Cookbook
+identities, Jacobians, spectral and elementwise functions (section "I").
+``CASES`` is all three, ``case(id)`` looks one up by its exact id.
 
 Kinds:
 
@@ -212,6 +219,147 @@ PROBLEMS: tuple[Problem, ...] = (
 
 _BY_ID = {p.id: p for p in PROBLEMS}
 assert len(_BY_ID) == len(PROBLEMS), "duplicate problem ids"
+
+
+
+def _loss(id, statement, text, wrt, kind, answer, **options):
+    return Problem(id, statement, text, wrt, kind, answer, section="L", **options)
+
+
+def _identity(id, statement, text, wrt, kind, answer, **options):
+    return Problem(id, statement, text, wrt, kind, answer, section="I", **options)
+
+
+_SCALAR_LAMBDA = {"lambda": "scalar"}
+_L6 = "1/2 ||W_2 tanh(W_1 x + b_1) + b_2 - y||_2^2"
+_L6_R = "W_2 tanh(W_1 x + b_1) + b_2 - y"
+_L6_DELTA = f"(W_2^T ({_L6_R})) .* (1 - tanh(W_1 x + b_1).^2)"
+_L20 = "1/2 ||W_3 tanh(W_2 tanh(W_1 x)) - y||_2^2"
+_L20_R = "W_3 tanh(W_2 tanh(W_1 x)) - y"
+_L20_DELTA_2 = f"(W_3^T ({_L20_R})) .* (1 - tanh(W_2 tanh(W_1 x)).^2)"
+
+# Losses that ML and optimization users bring (losses.md), the answer the form a paper
+# prints; a loss of several variables is one row per variable.
+LOSSES: tuple[Problem, ...] = (
+    _loss("L1", "cross-entropy of softmax(W x) with weights y", "-y^T log(softmax(W x))", "W",
+          "gradient", "(softmax(W x) 1^T y - y) x^T"),
+    _loss("L1H", "Hessian in x of the cross-entropy: (1^T y) W^T (diag(p) - p p^T) W",
+          "-y^T log(softmax(W x))", "x", "hessian",
+          "(1^T y) W^T (diag(softmax(W x)) - softmax(W x) softmax(W x)^T) W"),
+    _loss("L3", "ridge regression", "||X w - y||_2^2 + lambda ||w||_2^2", "w", "gradient",
+          "2 X^T (X w - y) + 2 lambda w", shapes=_SCALAR_LAMBDA),
+    _loss("L4m", "Gaussian negative log-likelihood in the mean, S in S++",
+          "1/2 (x - m)^T S^-1 (x - m)", "m", "gradient", "S^-1 (m - x)", assume={"S": "spd"}),
+    _loss("L4S", "Gaussian negative log-likelihood in the covariance, S in S++",
+          "1/2 log det S + 1/2 (x - m)^T S^-1 (x - m)", "S", "gradient",
+          "1/2 (S^-1 - S^-1 (x - m) (x - m)^T S^-1)", assume={"S": "spd"}),
+    _loss("L5U", "matrix factorization in U", "||X - U V^T||_F^2", "U", "gradient",
+          "-2 (X - U V^T) V"),
+    _loss("L5V", "matrix factorization in V", "||X - U V^T||_F^2", "V", "gradient",
+          "-2 (X - U V^T)^T U"),
+    _loss("L6-W_1", "two-layer network: delta x^T", _L6, "W_1", "gradient", f"({_L6_DELTA}) x^T"),
+    _loss("L6-b_1", "two-layer network: delta", _L6, "b_1", "gradient", _L6_DELTA),
+    _loss("L6-W_2", "two-layer network: r h^T", _L6, "W_2", "gradient",
+          f"({_L6_R}) tanh(W_1 x + b_1)^T"),
+    _loss("L6-b_2", "two-layer network: r", _L6, "b_2", "gradient", _L6_R),
+    _loss("L7", "log barrier", "c^T x - sum(log(b - A x))", "x", "gradient",
+          "c + A^T (1 ./ (b - A x))"),
+    _loss("L7H", "Hessian of the log barrier", "c^T x - sum(log(b - A x))", "x", "hessian",
+          "A^T diag(1 ./ (b - A x).^2) A"),
+    _loss("L10", "Poisson regression", "sum(exp(X w)) - y^T X w", "w", "gradient",
+          "X^T (exp(X w) - y)"),
+    _loss("L10H", "Hessian of Poisson regression", "sum(exp(X w)) - y^T X w", "w", "hessian",
+          "X^T diag(exp(X w)) X"),
+    _loss("L11", "log det of a regularized Gram matrix", "log det(X^T X + lambda I)", "X",
+          "gradient", "2 X (X^T X + lambda I)^-1", shapes=_SCALAR_LAMBDA),
+    _loss("L12", "least squares in a matrix", "1/2 ||A X B - C||_F^2", "X", "gradient",
+          "A^T (A X B - C) B^T"),
+    _loss("L13", "kernel quadratic, K in S^n", "1/2 a^T K a - 1^T a", "a", "gradient", "K a - 1",
+          assume={"K": "symmetric"}),
+    _loss("L15", "negative entropy", "sum(p .* log(p))", "p", "gradient", "1 + log(p)"),
+    _loss("L16", "Mahalanobis distance, S in S++", "sqrt((x - m)^T S^-1 (x - m))", "x",
+          "gradient", "S^-1 (x - m) / sqrt((x - m)^T S^-1 (x - m))", assume={"S": "spd"}),
+    _loss("L18", "cross-entropy of a batch, softmax of each column of W X",
+          "-sum(Y .* log(softmax(W X)))", "W", "gradient", "(softmax(W X) diag(Y^T 1) - Y) X^T"),
+    _loss("L19", "l2-regularized logistic regression, labels +-1",
+          "sum(log(1 + exp(-y .* (X w)))) + lambda/2 ||w||_2^2", "w", "gradient",
+          "lambda w - X^T (y .* sigma(-y .* X w))", shapes=_SCALAR_LAMBDA),
+    _loss("L20-W_1", "three-layer network: delta_1 x^T", _L20, "W_1", "gradient",
+          f"((W_2^T ({_L20_DELTA_2})) .* (1 - tanh(W_1 x).^2)) x^T"),
+    _loss("L20-W_2", "three-layer network: delta_2 h_1^T", _L20, "W_2", "gradient",
+          f"({_L20_DELTA_2}) tanh(W_1 x)^T"),
+    _loss("L20-W_3", "three-layer network: r h_2^T", _L20, "W_3", "gradient",
+          f"({_L20_R}) tanh(W_2 tanh(W_1 x))^T"),
+)
+
+# Identities and compositions checked beside the problem set: Matrix Cookbook
+# identities, elementwise functions, other spellings and variants of problems.
+IDENTITIES: tuple[Problem, ...] = (
+    _identity("CB-trXTBX", "gradient of tr(X^T B X)", "tr(X^T B X)", "X", "gradient",
+              "B X + B^T X"),
+    _identity("CB-aTXinvb", "gradient of a^T X^-1 b", "a^T X^-1 b", "X", "gradient",
+              "-X^-T a b^T X^-T"),
+    _identity("CB-trAXBX", "gradient of tr(A X B X)", "tr(A X B X)", "X", "gradient",
+              "A^T X^T B^T + B^T X^T A^T"),
+    _identity("CB-trAXB", "gradient of tr(A X B)", "tr(A X B)", "X", "gradient", "A^T B^T"),
+    _identity("CB-trXTAX-hess", "Hessian of tr(X^T A X): I kron (A + A^T)", "tr(X^T A X)",
+              "X", "hessian", "(A + A^T) V", direction="V"),
+    _identity("J-AXB", "Jacobian of A X B: B^T kron A", "A X B", "X", "jacobian", "A V B",
+              direction="V"),
+    _identity("J-inv", "Jacobian of X^-1: -(X^-T kron X^-1)", "X^-1", "X", "jacobian",
+              "-X^-1 V X^-1", direction="V"),
+    _identity("J-softmax", "Jacobian of softmax(z)", "softmax(z)", "z", "jacobian",
+              "diag(softmax(z)) - softmax(z) softmax(z)^T"),
+    _identity("J-softmax-affine", "Jacobian of softmax(A x + b)", "softmax(A x + b)", "x",
+              "jacobian", "(diag(softmax(A x + b)) - softmax(A x + b) softmax(A x + b)^T) A"),
+    _identity("P12-logsumexp", "P12 spelled with logsumexp", "logsumexp(A x + b)", "x",
+              "gradient", "A^T softmax(A x + b)"),
+    _identity("P12-logsumexp-hess", "Hessian of P12 spelled with logsumexp",
+              "logsumexp(A x + b)", "x", "hessian",
+              "A^T (diag(softmax(A x + b)) - softmax(A x + b) softmax(A x + b)^T) A"),
+    _identity("P16-hess", "Hessian of the binary logistic loss: Z^T diag(s .* (1 - s)) Z",
+              "-sum(y .* log(sigma(Z theta)) + (1 - y) .* log(1 - sigma(Z theta)))", "theta",
+              "hessian", "Z^T diag(sigma(Z theta) .* (1 - sigma(Z theta))) Z",
+              shapes={"theta": "vector"}),
+    _identity("AD9-wide", "nuclear norm of a wide matrix", "||W||_*", "W", "gradient",
+              "polar(W)"),
+    _identity("AD9-spectral", "spectral norm: u v^T of the top singular pair", "||W||_2", "W",
+              "gradient", "svtop(W)"),
+    _identity("AD9-lambda-max", "lambda_max, X in S^n: v v^T of the top eigenvector",
+              "lambda_max(X)", "X", "gradient", "eigtop(X)", assume={"X": "symmetric"}),
+    _identity("E-log-sin", "log of sin, elementwise", "a^T log(sin(X)) b", "X", "gradient",
+              "(a b^T) .* cos(X) ./ sin(X)"),
+    _identity("E-sin-AXB", "sin of a product, elementwise", "a^T sin(A X B) b", "X",
+              "gradient", "A^T ((a b^T) .* cos(A X B)) B^T"),
+    _identity("E-softplus-sum", "sum of softplus", "sum(log(1 + exp(A x)))", "x", "gradient",
+              "A^T sigma(A x)"),
+    _identity("E-softplus-sum-hess", "Hessian of the sum of softplus",
+              "sum(log(1 + exp(A x)))", "x", "hessian",
+              "A^T diag(sigma(A x) .* (1 - sigma(A x))) A"),
+    _identity("E-relu", "relu, away from its kink", "1^T relu(A x)", "x", "gradient",
+              "A^T step(A x)"),
+    _identity("E-l1", "l1 norm, away from its kinks", "||x||_1", "x", "gradient", "sign(x)"),
+    _identity("E-ratio", "a rational function, elementwise", "a^T (x ./ (1 + x.^2))", "x",
+              "gradient", "a .* (1 - x.^2) ./ (1 + x.^2).^2"),
+    _identity("E-ratio-hess", "Hessian of a rational function, elementwise",
+              "a^T (x ./ (1 + x.^2))", "x", "hessian",
+              "diag(a .* (2 x.^3 - 6 x) ./ (1 + x.^2).^3)"),
+    _identity("E-tanh", "tanh of a product", "sum(tanh(W x))", "W", "gradient",
+              "(1 - tanh(W x).^2) x^T"),
+    _identity("E-sqrt", "square root of a quadratic", "sqrt(x^T x + 1)", "x", "gradient",
+              "x / sqrt(x^T x + 1)"),
+    _identity("E-sqrt-hess", "Hessian of the square root of a quadratic", "sqrt(x^T x + 1)",
+              "x", "hessian", "I / sqrt(x^T x + 1) - x x^T / sqrt(x^T x + 1)^3"),
+)
+
+CASES: tuple[Problem, ...] = PROBLEMS + LOSSES + IDENTITIES
+_CASE_BY_ID = {p.id: p for p in CASES}
+assert len(_CASE_BY_ID) == len(CASES), "duplicate case ids"
+
+
+def case(id: str) -> Problem:
+    """The case with exactly this id among CASES: the problem set, the losses, the identities."""
+    return _CASE_BY_ID[id]
 
 
 def by_id(id: str) -> Problem:

@@ -6,14 +6,65 @@ differences and against closed forms written directly in NumPy.
 - ``central_gradient``: central finite-difference gradient of a scalar function.
 - ``central_jacobian``: central finite-difference Jacobian of a scalar, vector or
   matrix function, in vec (column-major) layout.
+- ``directional_difference``: (F(X + h V) - F(X - h V)) / 2h.
+- ``second_differences``: the Hessian of a scalar function of a vector.
 - ``rng_values``: random inputs of the kinds the problem set needs.
 - ``assert_close``: an ``allclose``-style check whose message reports the errors.
+- NumPy building blocks the closed forms share: ``sigma``, ``softmax``, ``vec``, ...
 """
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["central_gradient", "central_jacobian", "rng_values", "assert_close"]
+__all__ = ["central_gradient", "central_jacobian", "directional_difference",
+           "second_differences", "rng_values", "assert_close", "sigma", "softmax",
+           "logsumexp", "softmax_jacobian", "sym", "vec", "unvec", "commutation"]
+
+
+# ---------------------------------------------------------------------------
+# NumPy building blocks
+# ---------------------------------------------------------------------------
+
+def sigma(z):
+    """The logistic sigmoid 1 / (1 + exp(-z)), without overflow for large |z|."""
+    return np.exp(-np.logaddexp(0.0, -z))
+
+
+def softmax(z):
+    e = np.exp(z - np.max(z))
+    return e / np.sum(e)
+
+
+def logsumexp(z):
+    top = np.max(z)
+    return top + np.log(np.sum(np.exp(z - top)))
+
+
+def softmax_jacobian(z):
+    p = softmax(z)
+    return np.diag(p) - np.outer(p, p)
+
+
+def sym(G):
+    return (G + G.T) / 2
+
+
+def vec(A):
+    """Stack the columns of A (a vector is its own vec)."""
+    return np.ravel(np.asarray(A, dtype=float), order="F")
+
+
+def unvec(v, shape):
+    return np.reshape(v, shape, order="F")
+
+
+def commutation(m, n):
+    """K (mn x mn) with K vec(A) = vec(A^T) for every m x n matrix A."""
+    K = np.zeros((m * n, m * n))
+    for i in range(m):
+        for j in range(n):
+            K[j + i * n, i + j * m] = 1.0  # A[i, j] is vec(A)[i + j m], vec(A^T)[j + i n]
+    return K
 
 
 # ---------------------------------------------------------------------------
@@ -76,6 +127,27 @@ def central_jacobian(F, values, wrt, h=1e-6):
     return np.stack(columns, axis=1)
 
 
+def directional_difference(F, values, wrt, V, h=1e-6):
+    """(F(X + h V) - F(X - h V)) / 2h at X = values[wrt], F a function of the values."""
+    X = np.asarray(values[wrt], dtype=float)
+    return (np.asarray(F({**values, wrt: X + h * V}), dtype=float)
+            - np.asarray(F({**values, wrt: X - h * V}), dtype=float)) / (2 * h)
+
+
+def second_differences(f, values, wrt, h=1e-4):
+    """The Hessian of the scalar f at values with respect to the vector values[wrt]."""
+    x = np.array(values[wrt], dtype=float)
+    n = x.size
+    H = np.zeros((n, n))
+    at = lambda y: float(f({**values, wrt: y}))
+    for i in range(n):
+        for j in range(i, n):
+            ei, ej = np.eye(n)[i] * h, np.eye(n)[j] * h
+            H[i, j] = H[j, i] = (at(x + ei + ej) - at(x + ei - ej) - at(x - ei + ej)
+                                 + at(x - ei - ej)) / (4 * h * h)
+    return H
+
+
 # ---------------------------------------------------------------------------
 # Random draws
 # ---------------------------------------------------------------------------
@@ -125,6 +197,11 @@ def _binary_vector(rng, n):
 def _nonzero_vector(rng, n):
     """Random signs, magnitudes in [0.5, 2]: away from the kinks of |.| and sign."""
     return rng.choice([-1.0, 1.0], n) * rng.uniform(0.5, 2.0, n)
+
+
+def _sign_vector(rng, n):
+    """Labels: entries -1.0 or 1.0."""
+    return rng.choice([-1.0, 1.0], n)
 
 
 def _positive_matrix(rng, m, n):
@@ -177,6 +254,7 @@ _KINDS = {
     "posdef": _posdef,
     "binary_vector": _binary_vector,
     "nonzero_vector": _nonzero_vector,
+    "sign_vector": _sign_vector,
     "positive_matrix": _positive_matrix,
     "separated_matrix": _separated_matrix,
     "gapped_symmetric": _gapped_symmetric,
@@ -211,6 +289,7 @@ def rng_values(rng, spec, dims=None):
     ``"posdef:n"``                SPD + skew: not symmetric, x^T A x > 0
     ``"binary_vector:n"``         1-D, entries 0.0 or 1.0 (labels)
     ``"nonzero_vector:n"``        1-D, random signs, |entries| in [0.5, 2]
+    ``"sign_vector:n"``           1-D, entries -1.0 or 1.0 (labels)
     ``"positive_matrix:m,n"``     2-D, entries in [0.2, 1.2]
     ``"separated_matrix:m,n"``    full rank, singular values >= 1 and
                                   pairwise >= 0.5 apart

@@ -24,6 +24,8 @@ from typing import Callable
 import numpy as np
 from hypothesis import strategies as st
 
+from oracle import sigma as _sigmoid
+
 N = 3
 SHAPES = {"x": "n", "X": ("n", "n"), "A": ("n", "n"), "B": ("n", "n"), "b": "n", "c": "n",
           "t": "scalar"}
@@ -112,10 +114,6 @@ def matrix_leaves(var):
         leaves += [Node("x x^T", lambda v: np.outer(v["x"], v["x"])),
                    Node("x b^T", lambda v: np.outer(v["x"], v["b"]))]
     return leaves
-
-
-def _sigmoid(z):
-    return 1.0 / (1.0 + np.exp(-z))
 
 
 def _softplus(z):

@@ -38,6 +38,7 @@ import numpy as np
 import pytest
 
 import matcalc as mc
+from matcalc.problems import CASES
 from harness import alarm
 
 LONG = os.environ.get("MATCALC_LONG") == "1"
@@ -71,19 +72,7 @@ LANGUAGE = [
 
 def seeds() -> list[str]:
     texts = list(LANGUAGE)
-    try:
-        import test_problems
-        import test_second_order
-        texts += [p.text for p in test_problems.PROBLEMS]
-        texts += [p.text for name in dir(test_second_order) if name.endswith("PROBLEMS")
-                  for p in getattr(test_second_order, name)]
-    except ImportError:
-        pass
-    try:
-        from matcalc.problems import PROBLEMS
-        texts += [p.text for p in PROBLEMS] + [p.answer for p in PROBLEMS]
-    except ImportError:
-        pass
+    texts += [p.text for p in CASES] + [p.answer for p in CASES]
     readme = (HERE.parent / "README.md")
     if readme.exists():
         texts += re.findall(r'mc\.(?:gradient|parse|hessian|differential)\("([^"]+)"',

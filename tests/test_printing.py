@@ -5,7 +5,8 @@ import pytest
 import matcalc as mc
 from matcalc.ir import expr as E
 from matcalc.api.verification import valid_draw
-from matcalc.backends.numeric import draw
+from matcalc.backends.numeric import draw, evaluate
+from oracle import assert_close, central_gradient, central_jacobian
 
 CASES = [
     ("tr(A X^-1 B)", "X", {}), ("log det X", "X", {}), ("ln <x, Ax>", "x", {}),
@@ -65,9 +66,6 @@ def test_free_dimensions_are_not_named_like_the_expected_shape():
 
 
 # ---- printed results keep their shape: ones before rows, dimensions, constants ------------
-
-from matcalc.backends.numeric import evaluate  # noqa: E402
-from oracle import assert_close, central_gradient, central_jacobian  # noqa: E402
 
 RNG = np.random.default_rng(7)
 X3, W3 = RNG.standard_normal((3, 4)), RNG.standard_normal((4, 2))

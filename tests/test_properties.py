@@ -38,7 +38,7 @@ import matcalc as mc
 from matcalc.backends import numeric
 from matcalc.backends.printing import latex, text
 from harness import profile
-from oracle import central_gradient
+from oracle import central_gradient, second_differences, sigma
 from strategies import SHAPES, Case, cases, printing_cases, printing_values
 from test_fuzz import KNOWN
 
@@ -95,20 +95,6 @@ def close(actual, expected, rtol=1e-7, atol=1e-9, what=""):
     scale = max(1.0, float(np.max(np.abs(expected), initial=0.0)))
     err = float(np.max(np.abs(actual - expected), initial=0.0))
     assert err <= atol * scale + rtol * scale, f"{what}: max error {err:.3g} (scale {scale:.3g})"
-
-
-def second_differences(f, values, var, h=1e-4):
-    """The Hessian of f at values with respect to the vector values[var], by NumPy only."""
-    x = np.array(values[var], dtype=float)
-    n = x.size
-    H = np.zeros((n, n))
-    at = lambda y: float(f({**values, var: y}))
-    for i in range(n):
-        for j in range(i, n):
-            ei, ej = np.eye(n)[i] * h, np.eye(n)[j] * h
-            H[i, j] = H[j, i] = (at(x + ei + ej) - at(x + ei - ej) - at(x - ei + ej)
-                                 + at(x - ei - ej)) / (4 * h * h)
-    return H
 
 
 def parse(text):
@@ -308,24 +294,20 @@ def test_printed_vectors_and_matrices_keep_shape_and_value(case):
 
 # ---- regressions: failures the properties found ---------------------------------------------
 
-def sigmoid(z):
-    return 1 / (1 + np.exp(-z))
-
-
 REGRESSIONS = [
     # (check, text, variable, NumPy oracle of the values v, xfail reason or None)
     # nested absolute values: "||" closed two "|" (parser, fixed)
     (check_gradient, "|1/2 + |1/2 + cos(x^T x)||", "x",
      lambda v: abs(0.5 + abs(0.5 + np.cos(v["x"] @ v["x"]))), None),
     (check_gradient, "|1/2 + sigma(-2 |2 + cos(tr(X))|)|", "X",
-     lambda v: abs(0.5 + sigmoid(-2 * abs(2 + np.cos(np.trace(v["X"]))))), None),
+     lambda v: abs(0.5 + sigma(-2 * abs(2 + np.cos(np.trace(v["X"]))))), None),
     # a zero gradient prints as 0, sized by the expected shape (parser, fixed)
     (check_printed_gradient, "t", "x", lambda v: v["t"], None),
     (check_printed_gradient, "sigma(sigma(sum(x)))", "x",
-     lambda v: sigmoid(sigmoid(np.sum(v["x"]))), None),
+     lambda v: sigma(sigma(np.sum(v["x"]))), None),
     # LaTeX printed by latex(): \sqrt{a}^{2}, \oslash, ^{\circ 2}, \mathbf{1} (parser, fixed)
     (check_latex, "(sqrt(1/2 + sigma(b^T c))^2) (3 sqrt(1/2 + sigma(t)))", "x",
-     lambda v: (0.5 + sigmoid(v["b"] @ v["c"])) * 3 * np.sqrt(0.5 + sigmoid(v["t"])), None),
+     lambda v: (0.5 + sigma(v["b"] @ v["c"])) * 3 * np.sqrt(0.5 + sigma(v["t"])), None),
     (check_latex, "||(X b) ./ (2 + b.^2)||_2^2", "X",
      lambda v: np.sum((v["X"] @ v["b"] / (2 + v["b"] ** 2)) ** 2), None),
     (check_latex, "cos((1^T b)^3)", "X", lambda v: np.cos(np.sum(v["b"]) ** 3), None),
@@ -341,7 +323,7 @@ REGRESSIONS = [
      None),
     (lambda case: check_printed_gradient(case, allow_known=False),
      "<I, diag(x) + sigma(x x^T)>", "x",
-     lambda v: np.trace(np.diag(v["x"]) + sigmoid(np.outer(v["x"], v["x"]))), None),
+     lambda v: np.trace(np.diag(v["x"]) + sigma(np.outer(v["x"], v["x"]))), None),
     (lambda case: check_printed_gradient(case, allow_known=False),
      "(1 + (exp(tanh(X b)) .* exp(tanh(X b)))^T (exp(tanh(X b)) .* exp(tanh(X b))))^(1/2)",
      "X", lambda v: np.sqrt(1 + np.sum(np.exp(np.tanh(v["X"] @ v["b"])) ** 4)), None),

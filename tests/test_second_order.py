@@ -1,223 +1,59 @@
-"""Acceptance tests: second-order problems of the seminar problem set.
+"""Acceptance tests: second-order cases of the problem set and of the identities.
 
-Hessians, Jacobians, the second derivative of a scalar function and
-Hessian-vector products. As in test_problems.py, every engine result is
+Hessians (vector and matrix variables), Jacobians, f' and f'' for a scalar
+variable, and Hessian-vector products: the rows of
+``matcalc.problems.PROBLEMS`` and ``IDENTITIES`` of those kinds, their NumPy
+truth ``closed_forms.ORACLES``. As in test_problems.py, every engine result is
 compared with two independent oracles, never with the engine itself:
 
 - finite differences of NumPy code (``oracle.central_jacobian`` of the NumPy
-  gradient for a Hessian, of the NumPy function for a Jacobian), and
-- the closed-form answer of the problem set, written in NumPy.
+  gradient for a Hessian, of F for a Jacobian; differences of f for f''), and
+- the closed-form answer, written in NumPy.
 
 The oracles are checked against each other without the engine too (the
 ``test_*_oracles`` tests): the NumPy gradient against central differences of
-the NumPy f, the closed-form Hessian or Jacobian against central differences.
+f, the closed-form Hessian or Jacobian against central differences.
 
-Layout: ``vec`` stacks columns (Fortran order). The Hessian wrt a vector x is
-n x n; wrt a matrix X it is the size(X) x size(X) array
-``H[i, j] = d vec(G)_i / d vec(X)_j`` of the gradient G. The Jacobian of F wrt
-X is size(F) x size(X) in the same layout.
-
-Each table row gives the matcalc text, the variable, the kinds of random
-values (see ``oracle.rng_values``), NumPy functions of the values (keyword
-arguments) and optional shapes and assumptions.
+Layout: ``vec`` stacks columns (Fortran order); a Hessian wrt X is
+size(X) x size(X), a Jacobian of F wrt X is size(F) x size(X).
 """
 from __future__ import annotations
 
-import functools
-from dataclasses import dataclass
-from typing import Callable
-
 import numpy as np
 import pytest
-from numpy.linalg import det, inv, norm
+from numpy.linalg import inv
 
-import matcalc as mc
-from oracle import assert_close, central_gradient, central_jacobian, rng_values
+from matcalc import problems
+from closed_forms import ORACLES
+from harness import (EXACT_ATOL, EXACT_RTOL, FD_ATOL, FD_RTOL, case, cases, draws,
+                     engine_hessian, engine_hvp, engine_jacobian, hessian_scale,
+                     jacobian_scale, symmetric_variable)
+from harness import engine_derivative as derivative_of
+from oracle import (assert_close, central_gradient, central_jacobian, commutation,
+                    directional_difference, unvec, vec)
 
-SEEDS = (0, 1, 2)
-SIZES = ({"n": 3, "m": 4, "k": 2}, {"n": 5, "m": 2, "k": 3})
-
-# Engine vs closed form: both exact up to rounding.
-EXACT_RTOL, EXACT_ATOL = 1e-7, 1e-9
-# Against central differences (h = 1e-6): truncation and cancellation errors.
-FD_RTOL, FD_ATOL = 1e-5, 1e-6
 # Second derivative by the 3-point difference (f(t+h) - 2 f(t) + f(t-h)) / h^2.
 SECOND_DIFFERENCE_H = 1e-4
 
-tr = np.trace
-
-
-# ---------------------------------------------------------------------------
-# vec layout
-# ---------------------------------------------------------------------------
-
-def vec(A):
-    """Stack the columns of A (a vector is its own vec)."""
-    return np.ravel(np.asarray(A, dtype=float), order="F")
-
-
-def unvec(v, shape):
-    return np.reshape(v, shape, order="F")
-
-
-def commutation(m, n):
-    """K (mn x mn) with K vec(A) = vec(A^T) for every m x n matrix A."""
-    K = np.zeros((m * n, m * n))
-    for i in range(m):
-        for j in range(n):
-            K[j + i * n, i + j * m] = 1.0  # A[i, j] is vec(A)[i + j m], vec(A^T)[j + i n]
-    return K
-
-
-def sigma(z):
-    return 1 / (1 + np.exp(-z))
+TABLES = problems.PROBLEMS + problems.IDENTITIES
+# A variable declared symmetric (P11-hess, X spd) is checked on symmetric directions only.
+HESSIAN_PROBLEMS = [c for c in cases(TABLES, ("hessian",)) if not symmetric_variable(c)]
+SPD_HESSIAN_PROBLEMS = [c for c in cases(TABLES, ("hessian",)) if symmetric_variable(c)]
+JACOBIAN_PROBLEMS = cases(TABLES, ("jacobian",))
 
 
 def size(value):
     return int(np.size(value))
 
 
-def draws(problem, extra=None):
-    """(label, values) for every seed and size setting.
-
-    ``extra(rng, values)`` may add entries (a direction) drawn after the values.
-    """
-    for dims in SIZES:
-        for seed in SEEDS:
-            label = f"{problem.id} seed={seed} dims={dims}"
-            rng = np.random.default_rng(seed)
-            values = rng_values(rng, problem.spec, dims)
-            if extra is not None:
-                values = {**values, **extra(rng, values)}
-            yield label, values
+def test_every_second_order_case_has_an_oracle():
+    wanted = {p.id for p in problems.CASES if p.kind in ("hessian", "jacobian", "derivative")}
+    assert wanted - set(ORACLES) == set(), "cases without a NumPy truth"
 
 
 # ---------------------------------------------------------------------------
 # Hessians
 # ---------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class HessianProblem:
-    id: str
-    text: str
-    wrt: str
-    spec: dict
-    f: Callable
-    grad: Callable      # closed-form gradient, shaped like the variable
-    hess: Callable      # closed-form Hessian, size(X) x size(X) in vec layout
-    shapes: dict | None = None
-    assume: dict | None = None
-
-
-def quadratic(x, A, b, c):
-    return 0.5 * x @ A @ x + b @ x + c
-
-
-def rayleigh(A, x):
-    return (A @ x @ x) / (x @ x)
-
-
-def p25_hess(A, x):
-    s, f = x @ x, rayleigh(A, x)
-    r = A @ x - f * x
-    return 2 * (A - f * np.eye(len(x))) / s - 4 * (np.outer(x, r) + np.outer(r, x)) / s**2
-
-
-def p24_hess(x):
-    u = x @ x
-    L = 1 + np.log(u)
-    return 2 * u**u * L * np.eye(len(x)) + 4 * u**u * (L**2 + 1 / u) * np.outer(x, x)
-
-
-def logdet_hess(X):
-    """-(X^-1 kron X^-T) K: vec of H[dX] = -X^-T dX^T X^-T."""
-    n = len(X)
-    return -np.kron(inv(X), inv(X).T) @ commutation(n, n)
-
-
-HESSIAN_PROBLEMS = [
-    # --- vector variable --------------------------------------------------------
-    HessianProblem("P3", "1/2 x^T A x + b^T x + c", "x",
-                   {"A": "matrix:n,n", "x": "vector:n", "b": "vector:n", "c": "scalar"},
-                   f=quadratic,
-                   grad=lambda A, x, b, c: 0.5 * (A + A.T) @ x + b,
-                   hess=lambda A, x, b, c: 0.5 * (A + A.T)),
-    HessianProblem("P3-symmetric", "1/2 x^T A x + b^T x + c", "x",
-                   {"A": "symmetric:n", "x": "vector:n", "b": "vector:n", "c": "scalar"},
-                   f=quadratic,
-                   grad=lambda A, x, b, c: A @ x + b,
-                   hess=lambda A, x, b, c: A,
-                   assume={"A": "symmetric"}),
-    HessianProblem("P4", "-exp(-x^T x)", "x", {"x": "vector:n"},
-                   f=lambda x: -np.exp(-x @ x),
-                   grad=lambda x: 2 * np.exp(-x @ x) * x,
-                   hess=lambda x: 2 * np.exp(-x @ x) * (np.eye(len(x)) - 2 * np.outer(x, x))),
-    HessianProblem("P5", "1/2 ||A x - b||_2^2", "x",
-                   {"A": "matrix:m,n", "x": "vector:n", "b": "vector:m"},
-                   f=lambda A, x, b: 0.5 * norm(A @ x - b) ** 2,
-                   grad=lambda A, x, b: A.T @ (A @ x - b),
-                   hess=lambda A, x, b: A.T @ A),
-    HessianProblem("P8", "-1 / (1 + x^T x)", "x", {"x": "vector:n"},
-                   f=lambda x: -1 / (1 + x @ x),
-                   grad=lambda x: 2 * x / (1 + x @ x) ** 2,
-                   hess=lambda x: (2 * np.eye(len(x)) / (1 + x @ x) ** 2
-                                   - 8 * np.outer(x, x) / (1 + x @ x) ** 3)),
-    HessianProblem("P20", "log(1 + exp(<a, x>))", "x", {"a": "vector:n", "x": "vector:n"},
-                   f=lambda a, x: np.log1p(np.exp(a @ x)),
-                   grad=lambda a, x: sigma(a @ x) * a,
-                   hess=lambda a, x: sigma(a @ x) * (1 - sigma(a @ x)) * np.outer(a, a)),
-    HessianProblem("P21", "1/3 ||x||_2^3", "x", {"x": "vector:n"},
-                   f=lambda x: norm(x) ** 3 / 3,
-                   grad=lambda x: norm(x) * x,
-                   hess=lambda x: norm(x) * np.eye(len(x)) + np.outer(x, x) / norm(x)),
-    HessianProblem("S3", "1/3 ||x||_2^3", "x", {"x": "vector:n"},
-                   f=lambda x: norm(x) ** 3 / 3,
-                   grad=lambda x: norm(x) * x,
-                   hess=lambda x: norm(x) * np.eye(len(x)) + np.outer(x, x) / norm(x)),
-    HessianProblem("P24", "<x, x>^<x, x>", "x", {"x": "vector:n"},
-                   f=lambda x: (x @ x) ** (x @ x),
-                   grad=lambda x: 2 * (x @ x) ** (x @ x) * (1 + np.log(x @ x)) * x,
-                   hess=p24_hess),
-    HessianProblem("P25", "<A x, x> / ||x||_2^2", "x", {"A": "symmetric:n", "x": "vector:n"},
-                   f=rayleigh,
-                   grad=lambda A, x: 2 * (A @ x - rayleigh(A, x) * x) / (x @ x),
-                   hess=p25_hess,
-                   assume={"A": "symmetric"}),
-    HessianProblem("P26", "1/2 ||A - x x^T||_F^2", "x", {"A": "symmetric:n", "x": "vector:n"},
-                   f=lambda A, x: 0.5 * norm(A - np.outer(x, x)) ** 2,
-                   grad=lambda A, x: 2 * (x @ x) * x - 2 * A @ x,
-                   hess=lambda A, x: (2 * (x @ x) * np.eye(len(x)) + 4 * np.outer(x, x)
-                                      - 2 * A),
-                   assume={"A": "symmetric"}),
-    # --- matrix variable, unconstrained (vec layout) -----------------------------
-    # P11 without assumptions: X square, not symmetric, det X > 0.
-    HessianProblem("P11-unconstrained", "log(det(X))", "X", {"X": "square:n"},
-                   f=lambda X: np.log(det(X)),
-                   grad=lambda X: inv(X).T,
-                   hess=logdet_hess),
-    HessianProblem("CB-trXTAX", "tr(X^T A X)", "X", {"A": "matrix:n,n", "X": "matrix:n,m"},
-                   f=lambda A, X: tr(X.T @ A @ X),
-                   grad=lambda A, X: (A + A.T) @ X,
-                   hess=lambda A, X: np.kron(np.eye(X.shape[1]), A + A.T)),
-]
-
-HESSIANS = {p.id: p for p in HESSIAN_PROBLEMS}
-assert len(HESSIANS) == len(HESSIAN_PROBLEMS), "duplicate Hessian problem ids"
-
-
-@functools.cache
-def engine_hessian(problem_id):
-    """The engine's symbolic Hessian, derived once per problem."""
-    p = HESSIANS[problem_id]
-    return mc.hessian(p.text, wrt=p.wrt, shapes=p.shapes, assume=p.assume)
-
-
-def hessian_scale(p, values):
-    """Magnitude for the absolute tolerances (finite differences of the gradient
-    lose about eps * |grad| / h)."""
-    return max(1.0, np.max(np.abs(p.hess(**values))), np.max(np.abs(p.grad(**values))),
-               abs(p.f(**values)))
-
 
 @pytest.mark.parametrize("problem", HESSIAN_PROBLEMS, ids=[p.id for p in HESSIAN_PROBLEMS])
 def test_hessian_oracles(problem):
@@ -265,20 +101,18 @@ def test_hessian(problem):
 # non-symmetric directions is a convention (e.g. -(X^-1 kron X^-1) or
 # -(X^-1 kron X^-T) K, which agree on symmetric dX), so only H P is checked,
 # P = (I + K) / 2 the projector onto vecs of symmetric matrices.
-P11_SPD = HessianProblem(
-    "P11-spd", "log(det(X))", "X", {"X": "spd:n"},
-    f=lambda X: np.log(det(X)),
-    grad=lambda X: (inv(X) + inv(X).T) / 2,         # sym(X^-T), smooth off S^n too
-    hess=lambda X: -np.kron(inv(X), inv(X)),        # valid on symmetric directions
-    assume={"X": "spd"})
-
 
 def symmetric_projector(n):
     return (np.eye(n * n) + commutation(n, n)) / 2
 
 
-def test_hessian_spd_variable_oracles():
-    p = P11_SPD
+def logdet_hess(X):
+    """-(X^-1 kron X^-T) K, the unconstrained Hessian of log det X."""
+    return ORACLES["P11-hess-general"].hess(X=X)
+
+
+@pytest.mark.parametrize("p", SPD_HESSIAN_PROBLEMS, ids=[c.id for c in SPD_HESSIAN_PROBLEMS])
+def test_hessian_spd_variable_oracles(p):
     f = lambda values: p.f(**values)
     grad = lambda values: p.grad(**values)
     for label, values in draws(p):
@@ -297,9 +131,9 @@ def test_hessian_spd_variable_oracles():
                      what=f"{label}: both vec forms agree on symmetric directions")
 
 
-def test_hessian_spd_variable():
-    p = P11_SPD
-    h = mc.hessian(p.text, wrt=p.wrt, shapes=p.shapes, assume=p.assume)
+@pytest.mark.parametrize("p", SPD_HESSIAN_PROBLEMS, ids=[c.id for c in SPD_HESSIAN_PROBLEMS])
+def test_hessian_spd_variable(p):
+    h = engine_hessian(p.id)
     grad = lambda values: p.grad(**values)
     for label, values in draws(p):
         n = len(values["X"])
@@ -319,49 +153,6 @@ def test_hessian_spd_variable():
 # ---------------------------------------------------------------------------
 # Jacobians
 # ---------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class JacobianProblem:
-    id: str
-    text: str
-    wrt: str
-    spec: dict
-    F: Callable         # the vector or matrix function
-    jac: Callable       # closed form, size(F) x size(X) in vec layout
-    shapes: dict | None = None
-    assume: dict | None = None
-
-
-JACOBIAN_PROBLEMS = [
-    JacobianProblem("P1-x", "A x", "x", {"A": "matrix:m,n", "x": "vector:n"},
-                    F=lambda A, x: A @ x,
-                    jac=lambda A, x: A),
-    JacobianProblem("P1-A", "A x", "A", {"A": "matrix:m,n", "x": "vector:n"},
-                    F=lambda A, x: A @ x,
-                    jac=lambda A, x: np.kron(x[None, :], np.eye(A.shape[0]))),  # m x mn
-    JacobianProblem("AXB", "A X B", "X",
-                    {"A": "matrix:m,k", "X": "matrix:k,n", "B": "matrix:n,k"},
-                    F=lambda A, X, B: A @ X @ B,
-                    jac=lambda A, X, B: np.kron(B.T, A)),
-    JacobianProblem("Xinv", "X^-1", "X", {"X": "square:n"},
-                    F=lambda X: inv(X),
-                    jac=lambda X: -np.kron(inv(X).T, inv(X))),
-]
-
-JACOBIANS = {p.id: p for p in JACOBIAN_PROBLEMS}
-assert len(JACOBIANS) == len(JACOBIAN_PROBLEMS), "duplicate Jacobian problem ids"
-
-
-@functools.cache
-def engine_jacobian(problem_id):
-    """The engine's symbolic Jacobian, derived once per problem."""
-    p = JACOBIANS[problem_id]
-    return mc.jacobian(p.text, wrt=p.wrt, shapes=p.shapes, assume=p.assume)
-
-
-def jacobian_scale(p, values):
-    return max(1.0, np.max(np.abs(p.jac(**values))), np.max(np.abs(p.F(**values))))
-
 
 @pytest.mark.parametrize("problem", JACOBIAN_PROBLEMS, ids=[p.id for p in JACOBIAN_PROBLEMS])
 def test_jacobian_oracles(problem):
@@ -394,36 +185,16 @@ def test_jacobian(problem):
 # Scalar variable: P30, f(t) = det(A - t I), f' and f''
 # ---------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class ScalarProblem:
-    id: str
-    text: str
-    wrt: str
-    spec: dict
-    f: Callable
-    derivatives: dict   # order -> closed form
-    shapes: dict | None = None
+P30 = case("P30")
+DERIVATIVES = {1: case("P30"), 2: case("P30-2")}    # the closed forms: grad f', hess f''
 
 
-def shifted(A, t):
-    return A - t * np.eye(len(A))
-
-
-P30 = ScalarProblem(
-    "P30", "det(A - t I)", "t", {"A": "square:n", "t": "scalar"},
-    f=lambda A, t: det(shifted(A, t)),
-    derivatives={
-        1: lambda A, t: -det(shifted(A, t)) * tr(inv(shifted(A, t))),
-        2: lambda A, t: det(shifted(A, t)) * (tr(inv(shifted(A, t))) ** 2
-                                              - tr(inv(shifted(A, t)) @ inv(shifted(A, t)))),
-    },
-    shapes={"t": "scalar"})
-
-
-@functools.cache
 def engine_derivative(order):
-    p = P30
-    return mc.derivative(p.text, wrt=p.wrt, order=order, shapes=p.shapes)
+    return derivative_of(DERIVATIVES[order].id)
+
+
+def closed_derivative(order, values):
+    return P30.grad(**values) if order == 1 else DERIVATIVES[2].hess(**values)
 
 
 def finite_differences(order, values):
@@ -437,20 +208,20 @@ def finite_differences(order, values):
 
 
 def scalar_scale(values):
-    return max(1.0, abs(P30.f(**values)),
-               *(abs(d(**values)) for d in P30.derivatives.values()))
+    return max(1.0, abs(P30.f(**values)), *(abs(closed_derivative(order, values))
+                                            for order in DERIVATIVES))
 
 
 @pytest.mark.parametrize("order", (1, 2))
 def test_scalar_derivative_oracles(order):
     """Engine-free: closed forms vs differences of f (and f'' vs differences of f')."""
     for label, values in draws(P30):
-        closed = P30.derivatives[order](**values)
+        closed = closed_derivative(order, values)
         scale = scalar_scale(values)
         assert_close(closed, finite_differences(order, values), rtol=FD_RTOL,
                      atol=FD_ATOL * scale, what=f"{label}: closed-form f^({order}) vs FD of f")
         if order == 2:
-            d1 = lambda v: P30.derivatives[1](**v)
+            d1 = lambda v: P30.grad(**v)
             assert_close(closed, central_gradient(d1, values, "t"), rtol=FD_RTOL,
                          atol=FD_ATOL * scale, what=f"{label}: closed-form f'' vs FD of f'")
 
@@ -465,7 +236,7 @@ def test_scalar_derivative(order):
         scale = scalar_scale(values)
         assert_close(value, finite_differences(order, values), rtol=FD_RTOL,
                      atol=FD_ATOL * scale, what=f"{label}: engine f^({order}) vs FD of f")
-        assert_close(value, P30.derivatives[order](**values), rtol=EXACT_RTOL,
+        assert_close(value, closed_derivative(order, values), rtol=EXACT_RTOL,
                      atol=EXACT_ATOL * scale, what=f"{label}: engine f^({order}) vs closed form")
 
 
@@ -473,13 +244,13 @@ def test_scalar_derivative(order):
 # Hessian-vector products: mc.hvp(...).evaluate({**values, "v": V}) = H[V]
 # ---------------------------------------------------------------------------
 
-HVP_PROBLEMS = [HESSIANS[i] for i in ("P5", "P8", "P24", "P11-unconstrained")]
+HVP_PROBLEMS = [case(i) for i in ("P5-hess", "P8-hess", "P24-hess", "P11-hess-general")]
 for _p in HVP_PROBLEMS:
     assert "v" not in _p.spec, f"{_p.id}: 'v' is the direction's key"
 
 # The explicit action H[V] where the problem set gives one (else vec(H) vec(V)).
 HVP_ACTIONS = {
-    "P11-unconstrained": lambda X, v: -inv(X).T @ v.T @ inv(X).T,
+    "P11-hess-general": lambda X, v: -inv(X).T @ v.T @ inv(X).T,
 }
 
 
@@ -487,12 +258,6 @@ def direction(problem):
     def draw(rng, values):
         return {"v": rng.standard_normal(np.shape(values[problem.wrt]))}
     return draw
-
-
-@functools.cache
-def engine_hvp(problem_id):
-    p = HESSIANS[problem_id]
-    return mc.hvp(p.text, wrt=p.wrt, shapes=p.shapes, assume=p.assume)
 
 
 def hvp_expected(problem, values):
@@ -505,9 +270,8 @@ def hvp_expected(problem, values):
 def hvp_finite_difference(problem, values, h=1e-6):
     """(grad(X + h V) - grad(X - h V)) / 2h of the NumPy gradient."""
     point = {k: val for k, val in values.items() if k != "v"}
-    X, V = point[problem.wrt], values["v"]
-    g = lambda Y: problem.grad(**{**point, problem.wrt: Y})
-    return (g(X + h * V) - g(X - h * V)) / (2 * h)
+    return directional_difference(lambda v: problem.grad(**v), point, problem.wrt, values["v"],
+                                  h)
 
 
 def hvp_scale(problem, values):

@@ -1,0 +1,107 @@
+"""matcalc.rules.differential.differential, node type by node type.
+
+For each row, the differential dF of F at X, evaluated in a random direction V
+(dX = V), equals the central difference (F(X + h V) - F(X - h V)) / 2h of an
+independent NumPy implementation of F. Every node type with a differential
+rule appears in some row (``test_every_rule_is_exercised``).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from numpy.linalg import det, inv, matrix_power, norm, svd
+
+import matcalc as mc
+from matcalc.backends.numeric import evaluate
+from matcalc.ir import expr as E
+from matcalc.rules.differential import RULES, differential
+from oracle import assert_close, logsumexp, sigma, softmax, sym, vec
+
+
+def vec_inner(shapes):
+    """<v, vec(X)>: the language has no vec, so the tree is built by hand."""
+    X, v = E.Symbol("X", shapes["X"]), E.Symbol("v", (shapes["X"][0] + "*" + shapes["X"][1], 1))
+    return E.Inner(v, E.Vec(X))
+
+
+# (id, text or builder of the tree from the shapes, variable, NumPy F of the values,
+#  shapes, assumptions)
+ROWS = [
+    ("Add", "A X + X B", "X", lambda v: v["A"] @ v["X"] + v["X"] @ v["B"], None, None),
+    ("Mul", "A X B", "X", lambda v: v["A"] @ v["X"] @ v["B"],
+     {"A": ("m", "k"), "X": ("k", "n"), "B": ("n", "p")}, None),
+    ("Mul-scalar", "(x^T x) x", "x", lambda v: (v["x"] @ v["x"]) * v["x"], None, None),
+    ("Hadamard", "X .* (A X)", "X", lambda v: v["X"] * (v["A"] @ v["X"]), None, None),
+    ("Transpose", "X^T A X", "X", lambda v: v["X"].T @ v["A"] @ v["X"],
+     {"X": ("n", "m"), "A": ("n", "n")}, None),
+    ("Inverse", "X^-1", "X", lambda v: inv(v["X"]), None, None),
+    ("MatPower", "X^3", "X", lambda v: matrix_power(v["X"], 3), None, None),
+    ("MatPower-negative", "X^-2", "X", lambda v: matrix_power(inv(v["X"]), 2), None, None),
+    ("Power", "(1 + x^T x)^(3/2)", "x", lambda v: (1 + v["x"] @ v["x"]) ** 1.5, None, None),
+    ("Power-elementwise", "x.^3", "x", lambda v: v["x"] ** 3, None, None),
+    ("Power-variable-exponent", "(x^T x)^(x^T x)", "x",
+     lambda v: (v["x"] @ v["x"]) ** (v["x"] @ v["x"]), None, None),
+    ("Trace", "tr(A X)", "X", lambda v: np.trace(v["A"] @ v["X"]),
+     {"A": ("m", "n"), "X": ("n", "m")}, None),
+    ("Det", "det(X)", "X", lambda v: det(v["X"]), None, None),
+    ("Inner-matrices", "<A, X>", "X", lambda v: np.sum(v["A"] * v["X"]),
+     {"A": ("m", "n"), "X": ("m", "n")}, None),
+    ("Inner-vectors", "<x, A x>", "x", lambda v: v["x"] @ v["A"] @ v["x"], None, None),
+    ("Norm-2", "||x||_2", "x", lambda v: norm(v["x"]), None, None),
+    ("Norm-F", "||X||_F", "X", lambda v: norm(v["X"]), {"X": ("m", "n")}, None),
+    ("Norm-1", "||x||_1", "x", lambda v: np.sum(np.abs(v["x"])), None, None),
+    ("Norm-spectral", "||X||_2", "X", lambda v: norm(v["X"], 2), {"X": ("m", "n")}, None),
+    ("Norm-nuclear", "||X||_*", "X", lambda v: np.sum(svd(v["X"], compute_uv=False)),
+     {"X": ("m", "n")}, None),
+    ("Softmax", "softmax(A x)", "x", lambda v: softmax(v["A"] @ v["x"]), None, None),
+    ("LogSumExp", "logsumexp(A x)", "x", lambda v: logsumexp(v["A"] @ v["x"]), None, None),
+    # S symmetric: F extended off S^n as lambda_max(sym(S)); the directions are symmetric
+    ("LambdaMax", "lambda_max(S)", "S", lambda v: np.linalg.eigvalsh(sym(v["S"]))[-1], None,
+     {"S": "symmetric"}),
+    ("Diag-of-vector", "diag(x) A", "x", lambda v: np.diag(v["x"]) @ v["A"], None, None),
+    ("Diag-of-matrix", "diag(X)", "X", lambda v: np.diag(v["X"]).copy(), None, None),
+    ("Kron", "X kron A", "X", lambda v: np.kron(v["X"], v["A"]),
+     {"X": ("m", "n"), "A": ("k", "p")}, None),
+    ("Vec", vec_inner, "X", lambda v: v["v"] @ vec(v["X"]), {"X": ("m", "n")}, None),
+    ("Func-sin", "sin(X)", "X", lambda v: np.sin(v["X"]), {"X": ("m", "n")}, None),
+    ("Func-log", "log(1 + x.^2)", "x", lambda v: np.log(1 + v["x"] ** 2), None, None),
+    ("Func-sigma", "sigma(A x)", "x", lambda v: sigma(v["A"] @ v["x"]), None, None),
+    ("Func-composed", "sum(exp(tanh(A x)))", "x",
+     lambda v: np.sum(np.exp(np.tanh(v["A"] @ v["x"]))), None, None),
+]
+
+
+def tree(row):
+    _, text, _, _, shapes, _ = row
+    return text(shapes) if callable(text) else mc.parse(text, shapes)
+
+
+def variable(f, name):
+    return next(s for s in E.free_symbols(f) if isinstance(s, E.Symbol) and s.name == name)
+
+
+def test_every_rule_is_exercised():
+    used = {type(node) for row in ROWS for node in E.walk(tree(row))}
+    assert set(RULES) - used == set(), "node types with a rule but no row"
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[r[0] for r in ROWS])
+def test_differential_is_the_directional_derivative(row, values_for, rng, directional):
+    row_id, _, name, F, _, assume = row
+    f = tree(row)
+    X = variable(f, name)
+    df = differential(f, X)
+    values = values_for(f, assume=assume)
+    shape = np.shape(values[name])
+    V = rng.standard_normal(shape)
+    if (assume or {}).get(name) == "symmetric":
+        V = sym(V)
+    got = evaluate(df, {**values, "d" + name: V})
+    expected = directional(F, values, name, V)
+    scale = max(1.0, float(np.max(np.abs(expected))))
+    assert_close(np.reshape(got, np.shape(expected)), expected, rtol=1e-5, atol=1e-6 * scale,
+                 what=f"{row_id}: {df}")
+
+
+def test_a_function_without_the_variable_has_no_differential():
+    assert differential(mc.parse("A x + b"), E.Symbol("y", ("n", 1))) is None
