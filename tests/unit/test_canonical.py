@@ -22,7 +22,7 @@ from matcalc.backends.numeric import evaluate
 from matcalc.ir import expr as E
 from matcalc.rules.canonical import (adjoint, gradient_from_differential,
                                      jacobian_from_differential, vec_jacobian)
-from matcalc.rules.differential import differential
+from matcalc.rules.differential import differential_of
 from oracle import assert_close, vec
 
 RTOL, ATOL = 1e-9, 1e-10
@@ -157,7 +157,7 @@ def test_gradient_of_a_differential(text, name, values_for, rng):
     """<G, V> equals df evaluated at dX = V."""
     f = mc.parse(text)
     X = next(s for s in E.free_symbols(f) if isinstance(s, E.Symbol) and s.name == name)
-    df = differential(f, X)
+    df = differential_of(f, X)
     G = gradient_from_differential(df, E.Differential(X))
     values = values_for(f)
     V = rng.standard_normal(np.shape(values[name]))

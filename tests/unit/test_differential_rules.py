@@ -1,4 +1,4 @@
-"""matcalc.rules.differential.differential, node type by node type.
+"""matcalc.rules.differential.differential_of, node type by node type.
 
 For each row, the differential dF of F at X, evaluated in a random direction V
 (dX = V), equals the central difference (F(X + h V) - F(X - h V)) / 2h of an
@@ -14,7 +14,7 @@ from numpy.linalg import det, inv, matrix_power, norm, svd
 import matcalc as mc
 from matcalc.backends.numeric import evaluate
 from matcalc.ir import expr as E
-from matcalc.rules.differential import RULES, differential
+from matcalc.rules.differential import RULES, differential_of
 from oracle import assert_close, logsumexp, sigma, softmax, sym, vec
 
 
@@ -90,7 +90,7 @@ def test_differential_is_the_directional_derivative(row, values_for, rng, direct
     row_id, _, name, F, _, assume = row
     f = tree(row)
     X = variable(f, name)
-    df = differential(f, X)
+    df = differential_of(f, X)
     values = values_for(f, assume=assume)
     shape = np.shape(values[name])
     V = rng.standard_normal(shape)
@@ -104,4 +104,4 @@ def test_differential_is_the_directional_derivative(row, values_for, rng, direct
 
 
 def test_a_function_without_the_variable_has_no_differential():
-    assert differential(mc.parse("A x + b"), E.Symbol("y", ("n", 1))) is None
+    assert differential_of(mc.parse("A x + b"), E.Symbol("y", ("n", 1))) is None
