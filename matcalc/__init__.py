@@ -8,7 +8,7 @@ from .api.calculus import (Derivative, DifferentialForm, Gradients, Hessian, Jac
                        derivative, differential, gradient, hessian, hvp, jacobian)
 from .api.check import CheckResult, check
 from .api.compile import compile
-from .backends.codegen import numpy_source, to_jax, to_numpy
+from .backends.code import numpy_source, to_jax, to_numpy
 from .rules.conditions import Condition, conditions
 from .deadline import set_time_limit, time_limit
 from .errors import (MatcalcError, NotDefinedError, NotDifferentiableError, ParseError,

@@ -28,7 +28,7 @@ from ..ir import expr as E
 from ..rules.conditions import Condition, conditions
 from ..rules.canonical import gradient_from_differential, jacobian_from_differential, vec_jacobian
 from ..rules.differential import Step, differential as d
-from ..backends import codegen
+from ..backends import code
 from ..errors import MatcalcError, NotDefinedError, NotDifferentiableError, UnsupportedError
 from ..backends.numeric import central_difference, directions, draw, evaluate, to_internal
 from ..language.parser import parse
@@ -140,16 +140,16 @@ class Result:
                        f"{self.label}: {self}")
 
     def numpy_source(self, name: str = "f", **options) -> str:
-        """Readable NumPy source of a function computing this result (codegen.py)."""
-        return codegen.numpy_source(self, name, **options)
+        """Readable NumPy source of a function computing this result (backends/code)."""
+        return code.numpy_source(self, name, **options)
 
     def to_numpy(self, **options):
         """A fast NumPy function computing this result, arguments by name."""
-        return codegen.to_numpy(self, **options)
+        return code.to_numpy(self, **options)
 
     def to_jax(self, **options):
         """The same function on jax.numpy (jittable)."""
-        return codegen.to_jax(self, **options)
+        return code.to_jax(self, **options)
 
     @deadline.bounded
     def evaluate(self, values: dict):
