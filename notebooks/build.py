@@ -1259,7 +1259,7 @@ AUTODIFF = [
 
 
     try:
-        from matcalc.backends.codegen import numpy_source, to_numpy
+        from matcalc.backends.code import numpy_source, to_numpy
         MATCALC_PATH = "matcalc.codegen.to_numpy (generated NumPy code)"
     except ImportError:
         numpy_source = to_numpy = None

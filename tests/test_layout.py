@@ -21,7 +21,7 @@ LAYERS = [
     ("matcalc.backends", "matcalc.backends.printing"),   # Expr -> text, LaTeX (the tree only)
     ("matcalc.backends.numeric",),            # Expr -> numbers
     ("matcalc.rules",),                       # differential, canonical form, simplify, conditions
-    ("matcalc.backends.codegen",),            # Expr -> generated code
+    ("matcalc.backends.code",),               # Expr -> generated code
     ("matcalc.api",),                         # results, derivation, verification, compile
     ("matcalc", "matcalc.cli", "matcalc.problems", "matcalc.__main__"),   # the public face
 ]
