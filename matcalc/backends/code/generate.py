@@ -27,6 +27,7 @@ def _is_result(obj) -> bool:
 
 
 def _program(obj, name, args, backend, assume=None) -> Program:
+    """The Program of an expression, its text, or a result of gradient(), hessian(), ..."""
     assume = arguments.assumptions(assume, ASSUMPTIONS)
     if isinstance(obj, E.Expr):
         return Program([Output("value", obj)], (), args, assume, name, backend,
@@ -45,8 +46,8 @@ def _program(obj, name, args, backend, assume=None) -> Program:
             reshape = "(1, -1)" if is_row(obj.expr.shape) else \
                 "(-1, 1)" if is_col(obj.expr.shape) else "(1, 1)"
         label = getattr(obj, "label", "result")
-        doc = f"{label} of {text(obj.source if getattr(obj, 'source', None) is not None else obj.base)}" \
-              f" wrt {obj.wrt.name}: {text(obj.expr)}"
+        function = obj.source if getattr(obj, "source", None) is not None else obj.base
+        doc = f"{label} of {text(function)} wrt {obj.wrt.name}: {text(obj.expr)}"
         variables = [v for v in (obj.wrt, getattr(obj, "direction", None)) if v is not None]
         context = variables + [c for c in (obj.base, getattr(obj, "source", None))
                                if c is not None]
@@ -57,8 +58,6 @@ def _program(obj, name, args, backend, assume=None) -> Program:
         raise MatcalcError("generate code for one gradient at a time, e.g. g['x']")
     raise MatcalcError(f"cannot generate code for {type(obj).__name__}: pass an expression "
                        "or a result of gradient(), hessian(), jacobian(), hvp() or derivative()")
-
-
 
 
 @deadline.bounded

@@ -62,8 +62,8 @@ class Lowering(Products):
                 [(rows, 0)] if rows != 1 else [(cols, 0)] if cols != 1 else []
             for d, axis in axes:
                 if isinstance(d, str) and "*" not in d and d not in self.dims:
-                    self.dims[d] = self.g.make("shape", (node,), "S", params=(("axis", str(axis)),),
-                                               cheap=True, integral=True)
+                    self.dims[d] = self.g.make("shape", (node,), "S", cheap=True, integral=True,
+                                               params=(("axis", str(axis)),))
 
     def lower(self, e: E.Expr) -> Lin:
         if e in self.memo:
@@ -464,6 +464,7 @@ def lower_vec(low, e):
 def lower_commutation(low, e):
     node = low.g.make("commutation", (low.dim(e.m), low.dim(e.n)), "M")
     return low.single(Val("dense", node, e.shape))
+
 
 def inverse_counts(exprs) -> Counter:
     """How often X^-1 (or X^-T) occurs for each X, counting a repeated sub-expression once."""

@@ -53,7 +53,7 @@ def python_name(name: str, backend: Backend) -> str:
 class Output:
     label: str            # a local name for it (value, gradient, ...)
     expr: E.Expr
-    reshape: tuple | None = None      # 2-D shape for a Jacobian
+    reshape: str | None = None        # 2-D shape for a Jacobian, as Python text: "(1, -1)"
     inner: bool = False   # computed inside the nested hvp function
 
 
@@ -62,7 +62,6 @@ def _symbols(exprs):
     for e in exprs:
         out |= {s for s in E.free_symbols(e) if isinstance(s, (E.Symbol, E.Differential))}
     return out
-
 
 
 class Program:
@@ -168,6 +167,8 @@ class Program:
 
     # -- emission --
     def source(self) -> str:
+        """The source: prelude, the helpers used, then the function; a node used twice (or,
+        with a direction, used inside _hvp but not depending on it) is a local ``_tN``."""
         low = self.low
         direction = low.args.get(self.direction.name) if self.direction is not None else None
         uses = Counter()
