@@ -7,14 +7,14 @@
 
 What it measures, all in one process, float64, the same inputs for everyone:
 
-1. Evaluation: matcalc's generated NumPy code (codegen.to_numpy of the gradient,
+1. Evaluation: matcalc's generated NumPy code (to_numpy of the gradient,
    the Hessian, the Hessian-vector product) against hand-written closed-form
    NumPy, jitted ``jax.grad`` / ``jax.hessian`` / ``jax.jvp`` (compile time
    reported apart) and ``torch.func.grad`` / ``hessian`` / ``jvp``, for P3, P5,
    P12, P28 (n = 10, 100, 1000; A is n x n) and the HVP of P11 (X spd,
    n = 10, 100, 300): medians of ``timeit`` repeats, ratios, and the largest
    absolute difference from the hand-written result. ``f+g+H`` rows time
-   ``codegen.compile`` (value, gradient and Hessian from one call, common
+   ``mc.compile`` (value, gradient and Hessian from one call, common
    subexpressions shared) against the three hand-written functions.
 2. Derivation: every problem of the problem set (matcalc/problems.py), first
    derivations with all caches emptied before each (matcalc's but the parser's,
@@ -84,7 +84,7 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, ROOT)
 import matcalc as mc  # noqa: E402
-from matcalc.backends import codegen  # noqa: E402
+from matcalc.backends.code import numpy_source, to_numpy  # noqa: E402
 from matcalc import problems as catalogue  # noqa: E402
 
 try:
@@ -335,7 +335,7 @@ def derive(p):
                 r = mc.hessian(p.text, wrt=p.wrt, shapes=p.shapes, assume=p.assume)
             else:
                 r = mc.hvp(p.text, wrt=p.wrt, shapes=p.shapes, assume=p.assume, direction="V")
-            out[kind] = codegen.to_numpy(r)
+            out[kind] = to_numpy(r)
             out[kind + ":text"] = str(r)
         except Exception as e:        # an engine limitation: reported, not fatal
             notes.append(f"{p.id} {kind}: {type(e).__name__}: {e}")
@@ -728,7 +728,7 @@ def report(eval_rows, catalogue, deriv_rows, flat_rows, startup, notes, generate
     plot = os.path.splitext(ARGS.out or os.path.join(HERE, "results.md"))[0] + ".png"
     if plot_evaluation(eval_rows, plot):
         out += ["", f"![evaluation time against n]({os.path.basename(plot)})"]
-    out += ["", "The generated code measured (`codegen.numpy_source`):", ""]
+    out += ["", "The generated code measured (`numpy_source`):", ""]
     for pid, src in generated_examples:
         out += [f"{pid}:", "", "```python", src.strip(), "```", ""]
     out += ["## Derivation of the problem set", "",
@@ -788,8 +788,8 @@ def main():
         for kind in p.kinds:
             maker = {"grad": mc.gradient, "hess": mc.hessian, "hvp": mc.hvp}[kind]
             try:
-                src = codegen.numpy_source(maker(p.text, wrt=p.wrt, shapes=p.shapes,
-                                                 assume=p.assume), name=f"{p.id}_{kind}")
+                src = numpy_source(maker(p.text, wrt=p.wrt, shapes=p.shapes,
+                                         assume=p.assume), name=f"{p.id}_{kind}")
                 examples.append((f"{p.id} {KIND_LABEL[kind]}", src.split("\n\n\n")[-1]))
             except Exception:          # noqa: BLE001 - already in the notes
                 pass

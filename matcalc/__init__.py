@@ -9,7 +9,7 @@ from .api.compile import compile
 from .api.derive import derivative, differential, gradient, hessian, hvp, jacobian, simplify
 from .api.results import DifferentialForm, Gradient, Gradients, Hessian, Jacobian, Result
 from .api.verification import VerifyReport
-from .backends.codegen import numpy_source, to_jax, to_numpy
+from .backends.code import numpy_source, to_jax, to_numpy
 from .deadline import set_time_limit, time_limit
 from .errors import (MatcalcError, NotDefinedError, NotDifferentiableError, ParseError,
                      ShapeError, TimeLimitError, TooLargeError, UnknownFunctionError,

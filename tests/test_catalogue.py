@@ -6,8 +6,10 @@ NumPy function, central differences of the gradient and Hessian of sum(f(x)) at 
 samples of the row's domain, and every code backend. Adding a function is its row in
 matcalc/catalogue/functions.py and its derivative in DERIVATIVES below.
 
-Every node class of the tree has an entry in each pass's table, or is listed here with
-the reason the pass does not handle it.
+Every node class of the tree has an entry in each pass's table (differential,
+evaluation, printing, conditions), or is listed here with the reason the pass does not
+handle it; the simplifier's and the code lowering's tables are checked beside them, in
+tests/test_simplify_rules.py and tests/test_code_backends.py.
 """
 from __future__ import annotations
 
@@ -220,7 +222,6 @@ NO_DIFFERENTIAL = {
     E.SingularFactor: NOT_DIFFERENTIATED, E.TopEigvec: NOT_DIFFERENTIATED,
 }
 NOT_EVALUATED = {E.D: "a pending differential exists inside the differential's expansion only"}
-NOT_LOWERED = {E.D: "a pending differential exists inside the differential's expansion only"}
 
 EVERYWHERE_DIFFERENTIABLE = "polynomial or linear in its parts: differentiable everywhere"
 NO_CONDITION = {
@@ -254,18 +255,3 @@ def test_every_node_is_printed(node):
 def test_every_node_has_its_conditions_or_needs_none(node):
     assert (node in conditions_pass.RULES) != (node in NO_CONDITION), node.__name__
 
-
-def lowering_rules():
-    """The code generator's lowering rules by node class, where it has such a table."""
-    if importlib.util.find_spec("matcalc.backends.codegen") is not None:
-        return getattr(importlib.import_module("matcalc.backends.codegen"), "lowering_rules", None)
-    return None
-
-
-@pytest.mark.parametrize("node", NODES, ids=lambda c: c.__name__)
-def test_every_node_is_lowered_to_code(node):
-    rules = lowering_rules()
-    if rules is None:
-        pytest.skip("the code generator has no lowering_rules() table yet (its Lowering.lower_* "
-                    "methods are being moved to a registration table); reconnect then")
-    assert (node in set(rules())) != (node in NOT_LOWERED), node.__name__

@@ -1,4 +1,4 @@
-"""Generated code (matcalc/codegen.py): every problem, run as generated NumPy and JAX code.
+"""Generated code (matcalc/backends/code): every problem, run as generated NumPy and JAX code.
 
 For each problem of the set that the engine derives (the tables of
 test_problems.py and test_second_order.py, and the losses below), the
@@ -25,7 +25,7 @@ from numpy.linalg import inv, norm
 
 import matcalc as mc
 import matcalc.ir.expr as E
-from matcalc.backends import codegen
+from matcalc.backends import code
 from matcalc.backends import numeric
 from oracle import assert_close, central_gradient, central_jacobian, rng_values
 import test_problems as first
@@ -166,7 +166,7 @@ def frozen(d):
 def test_gradient_code(row):
     pid, text, wrt, spec, f, shapes, assume = row
     g = gradient_of(text, wrt, frozen(shapes), frozen(assume))
-    fn = codegen.to_numpy(g)
+    fn = code.to_numpy(g)
     for label, values in draws(spec):
         got = call(fn, values)
         assert np.shape(got) == np.shape(values[wrt]), f"{pid} {label}: shape {np.shape(got)}"
@@ -212,7 +212,7 @@ def mc_compile(text, wrt, order, shapes, assume):
 def test_hessian_code(row):
     pid, text, wrt, spec, f, grad, shapes, assume = row
     h = hessian_of(text, wrt, frozen(shapes), frozen(assume))
-    fn = codegen.to_numpy(h)
+    fn = code.to_numpy(h)
     for label, values in draws(spec):
         got = np.asarray(call(fn, values), dtype=float)
         N = np.size(values[wrt])
@@ -265,7 +265,7 @@ def test_p11_spd_hessian_vector_product():
     fgh = mc.compile("log(det(X))", "X", assume={"X": "spd"})
     assert "cholesky" in fgh.source
     hvp = mc.hvp("log(det(X))", wrt="X", assume={"X": "spd"})
-    hv_code = codegen.to_numpy(hvp)
+    hv_code = code.to_numpy(hvp)
     for label, values in draws({"X": "spd:n", "V": "symmetric:n"}):
         X, V = values["X"], values["V"]
         value, gradient, hv = fgh(X)
@@ -288,7 +288,7 @@ def test_p11_spd_hessian_vector_product():
 @pytest.mark.parametrize("problem", second.HVP_PROBLEMS, ids=[p.id for p in second.HVP_PROBLEMS])
 def test_hvp_code(problem):
     hv = second.engine_hvp(problem.id)
-    fn = codegen.to_numpy(hv)
+    fn = code.to_numpy(hv)
     direction = hv.direction.name
     for label, values in second.draws(problem, second.direction(problem)):
         values = {**{k: v for k, v in values.items() if k != "v"}, direction: values["v"]}
@@ -306,7 +306,7 @@ def test_hvp_code(problem):
                          ids=[p.id for p in second.JACOBIAN_PROBLEMS])
 def test_jacobian_code(problem):
     j = second.engine_jacobian(problem.id)
-    fn = codegen.to_numpy(j)
+    fn = code.to_numpy(j)
     for label, values in second.draws(problem):
         got = np.asarray(call(fn, values))
         assert got.ndim == 2
@@ -322,7 +322,7 @@ def test_jacobian_code(problem):
 @pytest.mark.parametrize("order", (1, 2))
 def test_scalar_derivative_code(order):
     d = second.engine_derivative(order)
-    fn = codegen.to_numpy(d)
+    fn = code.to_numpy(d)
     for label, values in second.draws(second.P30):
         got = call(fn, values)
         assert np.ndim(got) == 0
@@ -358,7 +358,7 @@ SCALED_ONES_POWERS = [
 def test_power_of_a_scalar_times_ones_keeps_the_scalar(text, closed_form, f):
     """The 1 / sqrt(...) of (c 1).^(-1/2) was dropped: x .* y came out."""
     g = mc.gradient(text, wrt="x")
-    fns = [codegen.to_numpy(g), mc.compile(text, "x", order=1)]
+    fns = [code.to_numpy(g), mc.compile(text, "x", order=1)]
     for label, values in draws({"x": "vector:n", "y": "positive_vector:n"}):
         x, y = values["x"], values["y"]
         expected = closed_form(x, y)
@@ -371,7 +371,7 @@ def test_power_of_a_scalar_times_ones_keeps_the_scalar(text, closed_form, f):
 
 
 def test_jax_power_of_a_scalar_times_ones_keeps_the_scalar(jax):
-    fn = codegen.to_jax(mc.gradient("sqrt(1 + <y, x .* x>)", wrt="x"))
+    fn = code.to_jax(mc.gradient("sqrt(1 + <y, x .* x>)", wrt="x"))
     f = lambda v: np.sqrt(1 + v["y"] @ (v["x"] * v["x"]))
     for label, values in draws({"x": "vector:n", "y": "positive_vector:n"}):
         G = np.asarray(call(fn, values))
@@ -413,15 +413,15 @@ def test_compile_of_a_zero_function_takes_its_variable(order):
 ])
 def test_a_derivative_always_takes_its_variable(result, args):
     r = result()
-    assert codegen.to_numpy(r).args == args
-    assert codegen.numpy_source(r).count(f"def f({', '.join(args)}):") == 1
+    assert code.to_numpy(r).args == args
+    assert code.numpy_source(r).count(f"def f({', '.join(args)}):") == 1
 
 
 @pytest.mark.parametrize("text", ["t^(1/3)", "t^(3/2)", "t^s", "(t x).^(1/3)"])
 def test_fractional_power_of_a_negative_value_is_nan_as_evaluate_gives(text):
     """A Python float to a fractional power is complex; evaluate (NumPy) gives nan."""
     e = mc.parse(text, shapes={"t": "scalar", "s": "scalar"})
-    fn = codegen.to_numpy(e)
+    fn = code.to_numpy(e)
     values = {"t": -0.7, "s": 0.5, "x": np.array([1.0, 2.0])}
     with np.errstate(invalid="ignore"):
         got, expected = call(fn, values), numeric.evaluate(e, values)
@@ -437,7 +437,7 @@ def test_the_diagonal_of_ones_is_ones():
     for e, expected in ((E.Hadamard(E.Diag(ones), x), lambda v: v),
                         (E.Mul((E.Power(E.Mul((ones, ones)), E.Number(half)), x)),
                          lambda v: np.sqrt(v.size) * v.sum() * np.ones(v.size))):
-        fn = codegen.to_numpy(e)
+        fn = code.to_numpy(e)
         v = np.arange(1.0, 4.0)
         assert_close(fn(v), expected(v), what=fn.source)
         assert_close(fn(v), numeric.evaluate(e, {"x": v}), what=fn.source)
@@ -447,15 +447,15 @@ def test_the_diagonal_of_ones_is_ones():
 def test_repeated_arguments_are_a_clear_error(args):
     e = mc.parse("x^T A x")
     with pytest.raises(mc.MatcalcError, match="more than once"):
-        codegen.to_numpy(e, args=args)
+        code.to_numpy(e, args=args)
     with pytest.raises(mc.MatcalcError, match="more than once"):
-        codegen.numpy_source(e, args=args)
+        code.numpy_source(e, args=args)
 
 
 @pytest.mark.parametrize("args", [[1], "x", ["x", "y"], [], ("x", None), ["lambda x"]])
 def test_invalid_arguments_are_a_clear_error(args):
     with pytest.raises(mc.MatcalcError):
-        codegen.to_numpy(mc.parse("x^T x"), args=args)
+        code.to_numpy(mc.parse("x^T x"), args=args)
 
 
 # ---------------------------------------------------------------------------
@@ -464,9 +464,9 @@ def test_invalid_arguments_are_a_clear_error(args):
 
 def test_diag_as_broadcasting_never_np_diag():
     """A^T diag(w) A is (A.T * w) @ A; the scalar 1/m goes to w, not the n x n result."""
-    src = codegen.numpy_source(hessian_of(*_loss_key("P28")))
+    src = code.numpy_source(hessian_of(*_loss_key("P28")))
     assert "(A.T * " in src and "np.diag(" not in src, src
-    src = codegen.numpy_source(hessian_of(*_loss_key("P12")))
+    src = code.numpy_source(hessian_of(*_loss_key("P12")))
     assert "(A.T * " in src and "np.outer(" in src and "np.diag(" not in src, src
 
 
@@ -478,20 +478,20 @@ def _loss_key(pid):
 def test_diag_on_the_left_and_right():
     u = E.Symbol("u", ("n", 1))
     A = E.Symbol("A", ("n", "n"))
-    assert "u[:, None] * A" in codegen.numpy_source(E.Mul((E.Diag(u), A)))
-    assert "A * u" in codegen.numpy_source(E.Mul((A, E.Diag(u))))
-    f = codegen.to_numpy(E.Mul((E.Diag(u), A, E.Diag(u))))
+    assert "u[:, None] * A" in code.numpy_source(E.Mul((E.Diag(u), A)))
+    assert "A * u" in code.numpy_source(E.Mul((A, E.Diag(u))))
+    f = code.to_numpy(E.Mul((E.Diag(u), A, E.Diag(u))))
     uv, Av = np.arange(1.0, 4.0), np.arange(9.0).reshape(3, 3)
     assert_close(f(Av, uv), np.diag(uv) @ Av @ np.diag(uv))
 
 
 def test_solve_instead_of_inverse():
     """An inverse that multiplies something once is a solve (X.T for X^-T)."""
-    src = codegen.numpy_source(mc.gradient("<g, A^-1 b>", wrt="b"))
+    src = code.numpy_source(mc.gradient("<g, A^-1 b>", wrt="b"))
     assert "np.linalg.solve(A.T, g)" in src and "inv(" not in src, src
-    src = codegen.numpy_source(mc.parse("a^T X^-1 b"))
+    src = code.numpy_source(mc.parse("a^T X^-1 b"))
     assert "np.linalg.solve" in src and "inv(" not in src, src
-    f = codegen.to_numpy(mc.parse("a^T X^-1 b"))
+    f = code.to_numpy(mc.parse("a^T X^-1 b"))
     rng = np.random.default_rng(0)
     X, a, b = np.eye(3) + 0.1 * rng.standard_normal((3, 3)), rng.standard_normal(3), \
         rng.standard_normal(3)
@@ -499,7 +499,7 @@ def test_solve_instead_of_inverse():
 
 
 def test_inverse_used_twice_is_computed_once():
-    src = codegen.numpy_source(mc.hvp("log(det(X))", wrt="X", assume={"X": "spd"}))
+    src = code.numpy_source(mc.hvp("log(det(X))", wrt="X", assume={"X": "spd"}))
     assert src.count("np.linalg.inv(X)") == 1 and "solve" not in src, src
 
 
@@ -509,21 +509,21 @@ def test_common_subexpressions_once():
     src = mc.compile(p.text, p.wrt, shapes=p.shapes, source=True)
     body = src.split("def f(")[1]
     assert body.count("_sigmoid(") == 1 and body.count("A @ x") == 1, src
-    src = codegen.numpy_source(mc.gradient("1/2 ||A x - b||_2^2", wrt="x"))
+    src = code.numpy_source(mc.gradient("1/2 ||A x - b||_2^2", wrt="x"))
     assert "A.T @ (A @ x - b)" in src, src           # never (A.T @ A) @ x
 
 
 def test_vector_conventions():
-    src = codegen.numpy_source(hessian_of("1/2 ||A - x x^T||_F^2", "x", (),
+    src = code.numpy_source(hessian_of("1/2 ||A - x x^T||_F^2", "x", (),
                                           (("A", "symmetric"),)))
     assert "np.outer(" in src and "np.eye(" in src and ".shape[0])" in src, src
-    src = codegen.numpy_source(mc.parse("x^T A x"))
+    src = code.numpy_source(mc.parse("x^T A x"))
     assert "@ x" in src and "reshape" not in src and "[:, None]" not in src, src
 
 
 def test_constant_hessian_is_a_function_of_the_constants_and_the_variable():
     """A derivative takes its variable, whether or not the result still contains it."""
-    h = codegen.to_numpy(mc.hessian("1/2 ||A x - b||_2^2", wrt="x"))
+    h = code.to_numpy(mc.hessian("1/2 ||A x - b||_2^2", wrt="x"))
     assert h.args == ("A", "x")
     A = np.arange(6.0).reshape(3, 2)
     assert_close(h(A, np.zeros(2)), A.T @ A)
@@ -532,17 +532,17 @@ def test_constant_hessian_is_a_function_of_the_constants_and_the_variable():
     second_differences = central_jacobian(lambda v: central_gradient(f, v, "x", h=1e-4),
                                           values, "x", h=1e-4)
     assert_close(h(A, np.zeros(2)), second_differences, rtol=1e-5, atol=1e-5)
-    h = codegen.to_numpy(mc.hessian("||x||_2^2", wrt="x"))     # 2 I: n comes from x
+    h = code.to_numpy(mc.hessian("||x||_2^2", wrt="x"))     # 2 I: n comes from x
     assert h.args == ("x",)
     assert_close(h(np.zeros(4)), 2 * np.eye(4))
-    same = codegen.to_numpy(mc.hessian("1/2 ||A x - b||_2^2", wrt="x"), args=["A", "b", "x"])
+    same = code.to_numpy(mc.hessian("1/2 ||A x - b||_2^2", wrt="x"), args=["A", "b", "x"])
     assert same.args == ("A", "b", "x")
     assert_close(same(A, np.zeros(3), np.zeros(2)), A.T @ A)
 
 
 def test_positional_and_keyword_arguments():
     g = mc.gradient("1/2 x^T A x + b^T x + c", wrt="x")
-    f = codegen.to_numpy(g)
+    f = code.to_numpy(g)
     assert f.args == ("A", "b", "x")          # the symbols of the gradient (c is gone)
     A, b, x = np.arange(4.0).reshape(2, 2), np.ones(2), np.array([1.0, -2.0])
     assert_close(f(A, b, x), f(x=x, b=b, A=A))
@@ -554,7 +554,7 @@ def test_positional_and_keyword_arguments():
 
 def test_greek_keyword_names():
     """lambda is a name in the language; in Python it is a keyword, so the argument is lambda_."""
-    f = codegen.to_numpy(mc.gradient("lambda ||x||_2^2", wrt="x"))
+    f = code.to_numpy(mc.gradient("lambda ||x||_2^2", wrt="x"))
     assert f.args == ("lambda", "x") and f.python_args == ("lambda_", "x")
     assert_close(f(2.0, np.ones(3)), 4 * np.ones(3))
     assert_close(f(lambda_=2.0, x=np.ones(3)), 4 * np.ones(3))
@@ -574,9 +574,9 @@ def test_hostile_symbol_names_are_rejected(name):
     x = E.Symbol(name, ("n", 1))
     for obj in (E.Inner(x, x), E.Mul((E.Number(2), x))):
         with pytest.raises(mc.MatcalcError):
-            codegen.numpy_source(obj)
+            code.numpy_source(obj)
         with pytest.raises(mc.MatcalcError):
-            codegen.to_numpy(obj)
+            code.to_numpy(obj)
 
 
 @pytest.mark.parametrize("text", ["__import__('os').system('true')", "os.system(1)",
@@ -589,7 +589,7 @@ def test_hostile_text_does_not_parse(text):
 @pytest.mark.parametrize("name", ["f(): pass\nimport os\ndef g", "lambda", "np", "2f", "_"])
 def test_hostile_function_names_are_rejected(name):
     with pytest.raises(mc.MatcalcError):
-        codegen.numpy_source(mc.parse("x^T x"), name=name)
+        code.numpy_source(mc.parse("x^T x"), name=name)
 
 
 def test_every_identifier_in_the_source_is_known():
@@ -611,11 +611,11 @@ def test_errors_are_matcalc_errors():
     with pytest.raises(mc.MatcalcError):
         mc.compile("x^T x", "x", order=3)
     with pytest.raises(mc.MatcalcError):
-        codegen.to_numpy(mc.gradient("x^T y", wrt=["x", "y"]))
+        code.to_numpy(mc.gradient("x^T y", wrt=["x", "y"]))
     with pytest.raises(mc.MatcalcError):
-        codegen.to_numpy(mc.gradient("x^T y", wrt="x"), args=["x"])     # y is needed
+        code.to_numpy(mc.gradient("x^T y", wrt="x"), args=["x"])     # y is needed
     with pytest.raises(mc.MatcalcError):
-        codegen.to_numpy(object())
+        code.to_numpy(object())
 
 
 def test_missing_jax_is_a_clear_error(monkeypatch):
@@ -624,7 +624,7 @@ def test_missing_jax_is_a_clear_error(monkeypatch):
     monkeypatch.setattr(importlib.util, "find_spec",
                         lambda name, *a: None if name == "jax" else real(name, *a))
     with pytest.raises(mc.MatcalcError, match="JAX"):
-        codegen.to_jax(mc.parse("x^T x"))
+        code.to_jax(mc.parse("x^T x"))
 
 
 # ---------------------------------------------------------------------------
@@ -646,7 +646,7 @@ def jax():
 def test_jax_gradient(jax, row):
     pid, text, wrt, spec, f, shapes, assume = row
     g = gradient_of(text, wrt, frozen(shapes), frozen(assume))
-    numpy_fn, jax_fn = codegen.to_numpy(g), codegen.to_jax(g)
+    numpy_fn, jax_fn = code.to_numpy(g), code.to_jax(g)
     jitted = jax.jit(jax_fn)
     for label, values in draws(spec):
         expected = call(numpy_fn, values)
@@ -660,10 +660,10 @@ def test_jax_gradient(jax, row):
 def test_jax_hessian_matches_jax_autodiff(jax, pid):
     p = LOSS_BY_ID[pid]
     h = hessian_of(*_loss_key(pid))
-    fn = jax.jit(codegen.to_jax(h))
-    f_jax = codegen.to_jax(mc.parse(p.text, p.shapes))
+    fn = jax.jit(code.to_jax(h))
+    f_jax = code.to_jax(mc.parse(p.text, p.shapes))
     for label, values in draws(p.spec):
-        got = np.asarray(fn(**{n: values[n] for n in codegen.to_jax(h).args}))
+        got = np.asarray(fn(**{n: values[n] for n in code.to_jax(h).args}))
         auto = jax.hessian(lambda v: f_jax(**{**{k: values[k] for k in f_jax.args}, p.wrt: v}))(
             values[p.wrt])
         assert_close(got, np.asarray(auto), rtol=1e-8, atol=1e-10,

@@ -1,8 +1,8 @@
-"""Property tests of generated code (matcalc/codegen.py) on random expressions.
+"""Property tests of generated code (matcalc/backends/code) on random expressions.
 
 Random scalar functions of a vector x or a square matrix X, with an
 independent NumPy oracle, come from ``strategies.cases`` and from the
-strategies below, aimed at the lowering rules of codegen.py: elementwise
+strategies below, aimed at the lowering rules of the code generator: elementwise
 powers (integer, negative, fractional) of vectors, of matrices and of scalars
 times ones, sums by ones vectors, broadcast scalars and diagonals, solves and
 inverses, parts used several times; and log det X + f with X assumed spd (log
@@ -34,7 +34,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import matcalc as mc
-from matcalc.backends import codegen
+from matcalc.backends import code
 from harness import profile
 from oracle import central_gradient
 from strategies import (N, SHAPES, Case, Node, _sigmoid as sigmoid, cases, matrix,
@@ -444,7 +444,7 @@ def either(depth=3):
 @given(case=either())
 def test_numpy_code_and_compile_equal_evaluate(case):
     d = derive(case)
-    check_functions(d, codegen.to_numpy, "to_numpy")
+    check_functions(d, code.to_numpy, "to_numpy")
     check_compile(d, 1)
     check_compile(d, 2)
 
@@ -452,7 +452,7 @@ def test_numpy_code_and_compile_equal_evaluate(case):
 @profile(EXAMPLES // 3)
 @given(case=either())
 def test_jax_code_equals_evaluate(jax, case):
-    check_functions(derive(case), codegen.to_jax, "to_jax")
+    check_functions(derive(case), code.to_jax, "to_jax")
 
 
 SPD = {"X": "spd"}
@@ -462,5 +462,5 @@ SPD = {"X": "spd"}
 @given(case=st.one_of(cases(var="X"), lowered_cases(var="X")))
 def test_spd_code_equals_evaluate(case):
     d = derive(with_logdet(case), SPD)
-    check_functions(d, codegen.to_numpy, "to_numpy")
+    check_functions(d, code.to_numpy, "to_numpy")
     check_compile(d, 2)

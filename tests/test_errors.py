@@ -600,7 +600,7 @@ def test_injection_through_names_is_refused(name):
 
 
 def test_generated_code_refuses_names_that_are_no_identifiers():
-    codegen = importlib.import_module("matcalc.backends.codegen")
+    codegen = importlib.import_module("matcalc.backends.code")
     for name in NAMES:
         bad = mc.ir.expr.Symbol(name, (1, 1))
         with pytest.raises(mc.MatcalcError):
@@ -626,24 +626,25 @@ def _runs_code(node: ast.Call, own: set) -> bool:
     return False
 
 
+RUNS_GENERATED_CODE = PACKAGE / "backends" / "code" / "program.py"
+
+
 def test_no_eval_or_exec_of_user_text():
-    """Only codegen.py compiles source (its own, built from validated identifiers)."""
+    """Only backends/code/program.py compiles source (its own, built from validated
+    identifiers)."""
     offenders = []
     for path in sorted(PACKAGE.rglob("*.py")):
-        if path.name == "codegen.py":
+        if path == RUNS_GENERATED_CODE:
             continue
         tree = ast.parse(path.read_text("utf-8"))
         own = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
         offenders += [f"{path.relative_to(PACKAGE.parent)}:{n.lineno}" for n in ast.walk(tree)
                       if isinstance(n, ast.Call) and _runs_code(n, own)]
-    assert not offenders, "eval/exec/compile outside codegen.py:\n" + "\n".join(offenders)
+    assert not offenders, "eval/exec/compile outside program.py:\n" + "\n".join(offenders)
 
 
 def test_codegen_compiles_only_its_own_source():
-    path = PACKAGE / "backends" / "codegen.py"
-    if not path.exists():
-        pytest.skip("no codegen.py")
-    source = path.read_text("utf-8")
+    source = RUNS_GENERATED_CODE.read_text("utf-8")
     runs = [line.strip() for line in source.splitlines()
             if re.search(r"(?<![\w.])(exec|eval)\s*\(", line.split("#", 1)[0])]
     assert runs and all(r.startswith("exec(builtins.compile(source,") for r in runs), runs

@@ -3,7 +3,7 @@ generated function, sharing every common subexpression between them."""
 from __future__ import annotations
 
 from .. import arguments, deadline
-from ..backends.codegen import Output, Program, is_matrix, load
+from ..backends.code import Output, Program, is_matrix, load
 from ..backends.printing import text
 from ..ir import expr as E
 from ..rules.simplify import simplify

@@ -18,7 +18,7 @@ from functools import cached_property
 import numpy as np
 
 from .. import deadline
-from ..backends import codegen
+from ..backends import code
 from ..backends.numeric import central_difference, evaluate, to_internal
 from ..backends.printing import latex, text
 from ..errors import NotDefinedError, NotDifferentiableError
@@ -77,16 +77,16 @@ class Result:
                        f"{self.label}: {self}")
 
     def numpy_source(self, name: str = "f", **options) -> str:
-        """Readable NumPy source of a function computing this result (codegen.py)."""
-        return codegen.numpy_source(self, name, **options)
+        """Readable NumPy source of a function computing this result (backends/code)."""
+        return code.numpy_source(self, name, **options)
 
     def to_numpy(self, **options):
         """A fast NumPy function computing this result, arguments by name."""
-        return codegen.to_numpy(self, **options)
+        return code.to_numpy(self, **options)
 
     def to_jax(self, **options):
         """The same function on jax.numpy (jittable)."""
-        return codegen.to_jax(self, **options)
+        return code.to_jax(self, **options)
 
     @deadline.bounded
     def evaluate(self, values: dict):

@@ -1,0 +1,192 @@
+"""The backends of generated code: one object per target library.
+
+A Backend owns everything that differs between libraries: the prelude (its
+imports), the names its code uses, the spelling of every operation of the DAG
+that is not a Python operator, the sources of the helper functions, and how a
+scalar result is returned. A spelling is a template of the arguments ``{0}``,
+``{1}``, ... and of the node's params (``{k}``, ``{axis}``, ...), written as one
+primary expression (a call, attribute or subscript): an argument followed by
+``.`` or ``[`` is parenthesized unless it is atomic. A template that calls
+``_name(`` uses the helper ``_name``, whose source is written out with the code.
+An elementwise function's spelling is its catalogue row's ``code[backend.name]``.
+
+NumPy and JAX share NumPy's API (``array_module_spellings``), each under its own
+namespace; a new library is one new Backend object.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ...catalogue.functions import ELEMENTWISE
+from ...errors import UnsupportedError
+
+HELPER_CALL = re.compile(r"(?<![\w.])(_[A-Za-z]\w*)\(")
+
+
+@dataclass(frozen=True, eq=False)
+class Backend:
+    """One target library of generated code (see the module docstring)."""
+    name: str                   # the key of the catalogue's code spellings
+    prelude: str                # the imports the code starts with
+    reserved: frozenset         # names the code uses: no symbol may take them
+    spellings: dict             # op -> template
+    helpers: dict               # helper name -> its source
+    scalar_result: str = "{0}"  # a computed scalar as it is returned
+
+    def template(self, op: str, params: tuple) -> str:
+        """The spelling of an operation (its arguments and params still to fill in)."""
+        if op == "elementwise":
+            name = dict(params)["name"]
+            code = ELEMENTWISE[name].code
+            if self.name not in code:
+                raise UnsupportedError(f"{name} has no spelling in {self.name} code")
+            return code[self.name]
+        if op not in self.spellings:
+            raise UnsupportedError(f"no {self.name} spelling of the operation {op}")
+        return self.spellings[op]
+
+    def helpers_called(self, template: str) -> list:
+        """The helpers a spelling calls."""
+        return [h for h in HELPER_CALL.findall(template) if h in self.helpers]
+
+
+COMMUTATION = '''\
+    K = {ns}.zeros((m * n, m * n))
+    i, j = {ns}.meshgrid({ns}.arange(m), {ns}.arange(n), indexing="ij")
+    K[(i * n + j).ravel(), (j * m + i).ravel()] = 1.0
+'''
+"""The body of _commutation: K built by item assignment, in the module ns."""
+
+
+def array_module_spellings(ns: str) -> dict:
+    """The spelling of each operation in NumPy's API, the module imported as ``ns``."""
+    return {
+        "transpose": "{0}.T",
+        "shape": "{0}.shape[{axis}]",
+        "column": "{0}[:, None]",                   # a vector as an (n, 1) array
+        "row": "{0}[None, :]",                      # a vector as a (1, n) array
+        "sum": "{0}.sum()",
+        "sum_axis": "{0}.sum(axis={axis})",
+        "trace": "{0}.trace()",
+        "diagonal": "{0}.diagonal()",
+        "ones_vector": ns + ".ones({0})",
+        "ones_matrix": ns + ".ones(({0}, {1}))",
+        "zeros_vector": ns + ".zeros({0})",
+        "zeros_matrix": ns + ".zeros(({0}, {1}))",
+        "eye": ns + ".eye({0})",
+        "diag": ns + ".diag({0})",                  # a vector -> the diagonal matrix
+        "power": ns + ".power({0}, {k})",
+        "power_node": ns + ".power({0}, {1})",
+        "inv": ns + ".linalg.inv({0})",
+        "solve": ns + ".linalg.solve({0}, {1})",
+        "matrix_power": ns + ".linalg.matrix_power({0}, {k})",
+        "det": ns + ".linalg.det({0})",
+        "outer": ns + ".outer({0}, {1})",
+        "vdot": ns + ".vdot({0}, {1})",
+        "kron": ns + ".kron({0}, {1})",
+        "ravel": ns + ".ravel({0})",                # row-major
+        "vec": ns + '.ravel({0}, order="F")',       # column-major: the columns stacked
+        "reshape": ns + ".reshape({0}, {shape})",
+        "norm_l1": ns + ".abs({0}).sum()",
+        "norm_spectral": ns + ".linalg.norm({0}, 2)",
+        "norm_nuclear": ns + '.linalg.norm({0}, "nuc")',
+        "lambda_max": ns + ".linalg.eigvalsh({0})[-1]",
+        "softmax": "_softmax({0})",
+        "logsumexp": "_logsumexp({0})",
+        "eig": "_eig({0})",
+        "polar": "_polar({0})",
+        "svtop": "_svtop({0})",
+        "eigtop": "_eigtop({0})",
+        "logdet": "_logdet({0})",
+        "logdet_spd": "_logdet_spd({0})",
+        "commutation": "_commutation({0}, {1})",
+    }
+
+
+def array_module_helpers(ns: str) -> dict:
+    """The helper functions, written in NumPy's API against the module ``ns``."""
+    return {
+        "_sigmoid": f'''
+def _sigmoid(z):
+    """1 / (1 + exp(-z)), without overflow."""
+    return 0.5 + 0.5 * {ns}.tanh(0.5 * z)
+''',
+        "_logdet": f'''
+def _logdet(X):
+    """log det X (nan where det X <= 0, as log would give)."""
+    sign, value = {ns}.linalg.slogdet(X)
+    return value if sign > 0 else {ns}.nan
+''',
+        "_logdet_spd": f'''
+def _logdet_spd(X):
+    """log det X of a symmetric positive definite X, by Cholesky."""
+    return 2.0 * {ns}.log({ns}.linalg.cholesky(X).diagonal()).sum()
+''',
+        "_softmax": f'''
+def _softmax(u):
+    w = {ns}.exp(u - u.max())
+    return w / w.sum()
+''',
+        "_logsumexp": f'''
+def _logsumexp(u):
+    m = u.max()
+    return m + {ns}.log({ns}.exp(u - m).sum())
+''',
+        "_commutation": f'''
+def _commutation(m, n):
+    """K with K vec(X) = vec(X^T) for X of shape (m, n)."""
+{COMMUTATION.format(ns=ns)}    return K
+''',
+        "_eig": f'''
+def _eig(X):
+    return {ns}.sort({ns}.real({ns}.linalg.eigvals(X)))[::-1]
+''',
+        "_polar": f'''
+def _polar(X):
+    U, _, Vt = {ns}.linalg.svd(X, full_matrices=False)
+    return U @ Vt
+''',
+        "_svtop": f'''
+def _svtop(X):
+    U, _, Vt = {ns}.linalg.svd(X, full_matrices=False)
+    return {ns}.outer(U[:, 0], Vt[0])
+''',
+        "_eigtop": f'''
+def _eigtop(X):
+    v = {ns}.linalg.eigh(X)[1][:, -1]
+    return {ns}.outer(v, v)
+''',
+    }
+
+
+NUMPY = Backend(
+    name="numpy",
+    prelude="import numpy as np\n",
+    reserved=frozenset({"np", "numpy"}),
+    spellings=array_module_spellings("np"),
+    helpers=array_module_helpers("np"),
+    scalar_result="float({0})",         # a Python float, as numeric.evaluate gives it
+)
+
+JAX = Backend(
+    name="jax",
+    prelude="import numpy as np\nimport jax.numpy as jnp\n",
+    reserved=frozenset({"np", "numpy", "jnp", "jax"}),
+    spellings=array_module_spellings("jnp"),
+    helpers={**array_module_helpers("jnp"),
+             "_logdet": '''
+def _logdet(X):
+    """log det X (nan where det X <= 0, as log would give)."""
+    sign, value = jnp.linalg.slogdet(X)
+    return jnp.where(sign > 0, value, jnp.nan)
+''',
+             "_commutation": f'''
+def _commutation(m, n):
+    """K with K vec(X) = vec(X^T) for X of shape (m, n) (built by NumPy: m, n are static)."""
+{COMMUTATION.format(ns="np")}    return jnp.asarray(K)
+'''},
+    scalar_result="{0}",                # an array, so that the code can be traced
+)
+
+BACKENDS = {b.name: b for b in (NUMPY, JAX)}
