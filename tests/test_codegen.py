@@ -1,7 +1,7 @@
 """Generated code (matcalc/backends/code): every problem, run as generated NumPy and JAX code.
 
 For each problem of the set that the engine derives (the tables of
-test_problems.py and test_second_order.py, and the losses below), the
+test_problems.py and test_second_order.py, read from matcalc.problems), the
 generated function must agree with
 
 - ``numeric.evaluate`` of the same expression (the evaluator the generated code
@@ -16,17 +16,16 @@ from __future__ import annotations
 
 import functools
 import keyword
-from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import pytest
-from numpy.linalg import inv, norm
+from numpy.linalg import inv
 
 import matcalc as mc
 import matcalc.ir.expr as E
 from matcalc.backends import code
 from matcalc.backends import numeric
+from harness import case
 from oracle import assert_close, central_gradient, central_jacobian, rng_values
 import test_problems as first
 import test_second_order as second
@@ -56,92 +55,10 @@ def scale_of(*arrays):
     return max([1.0] + [float(np.max(np.abs(a))) for a in arrays])
 
 
-# ---------------------------------------------------------------------------
-# Losses not in the other tables: P4, P12, P16, P20, P23, P27, P28
-# ---------------------------------------------------------------------------
-
-def sigma(z):
-    return 1 / (1 + np.exp(-z))
-
-
-def softmax(u):
-    w = np.exp(u - u.max())
-    return w / w.sum()
-
-
-@dataclass(frozen=True)
-class Loss:
-    id: str
-    text: str
-    wrt: str
-    spec: dict
-    f: Callable
-    grad: Callable
-    hess: Callable | None = None
-    shapes: dict | None = None
-    assume: dict | None = None
-
-
-def logistic(Z, w, y):
-    s = sigma(Z @ w)
-    return -np.sum(y * np.log(s) + (1 - y) * np.log(1 - s))
-
-
-def p28(A, x, m, mu):
-    return np.sum(np.log1p(np.exp(A @ x))) / m + mu / 2 * x @ x
-
-
-LOSSES = [
-    Loss("P4", "-exp(-x^T x)", "x", {"x": "vector:n"},
-         f=lambda x: -np.exp(-x @ x),
-         grad=lambda x: 2 * np.exp(-x @ x) * x,
-         hess=lambda x: 2 * np.exp(-x @ x) * (np.eye(len(x)) - 2 * np.outer(x, x))),
-    Loss("P12", "log(sum(exp(A x + b)))", "x",
-         {"A": "matrix:m,n", "x": "vector:n", "b": "vector:m"},
-         f=lambda A, x, b: np.log(np.sum(np.exp(A @ x + b))),
-         grad=lambda A, x, b: A.T @ softmax(A @ x + b),
-         hess=lambda A, x, b: A.T @ (np.diag(softmax(A @ x + b))
-                                     - np.outer(softmax(A @ x + b), softmax(A @ x + b))) @ A),
-    Loss("P16", "-sum(y .* log(sigma(Z w)) + (1 - y) .* log(1 - sigma(Z w)))", "w",
-         {"Z": "matrix:m,n", "w": "vector:n", "y": "positive_vector:m"},
-         f=logistic,
-         grad=lambda Z, w, y: Z.T @ (sigma(Z @ w) - y),
-         hess=lambda Z, w, y: Z.T @ np.diag(sigma(Z @ w) * (1 - sigma(Z @ w))) @ Z),
-    Loss("P20", "log(1 + exp(<a, x>))", "x", {"a": "vector:n", "x": "vector:n"},
-         f=lambda a, x: np.log1p(np.exp(a @ x)),
-         grad=lambda a, x: sigma(a @ x) * a,
-         hess=lambda a, x: sigma(a @ x) * (1 - sigma(a @ x)) * np.outer(a, a)),
-    Loss("P23-W", "1/2 ||sigma(W x + b) - y||_2^2", "W",
-         {"W": "matrix:m,n", "x": "vector:n", "b": "vector:m", "y": "vector:m"},
-         f=lambda W, x, b, y: 0.5 * norm(sigma(W @ x + b) - y) ** 2,
-         grad=lambda W, x, b, y: np.outer((sigma(W @ x + b) - y) * sigma(W @ x + b)
-                                          * (1 - sigma(W @ x + b)), x)),
-    Loss("P23-b", "1/2 ||sigma(W x + b) - y||_2^2", "b",
-         {"W": "matrix:m,n", "x": "vector:n", "b": "vector:m", "y": "vector:m"},
-         f=lambda W, x, b, y: 0.5 * norm(sigma(W @ x + b) - y) ** 2,
-         grad=lambda W, x, b, y: ((sigma(W @ x + b) - y) * sigma(W @ x + b)
-                                  * (1 - sigma(W @ x + b)))),
-    Loss("P27", "||x x^T||_2", "x", {"x": "vector:n"},
-         f=lambda x: norm(np.outer(x, x), 2),
-         grad=lambda x: 2 * x,
-         hess=lambda x: 2 * np.eye(len(x))),
-    Loss("P28", "1/m sum(log(1 + exp(A x))) + mu/2 ||x||_2^2", "x",
-         {"A": "matrix:k,n", "x": "vector:n", "m": "positive_scalar", "mu": "positive_scalar"},
-         f=p28,
-         grad=lambda A, x, m, mu: A.T @ sigma(A @ x) / m + mu * x,
-         hess=lambda A, x, m, mu: (A.T @ np.diag(sigma(A @ x) * (1 - sigma(A @ x))) @ A / m
-                                   + mu * np.eye(len(x))),
-         shapes={"m": "scalar"}),
-]
-
-# Every first-order problem (test_problems.py) and these losses.
-GRADIENTS = [(p.id, p.text, p.wrt, p.spec, p.f, p.shapes, p.assume) for p in first.PROBLEMS] + \
-    [(p.id, p.text, p.wrt, p.spec, p.f, p.shapes, p.assume) for p in LOSSES]
-# Every Hessian (test_second_order.py) and those of the losses that have one.
+# Every first-order problem (test_problems.py) and every Hessian (test_second_order.py).
+GRADIENTS = [(p.id, p.text, p.wrt, p.spec, p.f, p.shapes, p.assume) for p in first.PROBLEMS]
 HESSIANS = [(p.id, p.text, p.wrt, p.spec, p.f, p.grad, p.shapes, p.assume)
-            for p in second.HESSIAN_PROBLEMS] + \
-    [(p.id, p.text, p.wrt, p.spec, p.f, p.grad, p.shapes, p.assume) for p in LOSSES if p.hess]
-LOSS_BY_ID = {p.id: p for p in LOSSES}
+            for p in second.HESSIAN_PROBLEMS]
 
 
 @functools.cache
@@ -471,7 +388,7 @@ def test_diag_as_broadcasting_never_np_diag():
 
 
 def _loss_key(pid):
-    p = LOSS_BY_ID[pid]
+    p = case(pid)
     return p.text, p.wrt, frozen(p.shapes), frozen(p.assume)
 
 
@@ -505,7 +422,7 @@ def test_inverse_used_twice_is_computed_once():
 
 def test_common_subexpressions_once():
     """sigma(A x) is shared by the value, the gradient and the Hessian of P28."""
-    p = LOSS_BY_ID["P28"]
+    p = case("P28")
     src = mc.compile(p.text, p.wrt, shapes=p.shapes, source=True)
     body = src.split("def f(")[1]
     assert body.count("_sigmoid(") == 1 and body.count("A @ x") == 1, src
@@ -595,7 +512,7 @@ def test_hostile_function_names_are_rejected(name):
 def test_every_identifier_in_the_source_is_known():
     """The source is made of argument names, locals, helpers and NumPy: nothing else."""
     import ast
-    p = LOSS_BY_ID["P28"]
+    p = case("P28")
     src = mc.compile(p.text, p.wrt, shapes=p.shapes, source=True)
     names = {node.id for node in ast.walk(ast.parse(src)) if isinstance(node, ast.Name)}
     allowed = {"np", "A", "m", "mu", "x", "z", "_sigmoid", "float"}
@@ -658,7 +575,7 @@ def test_jax_gradient(jax, row):
 
 @pytest.mark.parametrize("pid", ["P12", "P28", "P4"])
 def test_jax_hessian_matches_jax_autodiff(jax, pid):
-    p = LOSS_BY_ID[pid]
+    p = case(pid)
     h = hessian_of(*_loss_key(pid))
     fn = jax.jit(code.to_jax(h))
     f_jax = code.to_jax(mc.parse(p.text, p.shapes))
