@@ -30,7 +30,7 @@ def test_explain_is_plain_text_ending_in_the_gradient():
 def test_latex_derivation_ends_in_the_boxed_gradient():
     shown = mc.gradient("log det X", wrt="X")._repr_latex_()
     assert shown.startswith("$") and r"\begin{aligned}" in shown
-    assert shown.rstrip("$").endswith(r"\boxed{\nabla_{X} f = X^{-\top}}")
+    assert shown.rstrip("$").endswith(r"\boxed{\nabla_{X} f = X^{-\top}} \end{gathered}")
 
 
 def test_symmetric_variable_adds_a_step():

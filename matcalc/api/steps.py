@@ -2,7 +2,8 @@
 
 A derivation is a list of ``Step``s (rules/differential.py): the rules used and the
 whole expression after them. It renders as plain text for a terminal and as an
-aligned LaTeX block that ends in the boxed result.
+aligned LaTeX block with the boxed result under it (a long derivation leaves no room
+beside it).
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import re
 from ..rules.differential import Step
 from ..backends.printing import latex, text
 from ..catalogue.functions import latex_name, printed_names
+from ..language.lexer import GREEK
 
 
 def explain(title: str, lhs: str, steps: list[Step], result: str) -> str:
@@ -32,28 +34,50 @@ def explain(title: str, lhs: str, steps: list[Step], result: str) -> str:
 def latex_derivation(lhs: str, steps: list[Step], result: str) -> str:
     rows = []
     for i, s in enumerate(steps):
-        rule = r" && " + r",\quad ".join(_latex_rule(r) for r in s.rules) if s.rules else ""
+        rule = r" && " + r",\quad ".join(latex_rule(r) for r in s.rules) if s.rules else ""
         head = _latex_lhs(s.lhs) if s.lhs else lhs if i == 0 else ""
         rows.append(head + " &= " + latex(s.expr) + rule)
     body = r" \\ ".join(rows)
-    return rf"\begin{{aligned}} {body} \end{{aligned}} \qquad \boxed{{{result}}}"
+    return rf"\begin{{gathered}} \begin{{aligned}} {body} \end{{aligned}} \\[1ex] \boxed{{{result}}} \end{{gathered}}"
 
 
-RULE_LATEX = [(r"\^-T", r"^{-\\top}"), (r"\^-1", r"^{-1}"), (r"\^T", r"^{\\top}"),
+RULE_LATEX = [(r"(?<=[\w)])\s+(?=[\w(])", r"\\, "), (r"\bgrad\\, f\b", r"\\nabla{}f"),
+              (r"\^-T", r"^{-\\top}"), (r"\^-1", r"^{-1}"), (r"\^T", r"^{\\top}"),
               (r"\^\(([^)]*)\)", r"^{\1}"), (r"<", r"\\langle "), (r">", r"\\rangle "),
-              (r"\|\|", r"\\|"), (r"\.\*", r"\\odot "), (r"\bkron\b", r"\\otimes"),
+              (r"\|\|", r"\\|"), (r"\.\*", r"\\odot "),
+              (r"(?:\\, )?\bkron\b(?:\\, )?", r" \\otimes "), (r"\bsym\(", r"\\operatorname{sym}("),
+              (r"\bsum_(\w)", r"\\textstyle\\sum_{\1}"),
+              (rf"\bd({'|'.join(GREEK)})\b", r"d\\\1"),
               (rf"\b({'|'.join(printed_names())})\b", lambda m: latex_name(m[1])),
+              (r"\\sqrt\(([^()]*)\)", r"\\sqrt{\1}"),
               (r";", r",\\;")]
-"""(pattern, replacement) in order; a function's name becomes its LaTeX name in the catalogue."""
+"""(pattern, replacement) in order, turning a formula of the input language into LaTeX: a
+function's name becomes its LaTeX name in the catalogue, a product's factors stand a thin
+space apart (dX Y, not dXY)."""
+
+PROSE = re.compile(rf"(?!d(?:{'|'.join(GREEK)})\b|kron\b)(?:[a-z]{{3,}}|on|of|to|in|at|by)[,:]?\Z")
+"""A word of a rule's prose (read off, canonical form): set upright, apart from its math."""
 
 
-def _latex_rule(rule: str) -> str:
-    """A rule, written in the input language, as LaTeX math (d(X^-1) -> d(X^{-1}))."""
-    if not rule.startswith("d") and "=" not in rule:
-        return r"\text{" + rule + "}"
-    for pattern, replacement in RULE_LATEX:
-        rule = re.sub(pattern, replacement, rule)
-    return rule
+def latex_rule(rule: str) -> str:
+    """A rule as LaTeX: runs of prose words in \\text, formulas (d(X^-1) = ...) as math."""
+    runs = []
+    for word in rule.split(" "):
+        prose = bool(PROSE.match(word)) and word.rstrip(",:") not in printed_names()
+        if runs and runs[-1][0] == prose:
+            runs[-1][1].append(word)
+        else:
+            runs.append((prose, [word]))
+    out = []
+    for prose, words in runs:
+        if prose:
+            out.append(r"\text{" + " ".join(words) + "}")
+        else:
+            formula = " ".join(words)
+            for pattern, replacement in RULE_LATEX:
+                formula = re.sub(pattern, replacement, formula)
+            out.append(formula)
+    return r"\ ".join(out)
 
 
 def _latex_lhs(lhs: str) -> str:

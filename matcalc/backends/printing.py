@@ -18,6 +18,8 @@ from ..language.lexer import GREEK
 
 SUM, PRODUCT, JUXT, POSTFIX, ATOM = range(5)
 
+DIFFERENTIAL = re.compile(r"d(?:\\[A-Za-z]+|[A-Za-z])(?:_\{[^{}]*\})*")   # LaTeX of dX, dX_{1}
+
 # text ending in a symbol that is also a function's name (sigma): a parenthesis after it is a call
 ENDS_IN_FUNCTION_NAME = re.compile(
     rf"(?<![A-Za-z])\\?(?:{'|'.join(n for n in GREEK if n in all_names())})\Z")
@@ -370,7 +372,9 @@ class LatexPrinter(Printer):
         return rf"\left({s}\right)"
 
     def juxtapose(self, parts):
-        return " ".join(parts)
+        """Side by side; a thin space after a differential, so that dX Y does not read dXY."""
+        return "".join(p + (r"\, " if DIFFERENTIAL.fullmatch(p) else " ") for p in parts[:-1]) + \
+            parts[-1]
 
     def fraction(self, num, den, group):
         return rf"\frac{{{num}}}{{{den}}}"
