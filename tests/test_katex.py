@@ -1,16 +1,19 @@
-"""Every LaTeX matcalc writes renders in KaTeX in strict mode.
+"""Every LaTeX matcalc writes renders in KaTeX in strict mode, and reads like a textbook.
 
 Rendered: each case's result (matcalc.problems.CASES), its derivation as shown in Jupyter,
 its differential and Hessian-vector product where it has one, every rule label, and the
 LaTeX outputs of the committed notebooks. KaTeX comes from the npm registry (.ci/package.json,
 installed by .ci/run); MATCALC_KATEX names its folder. Without it the test is skipped, unless
-MATCALC_REQUIRE_KATEX=1 (as in CI), which makes a missing KaTeX a failure.
+MATCALC_REQUIRE_KATEX=1 (as in CI), which makes a missing KaTeX a failure. The lints need
+no KaTeX: no power ^1, no math inside \\text{}, no word of several letters set in italics.
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
 import pathlib
+import re
 import shutil
 import subprocess
 
@@ -39,6 +42,11 @@ def katex() -> str:
 def math(displayed: str) -> str:
     """The math inside $\\displaystyle ...$ as a result shows it in Jupyter."""
     return displayed.strip().removeprefix("$").removesuffix("$").strip()
+
+
+@functools.cache
+def every_output() -> tuple:
+    return tuple(outputs())
 
 
 def outputs():
@@ -75,7 +83,7 @@ def outputs():
 
 def test_every_latex_output_renders_in_katex_strict_mode():
     path = katex()
-    cases = list(outputs())
+    cases = list(every_output())
     assert len(cases) > 200
     done = subprocess.run(["node", str(RENDER)], input=json.dumps([t for _, t in cases]),
                           capture_output=True, text=True, env={**os.environ, "MATCALC_KATEX": path},
@@ -83,3 +91,27 @@ def test_every_latex_output_renders_in_katex_strict_mode():
     failures = [f"{cases[i][0]}: {message}\n    {cases[i][1][:300]}"
                 for i, message in json.loads(done.stdout)]
     assert not failures, f"{len(failures)} of {len(cases)} do not render:\n" + "\n".join(failures[:40])
+
+
+GROUPS = re.compile(r"\\(?:text|operatorname|mathrm|mathbf|begin|end)\{[^{}]*\}|\\\\\[[^]]*\]")
+COMMAND = re.compile(r"\\[A-Za-z]+")
+
+
+def italic_words(tex: str) -> list[str]:
+    """Runs of letters set in math italics that read as a word: not a differential (dX, du),
+    not a product of capitals (XY in d(XY)); commands and upright groups are not math text."""
+    bare = COMMAND.sub(" ", GROUPS.sub(" ", tex))
+    return [w for w in re.findall(r"(?<![A-Za-z])[A-Za-z]{2,}", bare)
+            if not re.fullmatch(r"d[A-Za-z]|[A-Z]+", w)]
+
+
+def test_latex_lints():
+    powers_of_one, math_in_text, italic = [], [], []
+    for where, tex in every_output():
+        if re.search(r"\^\{?1\}?(?![0-9.])", tex):
+            powers_of_one.append(where)
+        math_in_text += [f"{where}: {t}" for t in re.findall(r"\\text\{([^{}]*)\}", tex)
+                         if re.search(r"[\\^_=<>]", t)]
+        italic += [f"{where}: {w}" for w in italic_words(tex)]
+    assert powers_of_one == [] and math_in_text == [] and italic == [], \
+        (powers_of_one[:10], math_in_text[:10], italic[:20])

@@ -177,7 +177,8 @@ def power_rule(e, d):
     du, dv = d(u), d(v)
     if dv is None:
         lowered = Number(v.value - 1) if isinstance(v, Number) else add(v, Number(-1))
-        return scale(mul(v, E.Power(u, lowered)), du)
+        power = u if lowered == Number(1) else E.Power(u, lowered)     # 2 u du, not 2 u^1 du
+        return scale(mul(v, power), du)
     if not u.is_scalar:
         raise UnsupportedError("an elementwise power whose exponent depends on the variable")
     return mul(e, add(mul(E.Func("log", u), dv), mul(v, du, E.Power(u, Number(-1)))))
