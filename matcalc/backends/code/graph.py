@@ -6,6 +6,14 @@ node, commutative operations keyed without order). The operations are
 backend-neutral: the Python operators (``+ - * / @ **``), numbers and names are
 written by ``python_spelling``; every other operation (a call, method, attribute
 or subscript) is spelled by the backend when the source is emitted.
+
+A graph made with ``joint=True`` (one program of a value and several gradients)
+also keeps one node per value up to transposition: an entrywise operation whose
+matrix arguments are all transposes is the transpose of that operation on the
+untransposed arguments (``tanh(M.T)`` is ``tanh(M).T``), and ``A.T @ B.T`` is
+``(B @ A).T``; so a subexpression that the simplifier wrote transposed in one
+output is the node another output computed. In such a sum an all-ones matrix is
+the number 1 (broadcast by the other matrices of the sum).
 """
 from __future__ import annotations
 
@@ -26,6 +34,10 @@ OPERATORS = {
     "**": ("{0} ** {k}", POWER, (ATOM,)),              # by a number k
     "**node": ("{0} ** {1}", POWER, (ATOM, UNARY)),    # by a computed exponent
 }
+
+ENTRYWISE = frozenset({"+", "*", "/", "neg", "**", "**node", "power", "power_node",
+                       "elementwise"})
+"""Operations applied entry by entry: op(A^T, B^T) = op(A, B)^T."""
 
 
 class Node:
@@ -64,15 +76,30 @@ def python_spelling(node: Node):
 class Graph:
     """Hash-consed nodes and the backend-neutral operations that make them."""
 
-    def __init__(self):
+    def __init__(self, joint: bool = False):
+        """``joint``: share nodes up to transposition (see the module docstring)."""
         self.nodes: dict = {}
         self.counter = itertools.count()
+        self.joint = joint
         self.one = self.number(1.0)
 
     def make(self, op, args=(), kind="M", *, params=(), key=None, commutative=False,
              cheap=False, nonneg=False, integral=False) -> Node:
         args = tuple(args)
         params = tuple(params)
+        if self.joint:
+            flags = dict(kind=kind, params=params, commutative=commutative, cheap=cheap,
+                         nonneg=nonneg, integral=integral)
+            if op == "+":
+                args = self._ones_as_number(args)
+                key = ("sum", tuple(sorted((a.id, s) for a, s in
+                                           zip(args, dict(params)["signs"]))))
+            untransposed = self._untransposed(op, args)
+            if untransposed is not None:
+                key = None if op != "+" else \
+                    ("sum", tuple(sorted((a.id, s) for a, s in
+                                         zip(untransposed, dict(params)["signs"]))))
+                return self.T(self.make(op, untransposed, key=key, **flags))
         if key is None:
             ids = tuple(a.id for a in args)
             key = (op, params, tuple(sorted(ids)) if commutative else ids)
@@ -83,6 +110,27 @@ class Graph:
             node.kind, node.cheap, node.nonneg, node.integral = kind, cheap, nonneg, integral
             self.nodes[key] = node
         return node
+
+    def _untransposed(self, op, args):
+        """The arguments whose operation this one is the transpose of, or None: for an
+        entrywise operation on transposed matrices (scalars aside) and ``A.T @ B.T``."""
+        matrices = [a for a in args if a.kind == "M"]
+        if not matrices or any(a.op != "transpose" for a in matrices):
+            return None
+        if op == "@" and len(matrices) == 2:
+            return (args[1].args[0], args[0].args[0])
+        if op in ENTRYWISE and all(a.kind in "MS" for a in args):
+            return tuple(a.args[0] if a.kind == "M" else a for a in args)
+        return None
+
+    def _ones_as_number(self, args):
+        """The terms of a sum with an all-ones matrix as the number 1, where another
+        term is a matrix that gives the shape."""
+        ones = [a for a in args if a.op == "ones_matrix" or (a.op == "outer" and all(
+            b.op == "ones_vector" for b in a.args))]
+        if not ones or all(a in ones for a in args if a.kind == "M"):
+            return args
+        return tuple(self.one if a in ones else a for a in args)
 
     def name(self, pyname: str, kind: str) -> Node:
         """An argument of the generated function."""
