@@ -88,18 +88,15 @@ class Graph:
         args = tuple(args)
         params = tuple(params)
         if self.joint:
-            flags = dict(kind=kind, params=params, commutative=commutative, cheap=cheap,
-                         nonneg=nonneg, integral=integral)
-            if op == "+":
-                args = self._ones_as_number(args)
-                key = ("sum", tuple(sorted((a.id, s) for a, s in
-                                           zip(args, dict(params)["signs"]))))
             untransposed = self._untransposed(op, args)
             if untransposed is not None:
-                key = None if op != "+" else \
-                    ("sum", tuple(sorted((a.id, s) for a, s in
-                                         zip(untransposed, dict(params)["signs"]))))
-                return self.T(self.make(op, untransposed, key=key, **flags))
+                return self.T(self.make(op, untransposed, kind, params=params,
+                                        commutative=commutative, cheap=cheap,
+                                        nonneg=nonneg, integral=integral))
+            if op == "+":
+                args = self._broadcast(args)
+                key = ("sum", tuple(sorted((a.id, s) for a, s in
+                                           zip(args, dict(params)["signs"]))))
         if key is None:
             ids = tuple(a.id for a in args)
             key = (op, params, tuple(sorted(ids)) if commutative else ids)
@@ -112,25 +109,39 @@ class Graph:
         return node
 
     def _untransposed(self, op, args):
-        """The arguments whose operation this one is the transpose of, or None: for an
-        entrywise operation on transposed matrices (scalars aside) and ``A.T @ B.T``."""
+        """The arguments whose operation this one is the transpose of, or None: for ``A.T @
+        B.T`` and for an entrywise operation on matrices that are transposes (one at least)
+        or outer products (scalars aside)."""
         matrices = [a for a in args if a.kind == "M"]
-        if not matrices or any(a.op != "transpose" for a in matrices):
+        if not any(a.op == "transpose" for a in matrices):
             return None
-        if op == "@" and len(matrices) == 2:
+        if op == "@" and all(a.op == "transpose" for a in args):
             return (args[1].args[0], args[0].args[0])
-        if op in ENTRYWISE and all(a.kind in "MS" for a in args):
-            return tuple(a.args[0] if a.kind == "M" else a for a in args)
+        if op in ENTRYWISE and all(a.kind == "S" or a.op in ("transpose", "outer")
+                                   for a in args):
+            return tuple(a if a.kind == "S" else a.args[0] if a.op == "transpose" else
+                         self.make("outer", a.args[::-1], "M") for a in args)
         return None
 
-    def _ones_as_number(self, args):
-        """The terms of a sum with an all-ones matrix as the number 1, where another
-        term is a matrix that gives the shape."""
-        ones = [a for a in args if a.op == "ones_matrix" or (a.op == "outer" and all(
-            b.op == "ones_vector" for b in a.args))]
-        if not ones or all(a in ones for a in args if a.kind == "M"):
-            return args
-        return tuple(self.one if a in ones else a for a in args)
+    def _broadcast(self, args):
+        """The terms of a sum, with ``outer(u, 1)`` as ``u[:, None]``, ``outer(1, v)`` as
+        ``v`` and an all-ones matrix as the number 1, where another term is a matrix that
+        gives the shape."""
+        def ones(a):
+            return a.op == "ones_vector"
+
+        def broadcast(a):
+            if a.op == "ones_matrix" or (a.op == "outer" and all(map(ones, a.args))):
+                return self.one
+            if a.op == "outer" and ones(a.args[1]):
+                return self.make("column", (a.args[0],), "M", cheap=True)
+            if a.op == "outer" and ones(a.args[0]):
+                return a.args[1]
+            return a
+        out = tuple(map(broadcast, args))
+        if not any(a.kind == "M" and b is a for a, b in zip(args, out)):
+            return args         # no term left to give the shape
+        return out
 
     def name(self, pyname: str, kind: str) -> Node:
         """An argument of the generated function."""
