@@ -140,3 +140,12 @@ def test_second_order_with_several_variables_is_refused():
     text, shapes, weights, _ = network(2, "tanh")
     with pytest.raises(mc.MatcalcError, match="order=1"):
         mc.compile(text, wrt=weights, shapes=shapes)
+
+
+def test_a_chain_is_ordered_with_the_batch_smaller_than_the_widths():
+    """W_2 W_1 X is W_2 (W_1 X) (b, the batch, is no dimension of a weight), in the value
+    and in the gradients alike, so that the forward product is computed once."""
+    shapes = {"X": ("d", "b"), "Y": ("k", "b"), "W_1": ("h", "d"), "W_2": ("k", "h")}
+    code = body(mc.compile("1/2 ||W_2 W_1 X - Y||_F^2", wrt=["W_1", "W_2"], order=1,
+                           shapes=shapes, source=True))
+    assert code.count("W_1 @ X") == 1 and code.count(" @ ") == 5, code

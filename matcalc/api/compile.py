@@ -93,4 +93,13 @@ def _joint_program(f, names, order, shapes, assume, name) -> Program:
         doc.append(f"gradient {n}: {text(gradients[n].expr)}")
     context = variables + [f_expr]
     return Program(outputs, context, None, assume, name, "numpy", doc="; ".join(doc),
-                   required=context, joint=True)
+                   required=context, joint=True, batch=batch_dimensions(f_expr, variables))
+
+
+def batch_dimensions(f, variables) -> frozenset:
+    """The named dimensions of f's symbols that no variable has (the batch of the data
+    X, Y of a network's loss): the cost model of matrix chains takes them as smaller than
+    the widths of the weights, so that ``W_2 W_1 X`` is ``W_2 (W_1 X)``."""
+    widths = {d for v in variables for d in v.shape}
+    return frozenset(d for s in E.free_symbols(f) if isinstance(s, E.Symbol)
+                     for d in s.shape if isinstance(d, str) and d not in widths)

@@ -69,17 +69,18 @@ class Program:
     """One generated function: arguments, outputs, optional nested HVP function."""
 
     def __init__(self, outputs, context=(), args=None, assume=None, name="f", backend="numpy",
-                 doc="", direction=None, required=(), joint=False):
+                 doc="", direction=None, required=(), joint=False, batch=frozenset()):
         """``backend``: a Backend, or the name of one of BACKENDS; ``required``: expressions
         whose symbols are arguments whether or not the outputs still contain them (the
         variable of a derivative, the f of compile); ``joint``: the outputs share nodes up
-        to transposition (graph.Graph)."""
+        to transposition (graph.Graph); ``batch``: names of dimensions that the cost model
+        of products takes as smaller than the others."""
         backend = BACKENDS[backend] if isinstance(backend, str) else backend
         if not isinstance(name, str) or not IDENTIFIER.match(name) or keyword.iskeyword(name) \
                 or name in reserved_names(backend):
             raise MatcalcError(f"the function name must be a plain identifier, not {name!r}")
         self.outputs, self.assume, self.name, self.backend = outputs, assume or {}, name, backend
-        self.doc, self.direction, self.joint = doc, direction, joint
+        self.doc, self.direction, self.joint, self.batch = doc, direction, joint, batch
         needed = _symbols(o.expr for o in outputs) | _symbols(required)
         available = needed | _symbols(context)
         by_name = {}
@@ -141,7 +142,7 @@ class Program:
                 arguments[self.direction.name] = (self.pynames[self.direction.name],
                                                   self.direction.shape)
             self.low = Lowering(arguments, self.assume, counts)
-            self.low.g.joint = self.joint
+            self.low.g.joint, self.low.batch = self.joint, frozenset(self.batch)
             try:
                 self.nodes = []
                 for o in self.outputs:
