@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from .. import arguments, deadline
 from ..backends.code import Output, Program, is_matrix, load
-from ..errors import MatcalcError
 from ..backends.printing import text
+from ..errors import MatcalcError
 from ..ir import expr as E
 from ..rules.simplify import simplify
 from .derive import gradient, hessian, hvp, prepare

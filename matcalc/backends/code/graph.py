@@ -7,13 +7,13 @@ backend-neutral: the Python operators (``+ - * / @ **``), numbers and names are
 written by ``python_spelling``; every other operation (a call, method, attribute
 or subscript) is spelled by the backend when the source is emitted.
 
-A graph made with ``joint=True`` (one program of a value and several gradients)
-also keeps one node per value up to transposition: an entrywise operation whose
-matrix arguments are all transposes is the transpose of that operation on the
-untransposed arguments (``tanh(M.T)`` is ``tanh(M).T``), and ``A.T @ B.T`` is
+A graph with ``joint`` set (one program of a value and several gradients) also
+keeps one node per value up to transposition: an entrywise operation whose matrix
+arguments are transposes (or outer products) is the transpose of that operation on
+the untransposed arguments (``tanh(M.T)`` is ``tanh(M).T``), and ``A.T @ B.T`` is
 ``(B @ A).T``; so a subexpression that the simplifier wrote transposed in one
-output is the node another output computed. In such a sum an all-ones matrix is
-the number 1 (broadcast by the other matrices of the sum).
+output is the node another output computed. In its sums, a rank-one term with
+all-ones factors is a broadcast: ``b 1^T`` is ``b[:, None]``, ``1 1^T`` is 1.
 """
 from __future__ import annotations
 
@@ -76,11 +76,10 @@ def python_spelling(node: Node):
 class Graph:
     """Hash-consed nodes and the backend-neutral operations that make them."""
 
-    def __init__(self, joint: bool = False):
-        """``joint``: share nodes up to transposition (see the module docstring)."""
+    def __init__(self):
         self.nodes: dict = {}
         self.counter = itertools.count()
-        self.joint = joint
+        self.joint = False      # share nodes up to transposition (the module docstring)
         self.one = self.number(1.0)
 
     def make(self, op, args=(), kind="M", *, params=(), key=None, commutative=False,
