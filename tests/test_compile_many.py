@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 
 import matcalc as mc
-from oracle import assert_close, central_gradient, sigma, softmax
+from oracle import assert_close, central_gradient, rng_values, sigma, softmax
+import test_problems as first
 
 SAME_RTOL, SAME_ATOL = 1e-10, 1e-12
 FD_RTOL, FD_ATOL = 1e-5, 1e-7
@@ -149,3 +150,22 @@ def test_a_chain_is_ordered_with_the_batch_smaller_than_the_widths():
     code = body(mc.compile("1/2 ||W_2 W_1 X - Y||_F^2", wrt=["W_1", "W_2"], order=1,
                            shapes=shapes, source=True))
     assert code.count("W_1 @ X") == 1 and code.count(" @ ") == 5, code
+
+
+@pytest.mark.parametrize("problem", first.PROBLEMS, ids=[p.id for p in first.PROBLEMS])
+def test_every_problem_as_a_list_of_one_variable(problem):
+    """The sharing of a joint program (transposes, broadcasts, the batch) changes no
+    number: compile(f, wrt=[x]) agrees with compile(f, wrt=x) on the problem set."""
+    shapes, assume = dict(problem.shapes or {}), dict(problem.assume or {})
+    one = mc.compile(problem.text, problem.wrt, order=1, shapes=shapes, assume=assume)
+    joint = mc.compile(problem.text, [problem.wrt], order=1, shapes=shapes, assume=assume)
+    assert joint.args == one.args
+    values = rng_values(np.random.default_rng(0), problem.spec, {"n": 3, "m": 4, "k": 2})
+    args = [values[name] for name in one.args]
+    value, grad = one(*args)
+    joint_value, (joint_grad,) = joint(*args)
+    scale = max([1.0, abs(value), float(np.max(np.abs(grad)))])
+    assert_close(joint_value, value, rtol=SAME_RTOL, atol=SAME_ATOL * scale,
+                 what=f"{problem.id}: value\n{joint.source}")
+    assert_close(joint_grad, grad, rtol=SAME_RTOL, atol=SAME_ATOL * scale,
+                 what=f"{problem.id}: gradient\n{joint.source}")
