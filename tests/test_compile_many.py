@@ -8,7 +8,8 @@ softmax cross-entropy head), the one generated function must agree with
 
 and be backpropagation: each activation computed once (``tanh(M)^T`` is the
 transpose of the forward pass's node, not a second forward pass) and 3L - 1
-matrix products for L layers (L forward, L for the gradients, L - 1 back).
+matrix products for L layers (L forward, L for the gradients, L - 1 back). On every
+problem of the set, the joint program of one variable agrees with compile(f, wrt=x).
 """
 from __future__ import annotations
 
