@@ -5,13 +5,14 @@ from __future__ import annotations
 from .. import arguments, deadline
 from ..backends.code import Output, Program, is_matrix, load
 from ..backends.printing import text
+from ..errors import MatcalcError
 from ..ir import expr as E
 from ..rules.simplify import simplify
 from .derive import gradient, hessian, hvp, prepare
 
 
 @deadline.bounded
-def compile(f, wrt: str, order: int = 2, shapes: dict | None = None,
+def compile(f, wrt, order: int = 2, shapes: dict | None = None,
             assume: dict | None = None, name: str = "f", direction: str = "V",
             source: bool = False):
     """One function returning ``(value, gradient)`` (order 1) or ``(value, gradient,
@@ -24,6 +25,11 @@ def compile(f, wrt: str, order: int = 2, shapes: dict | None = None,
     (X^-1 for log det X), so calling it again costs only the products.
     ``source=True`` returns the generated source instead of the function.
 
+    With a list of names, ``wrt=["W_1", "W_2"]`` and ``order=1``, one function returns
+    ``(value, (gradient_W_1, gradient_W_2))``, the gradients in the order of wrt, from
+    one forward pass: every subexpression, transposed or not, is computed once (the
+    backpropagation of a network). ``order=2`` with a list is not supported yet.
+
     >>> import numpy as np
     >>> fgh = compile("1/2 x^T A x + b^T x", wrt="x", assume={"A": "symmetric"})
     >>> value, gradient, hessian = fgh(np.eye(2), np.ones(2), np.ones(2))
@@ -32,6 +38,18 @@ def compile(f, wrt: str, order: int = 2, shapes: dict | None = None,
     """
     order = arguments.count(order, "order", 2)
     source = arguments.choice(source, "source", (False, True))
+    if not isinstance(wrt, str):
+        program = _joint_program(f, arguments.variable_names(wrt), order, shapes, assume, name)
+    else:
+        program = _program(f, wrt, order, shapes, assume, name, direction)
+    text_ = program.source()
+    if source:
+        return text_
+    return load(text_, name, program.arg_names, program.pynames)
+
+
+def _program(f, wrt, order, shapes, assume, name, direction) -> Program:
+    """The Program of value, gradient and (order 2) Hessian or HVP for one variable."""
     f_expr, X, assume = prepare(f, wrt, shapes, assume)
     value = simplify(f_expr, assume)
     outputs = [Output("value", value)]
@@ -54,9 +72,34 @@ def compile(f, wrt: str, order: int = 2, shapes: dict | None = None,
         outputs.append(Output("gradient", g.expr))
         doc.append(f"gradient: {text(g.expr)}")
     context = [X, f_expr]
-    program = Program(outputs, context, None, assume, name, "numpy",
-                      doc="; ".join(doc), direction=direction_symbol, required=context)
-    text_ = program.source()
-    if source:
-        return text_
-    return load(text_, name, program.arg_names, program.pynames)
+    return Program(outputs, context, None, assume, name, "numpy",
+                   doc="; ".join(doc), direction=direction_symbol, required=context)
+
+
+def _joint_program(f, names, order, shapes, assume, name) -> Program:
+    """The Program of the value and the gradients for several variables, one DAG."""
+    if order != 1:
+        raise MatcalcError(f"compile with several variables ({', '.join(names)}) gives the "
+                           "value and the gradients: pass order=1; the Hessian blocks "
+                           "between variables are not supported yet (compile(f, wrt=name) "
+                           "gives one variable's Hessian or Hessian-vector product)")
+    f_expr, _, assume = prepare(f, names[0], shapes, assume)
+    variables = [prepare(f_expr, n, shapes, assume)[1] for n in names]
+    gradients = gradient(f_expr, names, shapes, assume)
+    outputs = [Output("value", simplify(f_expr, assume))]
+    doc = [f"f = {text(f_expr)}"]
+    for n in names:
+        outputs.append(Output(f"gradient_{n}", gradients[n].expr, grouped=True))
+        doc.append(f"gradient {n}: {text(gradients[n].expr)}")
+    context = variables + [f_expr]
+    return Program(outputs, context, None, assume, name, "numpy", doc="; ".join(doc),
+                   required=context, joint=True, batch=batch_dimensions(f_expr, variables))
+
+
+def batch_dimensions(f, variables) -> frozenset:
+    """The named dimensions of f's symbols that no variable has (the batch of the data
+    X, Y of a network's loss): the cost model of matrix chains takes them as smaller than
+    the widths of the weights, so that ``W_2 W_1 X`` is ``W_2 (W_1 X)``."""
+    widths = {d for v in variables for d in v.shape}
+    return frozenset(d for s in E.free_symbols(f) if isinstance(s, E.Symbol)
+                     for d in s.shape if isinstance(d, str) and d not in widths)

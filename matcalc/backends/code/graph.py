@@ -6,6 +6,14 @@ node, commutative operations keyed without order). The operations are
 backend-neutral: the Python operators (``+ - * / @ **``), numbers and names are
 written by ``python_spelling``; every other operation (a call, method, attribute
 or subscript) is spelled by the backend when the source is emitted.
+
+A graph with ``joint`` set (one program of a value and several gradients) also
+keeps one node per value up to transposition: an entrywise operation whose matrix
+arguments are transposes (or outer products) is the transpose of that operation on
+the untransposed arguments (``tanh(M.T)`` is ``tanh(M).T``), and ``A.T @ B.T`` is
+``(B @ A).T``; so a subexpression that the simplifier wrote transposed in one
+output is the node another output computed. In its sums, a rank-one term with
+all-ones factors is a broadcast: ``b 1^T`` is ``b[:, None]``, ``1 1^T`` is 1.
 """
 from __future__ import annotations
 
@@ -26,6 +34,10 @@ OPERATORS = {
     "**": ("{0} ** {k}", POWER, (ATOM,)),              # by a number k
     "**node": ("{0} ** {1}", POWER, (ATOM, UNARY)),    # by a computed exponent
 }
+
+ENTRYWISE = frozenset({"+", "*", "/", "neg", "**", "**node", "power", "power_node",
+                       "elementwise"})
+"""Operations applied entry by entry: op(A^T, B^T) = op(A, B)^T."""
 
 
 class Node:
@@ -67,12 +79,23 @@ class Graph:
     def __init__(self):
         self.nodes: dict = {}
         self.counter = itertools.count()
+        self.joint = False      # share nodes up to transposition (the module docstring)
         self.one = self.number(1.0)
 
     def make(self, op, args=(), kind="M", *, params=(), key=None, commutative=False,
              cheap=False, nonneg=False, integral=False) -> Node:
         args = tuple(args)
         params = tuple(params)
+        if self.joint:
+            untransposed = self._untransposed(op, args)
+            if untransposed is not None:
+                return self.T(self.make(op, untransposed, kind, params=params,
+                                        commutative=commutative, cheap=cheap,
+                                        nonneg=nonneg, integral=integral))
+            if op == "+":
+                args = self._broadcast(args)
+                key = ("sum", tuple(sorted((a.id, s) for a, s in
+                                           zip(args, dict(params)["signs"]))))
         if key is None:
             ids = tuple(a.id for a in args)
             key = (op, params, tuple(sorted(ids)) if commutative else ids)
@@ -83,6 +106,41 @@ class Graph:
             node.kind, node.cheap, node.nonneg, node.integral = kind, cheap, nonneg, integral
             self.nodes[key] = node
         return node
+
+    def _untransposed(self, op, args):
+        """The arguments whose operation this one is the transpose of, or None: for ``A.T @
+        B.T`` and for an entrywise operation on matrices that are transposes (one at least)
+        or outer products (scalars aside)."""
+        matrices = [a for a in args if a.kind == "M"]
+        if not any(a.op == "transpose" for a in matrices):
+            return None
+        if op == "@" and all(a.op == "transpose" for a in args):
+            return (args[1].args[0], args[0].args[0])
+        if op in ENTRYWISE and all(a.kind == "S" or a.op in ("transpose", "outer")
+                                   for a in args):
+            return tuple(a if a.kind == "S" else a.args[0] if a.op == "transpose" else
+                         self.make("outer", a.args[::-1], "M") for a in args)
+        return None
+
+    def _broadcast(self, args):
+        """The terms of a sum, with ``outer(u, 1)`` as ``u[:, None]``, ``outer(1, v)`` as
+        ``v`` and an all-ones matrix as the number 1, where another term is a matrix that
+        gives the shape."""
+        def ones(a):
+            return a.op == "ones_vector"
+
+        def broadcast(a):
+            if a.op == "ones_matrix" or (a.op == "outer" and all(map(ones, a.args))):
+                return self.one
+            if a.op == "outer" and ones(a.args[1]):
+                return self.make("column", (a.args[0],), "M", cheap=True)
+            if a.op == "outer" and ones(a.args[0]):
+                return a.args[1]
+            return a
+        out = tuple(map(broadcast, args))
+        if not any(a.kind == "M" and b is a for a, b in zip(args, out)):
+            return args         # no term left to give the shape
+        return out
 
     def name(self, pyname: str, kind: str) -> Node:
         """An argument of the generated function."""

@@ -18,6 +18,7 @@ from .graph import Graph, Node, is_col, is_matrix, is_row, is_scalar, kind_of, w
 from .terms import ONE, Coef, Lin, Val, merge_terms
 
 BIG = 1000          # the size assumed for a dimension with a name, in the cost model
+SMALL = 100         # the size assumed for a batch dimension (Products.batch)
 MAX_TERMS = 16      # multiplying out a product stops beyond this many terms
 
 
@@ -35,6 +36,7 @@ class Products:
         self.one = self.g.one
         self.dims: dict = {}
         self.node_memo: dict = {}
+        self.batch = frozenset()     # names of dimensions taken as smaller than the others
 
     def dim(self, d) -> Node:
         if isinstance(d, int):
@@ -212,7 +214,7 @@ class Products:
         else:
             factors = [Val("dense", self.dense(f), f.dims) if f.rep == "ones" else f
                        for f in factors]
-            tree = associate(factors)
+            tree = associate(factors, self.batch)
             target = scale_target(tree, factors) if cnode is not None else None
             out = self.dense(self.build(tree, factors, cnode, target))
         self.node_memo[key] = (sign, out)
@@ -371,15 +373,16 @@ def _inside(target, tree) -> bool:
     return _inside(target, tree[0]) or _inside(target, tree[1])
 
 
-def size_of(d):
-    return d if isinstance(d, int) else BIG
+def size_of(d, batch=frozenset()):
+    return d if isinstance(d, int) else SMALL if d in batch else BIG
 
 
-def associate(factors):
+def associate(factors, batch=frozenset()):
     """The cheapest parenthesization of a chain (ties: left to right), as a tree of
-    (left, right, (i, j)) with leaves the factor indices."""
+    (left, right, (i, j)) with leaves the factor indices; the dimensions named in batch
+    are taken as smaller than the others."""
     k = len(factors)
-    sizes = [(size_of(f.dims[0]), size_of(f.dims[1])) for f in factors]
+    sizes = [(size_of(f.dims[0], batch), size_of(f.dims[1], batch)) for f in factors]
     best = {(i, i): (0, None, factors[i].rep == "diag") for i in range(k)}
     for length in range(2, k + 1):
         for i in range(k - length + 1):

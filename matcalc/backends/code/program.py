@@ -55,6 +55,7 @@ class Output:
     expr: E.Expr
     reshape: str | None = None        # 2-D shape for a Jacobian, as Python text: "(1, -1)"
     inner: bool = False   # computed inside the nested hvp function
+    grouped: bool = False  # returned with the other grouped outputs as one tuple
 
 
 def _symbols(exprs):
@@ -68,16 +69,18 @@ class Program:
     """One generated function: arguments, outputs, optional nested HVP function."""
 
     def __init__(self, outputs, context=(), args=None, assume=None, name="f", backend="numpy",
-                 doc="", direction=None, required=()):
+                 doc="", direction=None, required=(), joint=False, batch=frozenset()):
         """``backend``: a Backend, or the name of one of BACKENDS; ``required``: expressions
         whose symbols are arguments whether or not the outputs still contain them (the
-        variable of a derivative, the f of compile)."""
+        variable of a derivative, the f of compile); ``joint``: the outputs share nodes up
+        to transposition (graph.Graph); ``batch``: names of dimensions that the cost model
+        of products takes as smaller than the others."""
         backend = BACKENDS[backend] if isinstance(backend, str) else backend
         if not isinstance(name, str) or not IDENTIFIER.match(name) or keyword.iskeyword(name) \
                 or name in reserved_names(backend):
             raise MatcalcError(f"the function name must be a plain identifier, not {name!r}")
         self.outputs, self.assume, self.name, self.backend = outputs, assume or {}, name, backend
-        self.doc, self.direction = doc, direction
+        self.doc, self.direction, self.joint, self.batch = doc, direction, joint, batch
         needed = _symbols(o.expr for o in outputs) | _symbols(required)
         available = needed | _symbols(context)
         by_name = {}
@@ -139,6 +142,7 @@ class Program:
                 arguments[self.direction.name] = (self.pynames[self.direction.name],
                                                   self.direction.shape)
             self.low = Lowering(arguments, self.assume, counts)
+            self.low.g.joint, self.low.batch = self.joint, frozenset(self.batch)
             try:
                 self.nodes = []
                 for o in self.outputs:
@@ -236,7 +240,10 @@ class Program:
         outer = [(o, n) for o, n in zip(self.outputs, self.nodes) if not o.inner]
         inner = [(o, n) for o, n in zip(self.outputs, self.nodes) if o.inner]
         body = ["    " + line for line in lines_outer]
-        results = [result(n) for _, n in outer]
+        results = [result(n) for o, n in outer if not o.grouped]
+        grouped = [result(n) for o, n in outer if o.grouped]
+        if grouped:
+            results.append(f"({', '.join(grouped)}{',' if len(grouped) == 1 else ''})")
         if inner:
             body.append("")
             body.append(f"    def _hvp({self.pynames[self.direction.name]}):")
