@@ -412,8 +412,9 @@ def shifted_sum(chain, left_out, direction, times, plus):
     direction y, the sum of the derivatives of the W_j along dD_l = y (l in left_out).
     W_j = S_(j+1) P_j from the prefixes P_i = D_0 ... D_(i-1) and the suffixes
     S_i = D_i ... D_(m-1), and dW_j = dS_(j+1) P_j + S_(j+1) dP_j, each prefix, suffix
-    and derivative one or two products from the last: O(m) products in all, against
-    O(m) for every W_j apart. ``times(a, b)`` multiplies, ``plus(terms)`` adds."""
+    and derivative one or two products from the last: O(m) products in all, where
+    multiplying each W_j apart takes m - 2. ``times(a, b)`` multiplies, ``plus(terms)``
+    adds."""
     def product(a, b):                  # None: the identity
         return b if a is None else a if b is None else times(a, b)
 
