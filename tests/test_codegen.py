@@ -26,7 +26,8 @@ import matcalc.ir.expr as E
 from matcalc.backends import code
 from matcalc.backends import numeric
 from harness import case
-from oracle import assert_close, central_gradient, central_jacobian, rng_values
+from oracle import (assert_close, central_gradient, central_jacobian,
+                    directional_difference, rng_values)
 import test_problems as first
 import test_second_order as second
 
@@ -428,6 +429,52 @@ def test_common_subexpressions_once():
     assert body.count("_sigmoid(") == 1 and body.count("A @ x") == 1, src
     src = code.numpy_source(mc.gradient("1/2 ||A x - b||_2^2", wrt="x"))
     assert "A.T @ (A @ x - b)" in src, src           # never (A.T @ A) @ x
+
+
+def cyclic_trace(k: int):
+    """tr(A1 X A2 X ... Ak X) for square matrices, with values and a NumPy f."""
+    text = "tr(" + " ".join(f"A{i} X" for i in range(1, k + 1)) + ")"
+    shapes = {"X": ("n", "n"), **{f"A{i}": ("n", "n") for i in range(1, k + 1)}}
+    rng = np.random.default_rng(k)
+    values = {name: rng.standard_normal((3, 3)) / 2 for name in shapes}
+
+    def f(v):
+        P = np.eye(3)
+        for i in range(1, k + 1):
+            P = P @ v[f"A{i}"] @ v["X"]
+        return np.trace(P)
+    return text, shapes, values, f
+
+
+@pytest.mark.parametrize("k", range(2, 13))
+def test_cyclic_shifts_share_prefixes_and_suffixes(k):
+    """The gradient of tr(A1 X ... Ak X) is the sum of the k cyclic shifts of one chain,
+    (A_(i+1) X ... Ak X A1 X ... A_i)^T: 5k - 6 matrix products, not 2k(k - 1)."""
+    text, shapes, values, f = cyclic_trace(k)
+    g = mc.gradient(text, wrt="X", shapes=shapes)
+    fn = code.to_numpy(g)
+    assert fn.source.count(" @ ") <= 5 * k, fn.source
+    got = call(fn, values)
+    assert_close(got, g.evaluate(values), rtol=SAME_RTOL, atol=SAME_ATOL, what=fn.source)
+    assert_close(got, central_gradient(f, values, "X"), rtol=FD_RTOL, atol=FD_ATOL,
+                 what=fn.source)
+
+
+@pytest.mark.parametrize("k", range(2, 9))
+def test_cyclic_shifts_hessian_vector_product(k):
+    """Its Hessian-vector product: prefixes, suffixes and their derivatives along V,
+    at most 12 k matrix products (248 at k = 8 written out)."""
+    text, shapes, values, f = cyclic_trace(k)
+    h = mc.hvp(text, wrt="X", shapes=shapes)
+    fn = code.to_numpy(h)
+    assert fn.source.count(" @ ") <= 12 * k, fn.source
+    V = np.random.default_rng(0).standard_normal((3, 3))
+    values = {**values, h.direction.name: V}
+    got = call(fn, values)
+    assert_close(got, h.evaluate(values), rtol=SAME_RTOL, atol=SAME_ATOL, what=fn.source)
+    G = lambda v: central_gradient(f, v, "X", h=1e-5)
+    assert_close(got, directional_difference(G, values, "X", V, h=1e-4), rtol=1e-5,
+                 atol=1e-5, what=fn.source)
 
 
 def test_vector_conventions():

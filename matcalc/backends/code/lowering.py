@@ -16,8 +16,10 @@ from ...catalogue.functions import ELEMENTWISE
 from ...errors import MatcalcError, UnsupportedError
 from ...ir import expr as E
 from .graph import Node, is_col, is_matrix, is_row, is_scalar, kind_of
-from .products import Products
+from .products import MIN_SHIFTS, Products, cyclic_pattern, shifted_products
 from .terms import ONE, Coef, Lin, Val, all_ones, merge_terms
+
+MAX_CHAINS = 256    # chains a sum is multiplied out to when looking for cyclic shifts
 
 RULES: dict = {}
 """Node class of the expression tree -> its rule, rule(lowering, e) -> Lin."""
@@ -79,6 +81,24 @@ class Lowering(Products):
 
     def single(self, v: Val) -> Lin:
         return Lin(((ONE, (v,)),), v.dims)
+
+    def cyclic_shifts(self, e: E.Expr) -> Lin | None:
+        """A matrix sum that multiplies out to the cyclic shifts of one chain of matrices,
+        or to their derivative along a direction (products.cyclic_pattern), as one node of
+        shared prefix and suffix products, when that takes fewer matrix products."""
+        chains = expanded_chains(e) if is_matrix(e.shape) else None
+        if chains is None or len(chains) < MIN_SHIFTS or len(set(chains.values())) != 1 \
+                or 0.0 in chains.values():
+            return None
+        found = cyclic_pattern(list(chains))
+        if found is None or shifted_products(*found) >= written_products(e):
+            return None
+        chain, left_out, direction = found
+        node = lambda f: None if f is None else self.node(self.lower(f))
+        shifted = self.shifted_node(tuple(node(f) for f in chain), left_out, node(direction),
+                                    e.shape)
+        coef = Coef(next(iter(chains.values())))
+        return Lin(((coef, (Val("dense", shifted, e.shape),)),), e.shape)
 
     def scalar(self, c: Coef) -> Lin:
         return Lin(((c, ()),), (1, 1)) if c.number != 0 else Lin((), (1, 1))
@@ -208,6 +228,8 @@ def lower_ones(low, e):
 
 @lowers(E.Add)
 def lower_add(low, e):
+    if (shifts := low.cyclic_shifts(e)) is not None:
+        return shifts
     terms = [t for term in e.terms for t in low.lower(term).terms]
     return Lin(merge_terms(terms), e.shape)
 
@@ -464,6 +486,48 @@ def lower_vec(low, e):
 def lower_commutation(low, e):
     node = low.g.make("commutation", (low.dim(e.m), low.dim(e.n)), "M")
     return low.single(Val("dense", node, e.shape))
+
+
+def expanded_chains(e: E.Expr) -> dict | None:
+    """A sum of products of numbers and matrix symbols (or their transposes) multiplied
+    out: {chain of factors: coefficient}; None for any other expression, or one that
+    multiplies out to more than MAX_CHAINS chains."""
+    if isinstance(e, E.Symbol) or isinstance(e, E.Transpose) and isinstance(e.arg, E.Symbol):
+        return {(e,): 1.0} if is_matrix(e.shape) else None
+    if isinstance(e, E.Number):
+        return {(): float(e.value)}
+    if not isinstance(e, (E.Add, E.Mul)):
+        return None
+    parts = [expanded_chains(c) for c in (e.terms if isinstance(e, E.Add) else e.factors)]
+    if any(p is None for p in parts):
+        return None
+    out = {}
+    for chains in (parts if isinstance(e, E.Add) else [_product_of(parts)]):
+        if chains is None:
+            return None
+        for chain, c in chains.items():
+            out[chain] = out.get(chain, 0.0) + c
+    return out if len(out) <= MAX_CHAINS else None
+
+
+def _product_of(parts) -> dict | None:
+    """The chains of a product of multiplied-out factors."""
+    acc = {(): 1.0}
+    for part in parts:
+        new = {}
+        for a, u in acc.items():
+            for b, v in part.items():
+                new[a + b] = new.get(a + b, 0.0) + u * v
+        if len(new) > MAX_CHAINS:
+            return None
+        acc = new
+    return acc
+
+
+def written_products(e: E.Expr) -> int:
+    """Matrix products of e's chains as they are written, each distinct chain once."""
+    chains = {m for m in E.walk(e) if isinstance(m, E.Mul)}
+    return sum(sum(1 for f in m.factors if not f.is_scalar) - 1 for m in chains)
 
 
 def inverse_counts(exprs) -> Counter:

@@ -8,7 +8,10 @@ scalar coefficient goes to the smallest operand (``outer(c * u, u)``,
 ``(A.T * (w / m)) @ A``), a vector outer product is ``outer``, squared norms are
 ``x @ x``. A product with a matrix sum of cheap terms (diagonals, rank one) is
 multiplied out: ``A^T (diag(p) - p p^T) A`` becomes ``(A.T * p) @ A -
-outer(A.T @ p, A.T @ p)``.
+outer(A.T @ p, A.T @ p)``. A sum of the cyclic shifts of one chain (the gradient of
+``tr(A1 X A2 X ... Ak X)``), or of their derivatives along a direction (its
+Hessian-vector product), is built from shared prefix and suffix products: O(k)
+matrix products instead of O(k^2).
 """
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ from .terms import ONE, Coef, Lin, Val, merge_terms
 BIG = 1000          # the size assumed for a dimension with a name, in the cost model
 SMALL = 100         # the size assumed for a batch dimension (Products.batch)
 MAX_TERMS = 16      # multiplying out a product stops beyond this many terms
+MIN_SHIFTS = 3      # cyclic shifts of one chain worth sharing its prefixes and suffixes
 
 
 class MissingDimension(Exception):
@@ -156,6 +160,12 @@ class Products:
             out = self.sum_node(pieces, dims)
         self.node_memo[key] = out
         return out
+
+    def shifted_node(self, chain, left_out, direction, dims) -> Node:
+        """The node of shifted_sum over nodes: matrix products and one sum node."""
+        return shifted_sum(chain, left_out, direction,
+                           lambda a, b: self.g.matmul(a, b, "M"),
+                           lambda terms: self.sum_node([(1, t) for t in terms], dims))
 
     def diag_sum(self, terms, dims):
         """sum of c_i diag(u_i) as one term c diag(w)."""
@@ -363,6 +373,80 @@ class Products:
             return None
         return ([self.diag_sum(diag, L.dims)] if diag else []) + rest
 
+
+
+def cyclic_pattern(chains):
+    """(D, J, y) when the chains (tuples of factors, each once) are the cyclic shifts
+    W_j = D_(j+1) ... D_(m-1) D_0 ... D_(j-1) of one chain D_0 ... D_(m-1), j running
+    over the positions J of one factor x (the gradient of tr(A1 X A2 X ... Ak X)), y
+    None; or the terms of their derivative along dD_l = y for l in J: every W_j with one
+    other D_l, l in J, replaced by y (its Hessian-vector product). At least MIN_SHIFTS
+    shifts; else None."""
+    given = set(chains)
+    first = chains[0]
+    if len(given) != len(chains) or any(len(c) != len(first) for c in chains):
+        return None
+    for x in dict.fromkeys(first):
+        candidates = [(first + (x,), None)] + [
+            (first[:p] + (x,) + first[p + 1:] + (x,), y) for p, y in enumerate(first) if y != x]
+        for chain, y in candidates:
+            left_out = tuple(j for j, f in enumerate(chain) if f == x)
+            shifts = len(left_out)
+            if shifts < MIN_SHIFTS or len(given) != (shifts if y is None else
+                                                     shifts * (shifts - 1)):
+                continue
+            if y is None:
+                expected = {_window(chain, j) for j in left_out}
+            else:
+                expected = {_window(chain[:l] + (y,) + chain[l + 1:], j)
+                            for j in left_out for l in left_out if l != j}
+            if expected == given:
+                return chain, left_out, y
+    return None
+
+
+def _window(chain, j):
+    return chain[j + 1:] + chain[:j]
+
+
+def shifted_sum(chain, left_out, direction, times, plus):
+    """sum over j in left_out of W_j = D_(j+1) ... D_(m-1) D_0 ... D_(j-1); with a
+    direction y, the sum of the derivatives of the W_j along dD_l = y (l in left_out).
+    W_j = S_(j+1) P_j from the prefixes P_i = D_0 ... D_(i-1) and the suffixes
+    S_i = D_i ... D_(m-1), and dW_j = dS_(j+1) P_j + S_(j+1) dP_j, each prefix, suffix
+    and derivative one or two products from the last: O(m) products in all, where
+    multiplying each W_j apart takes m - 2. ``times(a, b)`` multiplies, ``plus(terms)``
+    adds."""
+    def product(a, b):                  # None: the identity
+        return b if a is None else a if b is None else times(a, b)
+
+    def derivative(da, b, a, db):       # d(a b) = da b + a db; None: zero
+        parts = ([product(da, b)] if da is not None else []) + \
+            ([product(a, db)] if db is not None else [])
+        return plus(parts) if len(parts) > 1 else parts[0] if parts else None
+
+    m = len(chain)
+    step = {l: direction for l in left_out} if direction is not None else {}
+    P, dP = [None], [None]
+    for i in range(max(left_out)):
+        P.append(product(P[i], chain[i]))
+        dP.append(derivative(dP[i], chain[i], P[i], step.get(i)) if step else None)
+    S, dS = {m: None}, {m: None}
+    for i in range(m - 1, min(left_out), -1):
+        S[i] = product(chain[i], S[i + 1])
+        dS[i] = derivative(step.get(i), S[i + 1], chain[i], dS[i + 1]) if step else None
+    terms = [product(S[j + 1], P[j]) if not step else
+             derivative(dS[j + 1], P[j], S[j + 1], dP[j]) for j in left_out]
+    terms = [t for t in terms if t is not None]
+    return plus(terms) if len(terms) > 1 else terms[0]
+
+
+def shifted_products(chain, left_out, direction) -> int:
+    """The matrix products shifted_sum takes."""
+    products = []
+    shifted_sum(chain, left_out, direction, lambda a, b: products.append(a) or a,
+                lambda terms: terms[0])
+    return len(products)
 
 
 def _inside(target, tree) -> bool:

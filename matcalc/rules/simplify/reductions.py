@@ -1,6 +1,6 @@
 """Rules of the scalars of a matrix: tr, det, <., .> and the norms; tr(A^T) = tr(A),
 tr(x y^T) = y^T x, <I, M> = tr(M), <c 1, V> = c 1^T V 1, det(X^-1) = 1 / det(X),
-det(s M) = s^n det(M), ||x x^T|| = x^T x."""
+det(s M) = s^n det(M), det(A B) = det(A) det(B), ||x x^T|| = x^T x."""
 from __future__ import annotations
 
 import sympy
@@ -70,7 +70,11 @@ def _sized_constant(e) -> bool:
 @rule(E.Det)
 def simplify_det(e, simp):
     """det(s) = s for a scalar, det(I) = 1, det(A^T) = det(A), det(X^-1) = 1 / det(X),
-    det(s M) = s^n det(M)."""
+    det(s M) = s^n det(M), det(A B ...) = det(A) det(B) ... when every factor is square.
+
+    The product rule holds for all square factors, so it changes no domain: log det(A B)
+    becomes log(det(A) det(B)), defined where det(A) det(B) > 0 as before; the log is
+    not split into log det(A) + log det(B), which would need det(A) > 0 and det(B) > 0."""
     a = e.arg
     match a:
         case _ if a.is_scalar:
@@ -85,6 +89,8 @@ def simplify_det(e, simp):
             scalars = [f for f in factors if f.is_scalar]
             s = E.Power(mul(*scalars), dimension(e.arg.shape[0]))
             return simp(mul(s, E.Det(mul(*(f for f in factors if not f.is_scalar)))))
+        case E.Mul(factors) if all(f.shape[0] == f.shape[1] for f in factors):
+            return simp(mul(*(E.Det(f) for f in factors)))
     return e
 
 
