@@ -589,3 +589,45 @@ def test_a_product_of_numbers_past_the_range_prints_and_reads_back(text):
     values = {"x": x, "A": A}
     with np.errstate(over="ignore"):
         np.testing.assert_allclose(again.evaluate(values) / 1e308, e.evaluate(values) / 1e308)
+
+
+# ---- LaTeX as the lecture notes write it, and matrixcalculus.org's spellings ----------------
+
+def test_lecture_note_spellings_read_as_their_values():
+    rng = np.random.default_rng(5)
+    x, b, A = rng.normal(size=4), rng.normal(size=4), rng.normal(size=(4, 4))
+    values = {"x": x, "b": b, "A": A}
+    cases = {
+        r"\Vert x\Vert": np.linalg.norm(x),
+        r"\lVert A x - b \rVert_2^2": np.linalg.norm(A @ x - b) ** 2,
+        r"\frac{1}{2}\Vert x\Vert^2": 0.5 * x @ x,
+        r"e^{-x^T x}": np.exp(-x @ x),
+        r"x^T I_n x": x @ x,
+        r"\mathrm{tr}(I_4 + A)": np.trace(np.eye(4) + A),
+        r"\operatorname{tr}(\operatorname{diag}(x))": x.sum(),
+        "norm2(A x - b)": np.linalg.norm(A @ x - b),
+        "norm1(x)": np.abs(x).sum(),
+        "x'*inv(A)*x": x @ np.linalg.solve(A, x),
+    }
+    for text, expected in cases.items():
+        assert np.isclose(float(mc.parse(text).evaluate(values)), expected), text
+
+
+def test_e_is_eulers_number_unless_declared():
+    assert str(mc.parse(r"e^{-x^T x}")) == "exp(-x^T x)"
+    assert str(mc.parse("e^2", shapes={"e": "scalar"})) == "e^2"       # a declared e is a symbol
+    assert str(mc.parse("e^T x")) == "e^T x"                          # a transposed vector e
+    g = mc.gradient(r"-e^{-x^T x}", wrt="x")
+    x = np.array([0.3, -0.2, 0.5])
+    assert np.allclose(g.evaluate({"x": x}), 2 * x * np.exp(-x @ x))
+
+
+def test_identity_of_a_named_size():
+    e = mc.parse("I_3 + A")
+    assert e.shape == (3, 3)
+    assert mc.parse(r"x^T I_n x").shape == (1, 1)
+
+
+def test_norm2_of_a_matrix_says_which_norm_to_write():
+    with pytest.raises(mc.MatcalcError, match="Frobenius"):
+        mc.parse("norm2(X)")

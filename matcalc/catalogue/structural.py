@@ -69,8 +69,18 @@ def _prod(A):
     raise UnsupportedError("prod(.) is supported for prod(eig(X)) = det(X) only")
 
 
+def _vector_norm(x, p):
+    """norm2(x) = ||x||_2 and norm1(x) = ||x||_1, for vectors (a matrix's says which norm)."""
+    if x.shape[1] != 1:
+        raise UnsupportedError(f"norm{p}(.) is for vectors; for a matrix write ||X||_F (Frobenius), "
+                               f"||X||_2 (spectral) or ||X||_1 (entrywise)")
+    return E.Norm(x, p)
+
+
 SHORTHANDS = {
     "inv": E.Inverse,
+    "norm2": lambda x: _vector_norm(x, "2"),      # matrixcalculus.org's spellings
+    "norm1": lambda x: _vector_norm(x, "1"),
     "logdet": lambda X: E.Func("log", E.Det(X)),
     "sum": _sum,
     "prod": _prod,

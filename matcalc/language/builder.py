@@ -23,6 +23,7 @@ from .lexer import GREEK, MAX_DIGITS, symbol_name
 
 SHAPE_WORDS = {"scalar", "vector", "matrix", "square"}
 
+IDENTITY_OF_SIZE = re.compile(r"I_([1-9][0-9]*|[A-Za-z])")   # I_n: the n x n identity
 MAX_DEPTH = 100           # nesting of the expression tree (not of parentheses)
 MAX_MATRIX_POWER = 100    # |k| in X^k: d(X^k) has k terms
 DIMENSION = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
@@ -60,6 +61,7 @@ class Builder(Transformer_NonRecursive):
         self.text = text
         self.transposed = transposed
         self.symbols: dict[str, E.Expr] = {}
+        self.sizes: set[str] = set()      # dimensions the text names itself: the n of I_n
         self.depths: dict[int, tuple[E.Expr, int]] = {}   # id -> (node kept alive, depth)
 
     def depth(self, e: E.Expr) -> int:
@@ -103,6 +105,11 @@ class Builder(Transformer_NonRecursive):
             return E.Trace(E.Identity(name))
         if name == "I":
             return None
+        if (size := IDENTITY_OF_SIZE.fullmatch(name)) is not None:     # I_n, I_3
+            d = size[1]
+            if not d.isdigit():
+                self.sizes.add(d)
+            return E.Identity(int(d) if d.isdigit() else d)
         if name in GREEK and name[0].islower():
             return E.Symbol(name, E.SCALAR)
         if name[0].isupper():
@@ -203,6 +210,8 @@ class Builder(Transformer_NonRecursive):
 
     @_located
     def power(self, base, exponent):
+        if base == self.symbols.get("e") and "e" not in self.overrides and isinstance(base, E.Symbol):
+            return E.Func("exp", exponent)      # e^{-x^T x}: e is Euler's number
         k = exponent.value if isinstance(exponent, E.Number) else None
         if k is not None and k.is_integer and not base.is_scalar:
             k = int(k)

@@ -59,7 +59,7 @@ def parse(text: str, shapes: dict | None = None, shape: tuple | None = None) -> 
                         ones_for(raw, E.Zero(tuple(shape)))
                 require(all(unifier.unify(a, b) for a, b in zip(raw.shape, shape)),
                         "the expression is a {} where a {} is expected", raw.shape, shape)
-            raw = _name_dimensions(raw, unifier, dimensions | set(builder.symbols))
+            raw = _name_dimensions(raw, unifier, dimensions | set(builder.symbols) | builder.sizes)
     except VisitError as err:
         raise err.orig_exc from None
     return raw
