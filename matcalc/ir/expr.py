@@ -28,11 +28,25 @@ node = dataclass(frozen=True, slots=True, eq=False)
 class Expr:
     """Equal when of one type with equal fields. Trees are dict keys everywhere, so the
     hash is computed once, from the children's, and equality tries identity and the
-    hash before comparing fields."""
+    hash before comparing fields. The children, the size and which flagged node types
+    (``has``) occur below are computed once too, when the node is built."""
     shape: tuple = field(init=False, repr=False)
     _hash: int = field(init=False, repr=False)
+    _children: tuple = field(init=False, repr=False)
+    _size: int = field(init=False, repr=False)
+    _flags: int = field(init=False, repr=False)
 
     def __post_init__(self):
+        children = []
+        for name in _expr_fields(type(self)):
+            value = getattr(self, name)
+            children.extend(value if isinstance(value, tuple) else (value,))
+        flags = FLAGS.get(type(self), 0)
+        for c in children:
+            flags |= c._flags
+        object.__setattr__(self, "_children", tuple(children))
+        object.__setattr__(self, "_size", 1 + sum(c._size for c in children))
+        object.__setattr__(self, "_flags", flags)
         object.__setattr__(self, "shape", self._shape())
         object.__setattr__(self, "_hash", hash((type(self), *self._values())))
 
@@ -51,11 +65,7 @@ class Expr:
 
     @property
     def children(self) -> tuple[Expr, ...]:
-        out = []
-        for name in _expr_fields(type(self)):
-            value = getattr(self, name)
-            out.extend(value if isinstance(value, tuple) else (value,))
-        return tuple(out)
+        return self._children
 
     def with_children(self, children) -> Expr:
         """The same node over new children (in the order of ``children``); itself when
@@ -129,7 +139,7 @@ the tree depends on none of its readers."""
 
 @cache
 def _value_fields(cls):
-    return tuple(f.name for f in fields(cls) if f.name not in ("shape", "_hash"))
+    return tuple(f.name for f in fields(cls) if f.init)
 
 
 @cache
@@ -523,23 +533,34 @@ def is_scalar_chain(e: Expr) -> bool:
 
 def substitute(e: Expr, old: Expr, new: Expr) -> Expr:
     """e with every occurrence of old replaced by new (same shape)."""
+    return _substitute(e, old, new, {})
+
+
+def _substitute(e, old, new, memo):
+    """substitute, each distinct subtree visited once (memo: node -> its result)."""
     if e == old:
         return new
     if isinstance(old, (Symbol, Differential)) and old not in _free(e) or not e.children:
         return e
-    return e.with_children([substitute(c, old, new) for c in e.children])
+    if e not in memo:
+        memo[e] = e.with_children([_substitute(c, old, new, memo) for c in e.children])
+    return memo[e]
 
 
-def replace_all(e: Expr, mapping: dict) -> Expr:
-    """e with every sub-expression that is a key of mapping replaced by its value."""
+def replace_all(e: Expr, mapping: dict, memo: dict | None = None) -> Expr:
+    """e with every sub-expression that is a key of mapping replaced by its value; sums and
+    products rebuilt flat (add, mul). Each distinct subtree is visited once: ``memo`` (node ->
+    its result) may be passed on to later calls with a mapping that agrees on common keys."""
+    memo = {} if memo is None else memo
     if e in mapping:
         return mapping[e]
     if not e.children:
         return e
-    children = [replace_all(c, mapping) for c in e.children]
-    if isinstance(e, Mul):
-        return mul(*children)
-    return add(*children) if isinstance(e, Add) else e.with_children(children)
+    if e not in memo:
+        children = [replace_all(c, mapping, memo) for c in e.children]
+        memo[e] = mul(*children) if isinstance(e, Mul) else \
+            add(*children) if isinstance(e, Add) else e.with_children(children)
+    return memo[e]
 
 
 def walk(e: Expr):
@@ -549,25 +570,47 @@ def walk(e: Expr):
         yield from walk(c)
 
 
+def distinct_nodes(e: Expr, node_type=None) -> list:
+    """The distinct nodes of e in the order walk meets them first; with a flagged node_type
+    (see ``has``), only those of that type, found without entering subtrees free of it."""
+    seen, out = set(), []
+
+    def visit(n):
+        if n in seen or node_type is not None and not has(n, node_type):
+            return
+        seen.add(n)
+        if node_type is None or isinstance(n, node_type):
+            out.append(n)
+        for c in n.children:
+            visit(c)
+    visit(e)
+    return out
+
+
 def size(e: Expr) -> int:
     """The number of nodes of e, as printed (a shared subexpression counts each time)."""
-    return sum(1 for _ in walk(e))
+    return e._size
+
+
+FLAGS = {D: 1, Differential: 2, Hadamard: 4}
+"""The node types whose occurrence below a node is recorded when the node is built."""
+
+
+def has(e: Expr, *node_types) -> bool:
+    """Whether a node of one of these types (keys of FLAGS) occurs in e."""
+    return any(e._flags & FLAGS[t] for t in node_types)
 
 
 def free_symbols(e: Expr) -> frozenset:
+    """The symbols and differentials in e."""
     return _free(e)
 
 
 @cache
 def _free(e):
-    if isinstance(e, Symbol):
+    if isinstance(e, (Symbol, Differential)):
         return frozenset((e,))
-    if isinstance(e, Differential):
-        return frozenset((e,))
-    out = frozenset()
-    for c in e.children:
-        out |= _free(c)
-    return out
+    return frozenset().union(*(_free(c) for c in e.children))
 
 
 def dims_of(e: Expr):
@@ -580,5 +623,6 @@ def dims_of(e: Expr):
 __all__ = ["Expr", "Symbol", "Differential", "D", "Number", "Identity", "Zero", "Ones", "Add",
            "Mul", "Hadamard", "Transpose", "Inverse", "MatPower", "Power", "Trace", "Det",
            "Inner", "Norm", "Diag", "Softmax", "LogSumExp", "Eig", "SingularFactor", "LambdaMax",
-           "TopEigvec", "Kron", "Vec", "Commutation", "Func", "add", "mul", "as_expr", "walk", "free_symbols",
+           "TopEigvec", "Kron", "Vec", "Commutation", "Func", "add", "mul", "as_expr", "walk", "distinct_nodes", "has",
+           "free_symbols",
            "describe"]

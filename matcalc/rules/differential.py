@@ -79,25 +79,24 @@ def differential_of(f: E.Expr, var: E.Symbol, index: int = 0,
     state = pending(f)
     if steps is not None and state is not None:
         steps.append(Step((), state))
+    expanded = {}    # replace_all's memo: the expansion of a d(U) is the same in every layer
     while state is not None:
-        nodes = list(E.walk(state))
-        if len(nodes) > MAX_SIZE:
+        if E.size(state) > MAX_SIZE:
             raise UnsupportedError(f"the differential has grown past {MAX_SIZE} operations "
-                                   f"({len(nodes)}); too large to derive")
-        layer = [e for e in nodes if isinstance(e, E.D)]
+                                   f"({E.size(state)}); too large to derive")
+        layer = E.distinct_nodes(state, E.D)
         if not layer:
             break
         mapping, used = {}, []
         for p in layer:
             deadline.check("differentiating")
-            if p not in mapping:
-                node_rule = RULES.get(type(p.arg))
-                if node_rule is None:
-                    raise UnsupportedError(f"no rule for the differential of {type(p.arg).__name__}")
-                mapping[p] = node_rule.apply(p.arg, pending)
-                used.append(node_rule.label_of(p.arg))
+            node_rule = RULES.get(type(p.arg))
+            if node_rule is None:
+                raise UnsupportedError(f"no rule for the differential of {type(p.arg).__name__}")
+            mapping[p] = node_rule.apply(p.arg, pending)
+            used.append(node_rule.label_of(p.arg))
         state = _drop_zeros(E.replace_all(state, {k: v for k, v in mapping.items()
-                                                  if v is not None}), mapping)
+                                                  if v is not None}, expanded), mapping)
         if steps is not None and state is not None:
             steps.append(Step(tuple(dict.fromkeys(used)), state))
     return state
@@ -108,16 +107,22 @@ def _drop_zeros(state, mapping):
     zeros = {k for k, v in mapping.items() if v is None}
     if not zeros:
         return state
+    memo = {}   # node -> its result: each distinct subtree pruned once
 
     def prune(e):
         if e in zeros:
             return None
+        if e in memo:
+            return memo[e]
         if isinstance(e, E.Add):
-            return add(*(prune(t) for t in e.terms))
-        if isinstance(e, E.Mul):
-            return mul(*(prune(f) for f in e.factors))
-        kids = [prune(c) for c in e.children]
-        return None if any(k is None for k in kids) else e.with_children(kids) if kids else e
+            out = add(*(prune(t) for t in e.terms))
+        elif isinstance(e, E.Mul):
+            out = mul(*(prune(f) for f in e.factors))
+        else:
+            kids = [prune(c) for c in e.children]
+            out = None if any(k is None for k in kids) else e.with_children(kids) if kids else e
+        memo[e] = out
+        return out
     return prune(state)
 
 

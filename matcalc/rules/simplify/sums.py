@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import sympy
 
-from ...backends.printing import text
 from ...ir import expr as E
 from ...ir.expr import Identity, Mul, Number, Zero, add, mul
-from ..scalar import Atoms, from_sympy, simplify_scalar, tidy, to_sympy
+from ..scalar import Atoms, printed, from_sympy, simplify_scalar, tidy, to_sympy
 from .core import rule
 from .elementwise import entrywise_algebra
 
@@ -24,9 +23,8 @@ def simplify_add(e, simp):
         return Zero(e.shape)
     if e.is_scalar:
         return simplify_scalar(E.add(*terms))
-    nodes = [n for t in terms for n in E.walk(t)]
-    if any(isinstance(n, E.Hadamard) for n in nodes) and \
-            not any(isinstance(n, (E.Differential, E.D)) for n in nodes):
+    if any(E.has(t, E.Hadamard) for t in terms) and \
+            not any(E.has(t, E.Differential, E.D) for t in terms):
         shorter = entrywise_algebra(E.add(*terms))
         if not isinstance(shorter, E.Add):
             return shorter
@@ -37,7 +35,7 @@ def simplify_add(e, simp):
     if len(expanded) <= len(items):
         items = expanded
     items = factor_common(items, simp)
-    items.sort(key=lambda item: (item[0].could_extract_minus_sign(), text(mul(*item[1]))))
+    items.sort(key=lambda item: (item[0].could_extract_minus_sign(), printed(mul(*item[1]))))
     return build_sum(items, atoms, e.shape)
 
 
