@@ -27,9 +27,8 @@ node = dataclass(frozen=True, slots=True, eq=False)
 @node
 class Expr:
     """Equal when of one type with equal fields. Trees are dict keys everywhere, so the
-    hash is computed once, from the children's, and equality tries identity and the
-    hash before comparing fields. The children, the size and which flagged node types
-    (``has``) occur below are computed once too, when the node is built."""
+    hash is computed once, from the children's, and equality tries identity and the hash
+    before comparing fields; the children, the size and the flags (``has``) are computed once."""
     shape: tuple = field(init=False, repr=False)
     _hash: int = field(init=False, repr=False)
     _children: tuple = field(init=False, repr=False)
@@ -531,26 +530,24 @@ def is_scalar_chain(e: Expr) -> bool:
     return isinstance(e, Mul) and e.is_scalar and any(not f.is_scalar for f in e.factors)
 
 
-def substitute(e: Expr, old: Expr, new: Expr) -> Expr:
-    """e with every occurrence of old replaced by new (same shape)."""
-    return _substitute(e, old, new, {})
-
-
-def _substitute(e, old, new, memo):
-    """substitute, each distinct subtree visited once (memo: node -> its result)."""
+def substitute(e: Expr, old: Expr, new: Expr, memo: dict | None = None) -> Expr:
+    """e with every occurrence of old replaced by new (same shape); each distinct subtree is
+    visited once (memo: node -> its result)."""
+    memo = {} if memo is None else memo
     if e == old:
         return new
     if isinstance(old, (Symbol, Differential)) and old not in _free(e) or not e.children:
         return e
     if e not in memo:
-        memo[e] = e.with_children([_substitute(c, old, new, memo) for c in e.children])
+        memo[e] = e.with_children([substitute(c, old, new, memo) for c in e.children])
     return memo[e]
 
 
 def replace_all(e: Expr, mapping: dict, memo: dict | None = None) -> Expr:
     """e with every sub-expression that is a key of mapping replaced by its value; sums and
-    products rebuilt flat (add, mul). Each distinct subtree is visited once: ``memo`` (node ->
-    its result) may be passed on to later calls with a mapping that agrees on common keys."""
+    products rebuilt flat (add, mul), unchanged subtrees kept as they are (the same objects).
+    Each distinct subtree is visited once: ``memo`` (node -> its result) may be passed on to
+    later calls with a mapping that agrees on common keys."""
     memo = {} if memo is None else memo
     if e in mapping:
         return mapping[e]
@@ -558,8 +555,9 @@ def replace_all(e: Expr, mapping: dict, memo: dict | None = None) -> Expr:
         return e
     if e not in memo:
         children = [replace_all(c, mapping, memo) for c in e.children]
-        memo[e] = mul(*children) if isinstance(e, Mul) else \
+        out = mul(*children) if isinstance(e, Mul) else \
             add(*children) if isinstance(e, Add) else e.with_children(children)
+        memo[e] = e if out == e else out    # e itself when unchanged: later lookups are cheap
     return memo[e]
 
 
@@ -570,30 +568,12 @@ def walk(e: Expr):
         yield from walk(c)
 
 
-def distinct_nodes(e: Expr, node_type=None) -> list:
-    """The distinct nodes of e in the order walk meets them first; with a flagged node_type
-    (see ``has``), only those of that type, found without entering subtrees free of it."""
-    seen, out = set(), []
-
-    def visit(n):
-        if n in seen or node_type is not None and not has(n, node_type):
-            return
-        seen.add(n)
-        if node_type is None or isinstance(n, node_type):
-            out.append(n)
-        for c in n.children:
-            visit(c)
-    visit(e)
-    return out
-
-
 def size(e: Expr) -> int:
     """The number of nodes of e, as printed (a shared subexpression counts each time)."""
     return e._size
 
 
-FLAGS = {D: 1, Differential: 2, Hadamard: 4}
-"""The node types whose occurrence below a node is recorded when the node is built."""
+FLAGS = {D: 1, Differential: 2, Hadamard: 4}   # the node types that ``has`` can look for
 
 
 def has(e: Expr, *node_types) -> bool:
@@ -613,16 +593,8 @@ def _free(e):
     return frozenset().union(*(_free(c) for c in e.children))
 
 
-def dims_of(e: Expr):
-    """All dimensions that occur in e (resolved), in order of appearance."""
-    for node in walk(e):
-        for d in node.shape:
-            yield resolve(d)
-
-
 __all__ = ["Expr", "Symbol", "Differential", "D", "Number", "Identity", "Zero", "Ones", "Add",
            "Mul", "Hadamard", "Transpose", "Inverse", "MatPower", "Power", "Trace", "Det",
            "Inner", "Norm", "Diag", "Softmax", "LogSumExp", "Eig", "SingularFactor", "LambdaMax",
-           "TopEigvec", "Kron", "Vec", "Commutation", "Func", "add", "mul", "as_expr", "walk", "distinct_nodes", "has",
-           "free_symbols",
-           "describe"]
+           "TopEigvec", "Kron", "Vec", "Commutation", "Func", "add", "mul", "as_expr", "walk", "has",
+           "free_symbols", "describe"]

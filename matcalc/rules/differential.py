@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .. import deadline
 from ..ir import expr as E
@@ -84,7 +85,7 @@ def differential_of(f: E.Expr, var: E.Symbol, index: int = 0,
         if E.size(state) > MAX_SIZE:
             raise UnsupportedError(f"the differential has grown past {MAX_SIZE} operations "
                                    f"({E.size(state)}); too large to derive")
-        layer = E.distinct_nodes(state, E.D)
+        layer = _pending(state)
         if not layer:
             break
         mapping, used = {}, []
@@ -100,6 +101,22 @@ def differential_of(f: E.Expr, var: E.Symbol, index: int = 0,
         if steps is not None and state is not None:
             steps.append(Step(tuple(dict.fromkeys(used)), state))
     return state
+
+
+def _pending(state) -> list:
+    """The distinct d(U) of state, in the order a walk (parents first) meets them, found
+    without entering the subtrees free of them."""
+    seen, out = set(), []
+
+    def visit(e):
+        if e not in seen and E.has(e, E.D):
+            seen.add(e)
+            if isinstance(e, E.D):
+                out.append(e)
+            for c in e.children:
+                visit(c)
+    visit(state)
+    return out
 
 
 def _drop_zeros(state, mapping):
@@ -121,7 +138,7 @@ def _drop_zeros(state, mapping):
         else:
             kids = [prune(c) for c in e.children]
             out = None if any(k is None for k in kids) else e.with_children(kids) if kids else e
-        memo[e] = out
+        memo[e] = e if out == e else out
         return out
     return prune(state)
 
@@ -273,8 +290,13 @@ def vec_rule(e, d):
 
 def chain_rule_label(e) -> str:
     """d f(u) = f'(u) du, with f' from the catalogue: d exp(u) = exp(u) du."""
+    return _chain_rule_statement(e.name)
+
+
+@lru_cache(maxsize=None)
+def _chain_rule_statement(name: str) -> str:
     u = E.Symbol("u")
-    return f"d {e.name}(u) = {text(chain_rule(E.Func(e.name, u), lambda _: E.Differential(u)))}"
+    return f"d {name}(u) = {text(chain_rule(E.Func(name, u), lambda _: E.Differential(u)))}"
 
 
 @rule(E.Func, chain_rule_label)

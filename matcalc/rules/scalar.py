@@ -196,7 +196,9 @@ def simplify_scalar(e: E.Expr) -> E.Expr:
 
 
 def elementwise_to_sympy(e: E.Expr, atoms: Atoms) -> sympy.Expr:
-    """SymPy form of an elementwise expression: .* is *, ./ is /, f(U) is f, 1 is 1."""
+    """SymPy form of an elementwise expression: .* is *, ./ is /, f(U) is f, 1 is 1; the
+    argument of f that is itself an application, g(U), is one atom, since SymPy's work on
+    nested applications grows exponentially with their depth."""
     if e not in atoms.translated:
         atoms.translated[e] = _entrywise(e, atoms)
     return atoms.translated[e]
@@ -208,8 +210,10 @@ def _entrywise(e, atoms):
             return elementwise_to_sympy(left, atoms) * elementwise_to_sympy(right, atoms)
         case E.Power(base, exponent) if not base.is_scalar:
             return elementwise_to_sympy(base, atoms) ** to_sympy(exponent, atoms)
-        case E.Func(name, arg) if not arg.is_scalar:
-            return ELEMENTWISE[name].sympy(elementwise_to_sympy(arg, atoms))
+        case E.Func(name, arg) if not arg.is_scalar:    # f(g(U)) is f of the atom g(U)
+            inner = atoms.symbol(arg) if isinstance(arg, E.Func) else \
+                elementwise_to_sympy(arg, atoms)
+            return ELEMENTWISE[name].sympy(inner)
         case E.Add(terms):
             return sympy.Add(*(elementwise_to_sympy(t, atoms) for t in terms))
         case E.Mul(factors) if sum(not f.is_scalar for f in factors) == 1:
