@@ -8,7 +8,7 @@ import sympy
 from ...ir import expr as E
 from ...ir.constants import constant_value, ones_of
 from ...ir.expr import Identity, Inverse, MatPower, Mul, Number, Transpose, Zero, add, mul
-from ..scalar import Atoms, printed, from_sympy, to_sympy
+from ..scalar import Atoms, from_sympy, printed, to_sympy
 from .core import rule
 from .sums import collect
 

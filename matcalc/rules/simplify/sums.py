@@ -3,11 +3,13 @@
 SymPy, and the terms in one order."""
 from __future__ import annotations
 
+from functools import cmp_to_key
+
 import sympy
 
 from ...ir import expr as E
 from ...ir.expr import Identity, Mul, Number, Zero, add, mul
-from ..scalar import Atoms, printed, from_sympy, simplify_scalar, tidy, to_sympy
+from ..scalar import Atoms, from_sympy, printed, simplify_scalar, tidy, to_sympy
 from .core import rule
 from .elementwise import entrywise_algebra
 
@@ -35,8 +37,18 @@ def simplify_add(e, simp):
     if len(expanded) <= len(items):
         items = expanded
     items = factor_common(items, simp)
-    items.sort(key=lambda item: (item[0].could_extract_minus_sign(), printed(mul(*item[1]))))
+    items.sort(key=cmp_to_key(term_order))
     return build_sum(items, atoms, e.shape)
+
+
+def term_order(a, b) -> int:
+    """The order of the terms (coefficient, chain): positive ones first, then by the text of
+    their chains, which is printed only to tell apart two terms of one sign."""
+    sign_a, sign_b = (item[0].could_extract_minus_sign() for item in (a, b))
+    if sign_a != sign_b:
+        return 1 if sign_a else -1
+    text_a, text_b = (printed(mul(*item[1])) for item in (a, b))
+    return (text_a > text_b) - (text_a < text_b)
 
 
 def expand_scaled_sums(terms):
