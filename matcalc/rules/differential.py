@@ -76,7 +76,12 @@ def differential_of(f: E.Expr, var: E.Symbol, index: int = 0,
     With a list as ``steps``, every layer of the expansion is appended to it.
     """
     dX = E.Differential(var, index)
-    pending = lambda e: None if var not in E.free_symbols(e) else dX if e == var else E.D(e)
+    made = {}    # e -> d(e): one node for each, so that equal pending differentials are one object
+
+    def pending(e):
+        if var not in E.free_symbols(e):
+            return None
+        return dX if e == var else made.setdefault(e, E.D(e))
     state = pending(f)
     if steps is not None and state is not None:
         steps.append(Step((), state))
