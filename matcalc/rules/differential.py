@@ -73,7 +73,10 @@ def differential_of(f: E.Expr, var: E.Symbol, index: int = 0,
                  steps: list | None = None) -> E.Expr | None:
     """df with respect to var; ``index`` names the differential (dX, dX1, dX2).
 
-    With a list as ``steps``, every layer of the expansion is appended to it.
+    With a list as ``steps``, every layer of the expansion is appended to it. A layer
+    depends on var only through which arguments of its d(U) hold var or are var, so the
+    layers are remembered by that (``_expansions``): the differentials of one f with respect
+    to each of its variables share every layer they have in common.
     """
     dX = E.Differential(var, index)
     made = {}    # e -> d(e): one node for each, so that equal pending differentials are one object
@@ -81,7 +84,14 @@ def differential_of(f: E.Expr, var: E.Symbol, index: int = 0,
     def pending(e):
         if var not in E.free_symbols(e):
             return None
-        return dX if e == var else made.setdefault(e, E.D(e))
+        if e == var:
+            return dX
+        if e not in made:
+            made[e] = E.D(e)
+        return made[e]
+    if len(_expansions) > MEMO_LIMIT:
+        _expansions.clear()
+        _layers.clear()
     state = pending(f)
     if steps is not None and state is not None:
         steps.append(Step((), state))
@@ -90,22 +100,40 @@ def differential_of(f: E.Expr, var: E.Symbol, index: int = 0,
         if E.size(state) > MAX_SIZE:
             raise UnsupportedError(f"the differential has grown past {MAX_SIZE} operations "
                                    f"({E.size(state)}); too large to derive")
-        layer = _pending(state)
+        if state not in _layers:
+            _layers[state] = _pending(state)
+        layer = _layers[state]
         if not layer:
             break
-        mapping, used = {}, []
-        for p in layer:
-            deadline.check("differentiating")
-            node_rule = RULES.get(type(p.arg))
-            if node_rule is None:
-                raise UnsupportedError(f"no rule for the differential of {type(p.arg).__name__}")
-            mapping[p] = node_rule.apply(p.arg, pending)
-            used.append(node_rule.label_of(p.arg))
-        state = _drop_zeros(E.replace_all(state, {k: v for k, v in mapping.items()
-                                                  if v is not None}, expanded), mapping)
+        deadline.check("differentiating")
+        key = (state, index, tuple(tuple(c if c == var else var in E.free_symbols(c)
+                                         for c in p.arg.children) for p in layer))
+        if key not in _expansions:
+            _expansions[key] = _expand(state, layer, pending, expanded)
+        state, used = _expansions[key]
         if steps is not None and state is not None:
-            steps.append(Step(tuple(dict.fromkeys(used)), state))
+            steps.append(Step(used, state))
     return state
+
+
+MEMO_LIMIT = 20_000     # remembered layers; the memo starts afresh beyond
+_layers: dict = {}       # state -> its pending d(U) (_pending)
+_expansions: dict = {}   # (state, index, how var occurs in each d(U)'s arguments) -> _expand's
+
+
+def _expand(state, layer, pending, expanded):
+    """(the next state, the rules used): every pending d(U) of the layer by its rule."""
+    mapping, used = {}, []
+    for p in layer:
+        deadline.check("differentiating")
+        node_rule = RULES.get(type(p.arg))
+        if node_rule is None:
+            raise UnsupportedError(f"no rule for the differential of {type(p.arg).__name__}")
+        mapping[p] = node_rule.apply(p.arg, pending)
+        used.append(node_rule.label_of(p.arg))
+    state = _drop_zeros(E.replace_all(state, {k: v for k, v in mapping.items()
+                                              if v is not None}, expanded), mapping)
+    return state, tuple(dict.fromkeys(used))
 
 
 def _pending(state) -> list:
