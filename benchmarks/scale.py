@@ -7,7 +7,7 @@ not a test. Run from the repository root:
     PYTHONPATH=$PWD python benchmarks/scale.py --profile layers # cProfile of the largest case
 
 Each time is the processor time of one call in this process with matcalc's and SymPy's caches emptied before it
-(the parser's aside); the growth exponent is the slope of log(time) against log(size)
+(the language's aside); the growth exponent is the slope of log(time) against log(size)
 between consecutive sizes.
 """
 from __future__ import annotations
@@ -65,9 +65,9 @@ FAMILIES = {
 
 
 def clear_caches():
-    """Empty matcalc's caches (the parser's aside) and SymPy's."""
+    """Empty matcalc's caches (the language's aside: the parser is built once) and SymPy's."""
     for name, module in list(sys.modules.items()):
-        if name.startswith("matcalc") and name != "matcalc.language.parser":
+        if name.startswith("matcalc") and not name.startswith("matcalc.language"):
             for obj in list(vars(module).values()):
                 if callable(getattr(obj, "cache_clear", None)):
                     obj.cache_clear()

@@ -172,7 +172,7 @@ def _drop_zeros(state, mapping):
             kids = [prune(c) for c in e.children]
             out = None if any(k is None for k in kids) else e.with_children(kids) if kids else e
         memo[e] = e if out == e else out
-        return out
+        return memo[e]
     return prune(state)
 
 
