@@ -198,7 +198,7 @@ def simplify_scalar(e: E.Expr) -> E.Expr:
 def elementwise_to_sympy(e: E.Expr, atoms: Atoms) -> sympy.Expr:
     """SymPy form of an elementwise expression: .* is *, ./ is /, f(U) is f, 1 is 1; the
     argument of f that is itself an application, g(U), is one atom, since SymPy's work on
-    nested applications grows exponentially with their depth."""
+    nested applications grows fast with their depth."""
     if e not in atoms.translated:
         atoms.translated[e] = _entrywise(e, atoms)
     return atoms.translated[e]
