@@ -6,9 +6,9 @@ not a test. Run from the repository root:
     PYTHONPATH=$PWD python benchmarks/scale.py nested hessian   # some of them
     PYTHONPATH=$PWD python benchmarks/scale.py --profile layers # cProfile of the largest case
 
-Each time is the processor time of one call in this process with matcalc's and SymPy's caches emptied before it
-(the language's aside); the growth exponent is the slope of log(time) against log(size)
-between consecutive sizes.
+Each time is the median processor time of --runs first calls in this process, matcalc's and
+SymPy's caches emptied before each (the language's aside); the growth exponent is the slope
+of log(time) against log(size) between consecutive sizes.
 """
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ import argparse
 import cProfile
 import math
 import pstats
+import statistics
 import sys
 import time
 
@@ -74,18 +75,22 @@ def clear_caches():
     sympy.core.cache.clear_cache()
 
 
-def first_call(fn, size):
-    clear_caches()
-    start = time.process_time()
-    fn(size)
-    return time.process_time() - start
+def first_call(fn, size, runs=1):
+    """The median processor time of runs first calls fn(size), the caches emptied before each."""
+    times = []
+    for _ in range(runs):
+        clear_caches()
+        start = time.process_time()
+        fn(size)
+        times.append(time.process_time() - start)
+    return statistics.median(times)
 
 
-def measure(name, limit):
+def measure(name, limit, runs):
     sizes, fn = FAMILIES[name]
     previous = None
     for size in sizes:
-        seconds = first_call(fn, size)
+        seconds = first_call(fn, size, runs)
         slope = "" if previous is None else \
             f"  L^{math.log(seconds / previous[1]) / math.log(size / previous[0]):.2f}"
         print(f"{name:10} {size:3d} {seconds * 1000:9.1f} ms{slope}", flush=True)
@@ -99,6 +104,7 @@ def main():
     p.add_argument("families", nargs="*", choices=[[], *FAMILIES], help="default: all")
     p.add_argument("--limit", type=float, default=5.0, help="stop a family after a call "
                    "longer than this many seconds")
+    p.add_argument("--runs", type=int, default=3, help="the median of this many first calls")
     p.add_argument("--profile", action="store_true", help="cProfile of each family's largest size")
     args = p.parse_args()
     mc.set_time_limit(None)
@@ -110,7 +116,7 @@ def main():
             cProfile.runctx("fn(sizes[-1])", globals(), {"fn": fn, "sizes": sizes}, "/tmp/scale.prof")
             pstats.Stats("/tmp/scale.prof").sort_stats("cumulative").print_stats(30)
         else:
-            measure(name, args.limit)
+            measure(name, args.limit, args.runs)
 
 
 if __name__ == "__main__":

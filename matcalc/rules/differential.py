@@ -116,9 +116,17 @@ def differential_of(f: E.Expr, var: E.Symbol, index: int = 0,
     return state
 
 
+class Memo(dict):
+    """A dict that empties on ``cache_clear()``, as the functools caches do."""
+
+    def __init__(self):
+        super().__init__()
+        self.cache_clear = self.clear
+
+
 MEMO_LIMIT = 20_000     # remembered layers; the memo starts afresh beyond
-_layers: dict = {}       # state -> its pending d(U) (_pending)
-_expansions: dict = {}   # (state, index, how var occurs in each d(U)'s arguments) -> _expand's
+_layers = Memo()         # state -> its pending d(U) (_pending)
+_expansions = Memo()     # (state, index, how var occurs in each d(U)'s arguments) -> _expand's
 
 
 def _expand(state, layer, pending, expanded):
