@@ -10,7 +10,7 @@ factors, which must conform: ``Mul((b.T @ x, a))`` is ``(b^T x) a``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
-from functools import cache
+import functools
 
 import sympy
 
@@ -26,13 +26,23 @@ node = dataclass(frozen=True, slots=True, eq=False)
 
 @node
 class Expr:
-    """Equal when of one type with equal fields. Trees are dict keys everywhere, so the
-    hash is computed once, from the children's, and equality tries identity and the
-    hash before comparing fields."""
+    """Equal when of one type with equal fields. Trees are dict keys everywhere, so the hash,
+    the children, the size and the flags (``has``) are computed once, and equality tries
+    identity, the hash and an equal tree found before, before comparing fields."""
     shape: tuple = field(init=False, repr=False)
     _hash: int = field(init=False, repr=False)
+    children: tuple = field(init=False, repr=False)    # the Expr fields' values, in order
+    _size: int = field(init=False, repr=False)
+    _flags: int = field(init=False, repr=False)
+    _same: Expr | None = field(init=False, repr=False, default=None)   # an equal tree
 
     def __post_init__(self):
+        values = (getattr(self, name) for name in _expr_fields(type(self)))
+        children = tuple(c for v in values for c in (v if isinstance(v, tuple) else (v,)))
+        object.__setattr__(self, "children", children)
+        object.__setattr__(self, "_size", 1 + sum(c._size for c in children))
+        object.__setattr__(self, "_flags", functools.reduce(
+            int.__or__, (c._flags for c in children), FLAGS.get(type(self), 0)))
         object.__setattr__(self, "shape", self._shape())
         object.__setattr__(self, "_hash", hash((type(self), *self._values())))
 
@@ -40,8 +50,21 @@ class Expr:
         return tuple(getattr(self, name) for name in _value_fields(type(self)))
 
     def __eq__(self, other):
-        return self is other or (type(other) is type(self) and self._hash == other._hash
-                                 and self._values() == other._values())
+        """Equal trees once compared are linked (``_same``), so that they compare at once again."""
+        if self is other or type(other) is not type(self) or self._hash != other._hash:
+            return self is other
+        a, b = self._representative(), other._representative()
+        if a is not b and a._values() != b._values():
+            return False
+        for n in (b, other):
+            if n is not a:
+                object.__setattr__(n, "_same", a)     # found equal: a stands for both
+        return True
+
+    def _representative(self) -> Expr:
+        while self._same is not None:
+            self = self._same
+        return self
 
     def __hash__(self):
         return self._hash
@@ -49,17 +72,8 @@ class Expr:
     def _shape(self):
         return SCALAR
 
-    @property
-    def children(self) -> tuple[Expr, ...]:
-        out = []
-        for name in _expr_fields(type(self)):
-            value = getattr(self, name)
-            out.extend(value if isinstance(value, tuple) else (value,))
-        return tuple(out)
-
     def with_children(self, children) -> Expr:
-        """The same node over new children (in the order of ``children``); itself when
-        they are its own."""
+        """The same node over new children (in the order of ``children``); itself if its own."""
         children = tuple(children)
         if all(new is old for new, old in zip(children, self.children)):
             return self
@@ -127,12 +141,12 @@ READERS: dict = {}
 the tree depends on none of its readers."""
 
 
-@cache
+@functools.cache
 def _value_fields(cls):
-    return tuple(f.name for f in fields(cls) if f.name not in ("shape", "_hash"))
+    return tuple(f.name for f in fields(cls) if f.init)
 
 
-@cache
+@functools.cache
 def _expr_fields(cls):
     return tuple(name for name in _value_fields(cls)
                  if cls.__dataclass_fields__[name].type in ("Expr", "tuple[Expr, ...]"))
@@ -521,25 +535,34 @@ def is_scalar_chain(e: Expr) -> bool:
     return isinstance(e, Mul) and e.is_scalar and any(not f.is_scalar for f in e.factors)
 
 
-def substitute(e: Expr, old: Expr, new: Expr) -> Expr:
-    """e with every occurrence of old replaced by new (same shape)."""
+def substitute(e: Expr, old: Expr, new: Expr, memo: dict | None = None) -> Expr:
+    """e with every occurrence of old replaced by new (same shape); each distinct subtree is
+    visited once (memo: node -> its result)."""
+    memo = {} if memo is None else memo
     if e == old:
         return new
-    if isinstance(old, (Symbol, Differential)) and old not in _free(e) or not e.children:
+    if isinstance(old, (Symbol, Differential)) and old not in free_symbols(e) or not e.children:
         return e
-    return e.with_children([substitute(c, old, new) for c in e.children])
+    if e not in memo:
+        memo[e] = e.with_children([substitute(c, old, new, memo) for c in e.children])
+    return memo[e]
 
 
-def replace_all(e: Expr, mapping: dict) -> Expr:
-    """e with every sub-expression that is a key of mapping replaced by its value."""
+def replace_all(e: Expr, mapping: dict, memo: dict | None = None) -> Expr:
+    """e with every sub-expression that is a key of mapping replaced by its value; sums and
+    products rebuilt flat (add, mul), unchanged subtrees kept (the same objects). ``memo`` (node
+    -> its result; each distinct subtree visited once) may serve calls with agreeing mappings."""
+    memo = {} if memo is None else memo
     if e in mapping:
         return mapping[e]
     if not e.children:
         return e
-    children = [replace_all(c, mapping) for c in e.children]
-    if isinstance(e, Mul):
-        return mul(*children)
-    return add(*children) if isinstance(e, Add) else e.with_children(children)
+    if e not in memo:
+        children = [replace_all(c, mapping, memo) for c in e.children]
+        out = mul(*children) if isinstance(e, Mul) else \
+            add(*children) if isinstance(e, Add) else e.with_children(children)
+        memo[e] = e if out == e else out    # e itself when unchanged: later lookups are cheap
+    return memo[e]
 
 
 def walk(e: Expr):
@@ -551,34 +574,27 @@ def walk(e: Expr):
 
 def size(e: Expr) -> int:
     """The number of nodes of e, as printed (a shared subexpression counts each time)."""
-    return sum(1 for _ in walk(e))
+    return e._size
 
 
+FLAGS = {D: 1, Differential: 2, Hadamard: 4}   # the node types that ``has`` can look for
+
+
+def has(e: Expr, *node_types) -> bool:
+    """Whether a node of one of these types (keys of FLAGS) occurs in e."""
+    return any(e._flags & FLAGS[t] for t in node_types)
+
+
+@functools.cache
 def free_symbols(e: Expr) -> frozenset:
-    return _free(e)
-
-
-@cache
-def _free(e):
-    if isinstance(e, Symbol):
+    """The symbols and differentials in e."""
+    if isinstance(e, (Symbol, Differential)):
         return frozenset((e,))
-    if isinstance(e, Differential):
-        return frozenset((e,))
-    out = frozenset()
-    for c in e.children:
-        out |= _free(c)
-    return out
-
-
-def dims_of(e: Expr):
-    """All dimensions that occur in e (resolved), in order of appearance."""
-    for node in walk(e):
-        for d in node.shape:
-            yield resolve(d)
+    return frozenset().union(*(free_symbols(c) for c in e.children))
 
 
 __all__ = ["Expr", "Symbol", "Differential", "D", "Number", "Identity", "Zero", "Ones", "Add",
            "Mul", "Hadamard", "Transpose", "Inverse", "MatPower", "Power", "Trace", "Det",
            "Inner", "Norm", "Diag", "Softmax", "LogSumExp", "Eig", "SingularFactor", "LambdaMax",
-           "TopEigvec", "Kron", "Vec", "Commutation", "Func", "add", "mul", "as_expr", "walk", "free_symbols",
-           "describe"]
+           "TopEigvec", "Kron", "Vec", "Commutation", "Func", "add", "mul", "as_expr", "walk", "has",
+           "free_symbols", "describe"]

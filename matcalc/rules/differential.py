@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .. import deadline
 from ..ir import expr as E
@@ -72,35 +73,91 @@ def differential_of(f: E.Expr, var: E.Symbol, index: int = 0,
                  steps: list | None = None) -> E.Expr | None:
     """df with respect to var; ``index`` names the differential (dX, dX1, dX2).
 
-    With a list as ``steps``, every layer of the expansion is appended to it.
+    With a list as ``steps``, every layer of the expansion is appended to it. A layer
+    depends on var only through which arguments of its d(U) hold var or are var, so the
+    layers are remembered by that (``_expansions``): the differentials of one f with respect
+    to each of its variables share every layer they have in common.
     """
     dX = E.Differential(var, index)
-    pending = lambda e: None if var not in E.free_symbols(e) else dX if e == var else E.D(e)
+    made = {}    # e -> d(e): one node for each, so that equal pending differentials are one object
+
+    def pending(e):
+        if var not in E.free_symbols(e):
+            return None
+        if e == var:
+            return dX
+        if e not in made:
+            made[e] = E.D(e)
+        return made[e]
+    if len(_expansions) > MEMO_LIMIT:
+        _expansions.clear()
+        _layers.clear()
     state = pending(f)
     if steps is not None and state is not None:
         steps.append(Step((), state))
+    expanded = {}    # replace_all's memo: the expansion of a d(U) is the same in every layer
     while state is not None:
-        nodes = list(E.walk(state))
-        if len(nodes) > MAX_SIZE:
+        if E.size(state) > MAX_SIZE:
             raise UnsupportedError(f"the differential has grown past {MAX_SIZE} operations "
-                                   f"({len(nodes)}); too large to derive")
-        layer = [e for e in nodes if isinstance(e, E.D)]
+                                   f"({E.size(state)}); too large to derive")
+        if state not in _layers:
+            _layers[state] = _pending(state)
+        layer = _layers[state]
         if not layer:
             break
-        mapping, used = {}, []
-        for p in layer:
-            deadline.check("differentiating")
-            if p not in mapping:
-                node_rule = RULES.get(type(p.arg))
-                if node_rule is None:
-                    raise UnsupportedError(f"no rule for the differential of {type(p.arg).__name__}")
-                mapping[p] = node_rule.apply(p.arg, pending)
-                used.append(node_rule.label_of(p.arg))
-        state = _drop_zeros(E.replace_all(state, {k: v for k, v in mapping.items()
-                                                  if v is not None}), mapping)
+        deadline.check("differentiating")
+        key = (state, index, tuple(tuple(c if c == var else var in E.free_symbols(c)
+                                         for c in p.arg.children) for p in layer))
+        if key not in _expansions:
+            _expansions[key] = _expand(state, layer, pending, expanded)
+        state, used = _expansions[key]
         if steps is not None and state is not None:
-            steps.append(Step(tuple(dict.fromkeys(used)), state))
+            steps.append(Step(used, state))
     return state
+
+
+class Memo(dict):
+    """A dict that empties on ``cache_clear()``, as the functools caches do."""
+
+    def __init__(self):
+        super().__init__()
+        self.cache_clear = self.clear
+
+
+MEMO_LIMIT = 20_000     # remembered layers; the memo starts afresh beyond
+_layers = Memo()         # state -> its pending d(U) (_pending)
+_expansions = Memo()     # (state, index, how var occurs in each d(U)'s arguments) -> _expand's
+
+
+def _expand(state, layer, pending, expanded):
+    """(the next state, the rules used): every pending d(U) of the layer by its rule."""
+    mapping, used = {}, []
+    for p in layer:
+        deadline.check("differentiating")
+        node_rule = RULES.get(type(p.arg))
+        if node_rule is None:
+            raise UnsupportedError(f"no rule for the differential of {type(p.arg).__name__}")
+        mapping[p] = node_rule.apply(p.arg, pending)
+        used.append(node_rule.label_of(p.arg))
+    state = _drop_zeros(E.replace_all(state, {k: v for k, v in mapping.items()
+                                              if v is not None}, expanded), mapping)
+    return state, tuple(dict.fromkeys(used))
+
+
+def _pending(state) -> list:
+    """The distinct d(U) of state, in the order a walk (parents first) meets them, found
+    without entering the subtrees free of them."""
+    seen, out = set(), []
+
+    def visit(e):
+        if e not in seen and E.has(e, E.D):
+            seen.add(e)
+            if isinstance(e, E.D):
+                out.append(e)
+            for c in e.children:
+                visit(c)
+    visit(state)
+    return out
 
 
 def _drop_zeros(state, mapping):
@@ -108,16 +165,22 @@ def _drop_zeros(state, mapping):
     zeros = {k for k, v in mapping.items() if v is None}
     if not zeros:
         return state
+    memo = {}   # node -> its result: each distinct subtree pruned once
 
     def prune(e):
         if e in zeros:
             return None
+        if e in memo:
+            return memo[e]
         if isinstance(e, E.Add):
-            return add(*(prune(t) for t in e.terms))
-        if isinstance(e, E.Mul):
-            return mul(*(prune(f) for f in e.factors))
-        kids = [prune(c) for c in e.children]
-        return None if any(k is None for k in kids) else e.with_children(kids) if kids else e
+            out = add(*(prune(t) for t in e.terms))
+        elif isinstance(e, E.Mul):
+            out = mul(*(prune(f) for f in e.factors))
+        else:
+            kids = [prune(c) for c in e.children]
+            out = None if any(k is None for k in kids) else e.with_children(kids) if kids else e
+        memo[e] = e if out == e else out
+        return memo[e]
     return prune(state)
 
 
@@ -269,8 +332,13 @@ def vec_rule(e, d):
 
 def chain_rule_label(e) -> str:
     """d f(u) = f'(u) du, with f' from the catalogue: d exp(u) = exp(u) du."""
+    return _chain_rule_statement(e.name)
+
+
+@lru_cache(maxsize=None)
+def _chain_rule_statement(name: str) -> str:
     u = E.Symbol("u")
-    return f"d {e.name}(u) = {text(chain_rule(E.Func(e.name, u), lambda _: E.Differential(u)))}"
+    return f"d {name}(u) = {text(chain_rule(E.Func(name, u), lambda _: E.Differential(u)))}"
 
 
 @rule(E.Func, chain_rule_label)

@@ -22,16 +22,26 @@ from ..catalogue.functions import ELEMENTWISE, SYMPY_TO_NAME
 MAX_EXPANDED_TERMS = 256
 
 
-class Atoms:
-    """Named SymPy symbols standing for opaque scalar sub-expressions."""
+@lru_cache(maxsize=16384)
+def printed(e: E.Expr) -> str:
+    """text(e), printed once per expression: the name of its atom and a sort key."""
+    return text(e)
 
-    def __init__(self):
+
+class Atoms:
+    """Named SymPy symbols standing for opaque scalar sub-expressions. An atom is named as
+    its expression prints, since SymPy orders terms and factors by name; with ``named``
+    False, by its number instead, for a trial whose result is kept only if it is shorter."""
+
+    def __init__(self, named: bool = True):
         self.by_expr: dict[E.Expr, sympy.Symbol] = {}
         self.by_symbol: dict[sympy.Symbol, E.Expr] = {}
+        self.named = named
+        self.translated: dict[E.Expr, sympy.Expr] = {}   # elementwise_to_sympy's memo
 
     def symbol(self, e: E.Expr) -> sympy.Symbol:
         if e not in self.by_expr:
-            name = text(e)
+            name = printed(e) if self.named else f"_{len(self.by_expr)}"
             while sympy.Symbol(name, real=True) in self.by_symbol:
                 name += "'"
             s = sympy.Symbol(name, real=True)
@@ -186,14 +196,24 @@ def simplify_scalar(e: E.Expr) -> E.Expr:
 
 
 def elementwise_to_sympy(e: E.Expr, atoms: Atoms) -> sympy.Expr:
-    """SymPy form of an elementwise expression: .* is *, ./ is /, f(U) is f, 1 is 1."""
+    """SymPy form of an elementwise expression: .* is *, ./ is /, f(U) is f, 1 is 1; the
+    argument of f that is itself an application, g(U), is one atom, since SymPy's work on
+    nested applications grows fast with their depth."""
+    if e not in atoms.translated:
+        atoms.translated[e] = _entrywise(e, atoms)
+    return atoms.translated[e]
+
+
+def _entrywise(e, atoms):
     match e:
         case E.Hadamard(left, right):
             return elementwise_to_sympy(left, atoms) * elementwise_to_sympy(right, atoms)
         case E.Power(base, exponent) if not base.is_scalar:
             return elementwise_to_sympy(base, atoms) ** to_sympy(exponent, atoms)
-        case E.Func(name, arg) if not arg.is_scalar:
-            return ELEMENTWISE[name].sympy(elementwise_to_sympy(arg, atoms))
+        case E.Func(name, arg) if not arg.is_scalar:    # f(g(U)) is f of the atom g(U)
+            inner = atoms.symbol(arg) if isinstance(arg, E.Func) else \
+                elementwise_to_sympy(arg, atoms)
+            return ELEMENTWISE[name].sympy(inner)
         case E.Add(terms):
             return sympy.Add(*(elementwise_to_sympy(t, atoms) for t in terms))
         case E.Mul(factors) if sum(not f.is_scalar for f in factors) == 1:
@@ -210,6 +230,16 @@ def simplify_elementwise(e: E.Expr) -> E.Expr:
     """An elementwise expression simplified as scalar algebra, entry by entry."""
     atoms = Atoms()
     return from_sympy(tidy(elementwise_to_sympy(e, atoms)), atoms, e.shape)
+
+
+def shorter_elementwise(e: E.Expr) -> E.Expr:
+    """simplify_elementwise(e) if it has fewer operations than e, else e. The trial names
+    the atoms by number, so that nothing is printed unless its result is kept."""
+    trial = Atoms(named=False)
+    if E.size(from_sympy(tidy(elementwise_to_sympy(e, trial)), trial, e.shape)) >= E.size(e):
+        return e
+    out = simplify_elementwise(e)
+    return out if E.size(out) < E.size(e) else e
 
 
 def apply_elementwise(s: sympy.Expr, z: sympy.Symbol, arg: E.Expr) -> E.Expr:

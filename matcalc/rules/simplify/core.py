@@ -78,16 +78,24 @@ def expand(e: E.Expr, assume: dict | None = None) -> E.Expr:
     return simplify(_distribute(simplify(e, assume)), assume)
 
 
-def _distribute(e: E.Expr) -> E.Expr:
+def _distribute(e: E.Expr, memo: dict | None = None) -> E.Expr:
+    """Products of matrix sums multiplied out; each distinct subtree once (memo: e -> result)."""
+    memo = {} if memo is None else memo
+    if e in memo:
+        return memo[e]
     deadline.check("multiplying out")
-    e = e.with_children([_distribute(c) for c in e.children]) if e.children else e
-    if isinstance(e, Mul) and math.prod(len(f.terms) for f in e.factors if isinstance(f, E.Add)
-                                        and not f.is_scalar) <= MAX_EXPANSION:
-        for i, f in enumerate(e.factors):
+    out = e.with_children([_distribute(c, memo) for c in e.children]) if e.children else e
+    if isinstance(out, Mul) and math.prod(len(f.terms) for f in out.factors
+                                          if isinstance(f, E.Add) and not f.is_scalar) \
+            <= MAX_EXPANSION:
+        for i, f in enumerate(out.factors):
             if isinstance(f, E.Add) and not f.is_scalar:
-                rest = e.factors
-                return add(*(_distribute(mul(*rest[:i], t, *rest[i + 1:])) for t in f.terms))
-    return e
+                rest = out.factors
+                out = add(*(_distribute(mul(*rest[:i], t, *rest[i + 1:]), memo)
+                            for t in f.terms))
+                break
+    memo[e] = out
+    return out
 
 
 class Simplifier:

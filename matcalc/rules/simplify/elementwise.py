@@ -5,7 +5,7 @@ from __future__ import annotations
 from ...ir import expr as E
 from ...ir.constants import constant_value, dimension, ones_of
 from ...ir.expr import Identity, Mul, Number, Zero, add, mul
-from ..scalar import simplify_elementwise, simplify_scalar
+from ..scalar import shorter_elementwise, simplify_scalar
 from .core import rule
 
 
@@ -32,10 +32,7 @@ def entrywise_algebra(e):
     """Entrywise algebra by SymPy: (1 - y) ./ (1 - s) .* (1 - s) .* s -> (1 - y) .* s.
 
     Not on linear forms in dX, whose shape the Jacobian reads."""
-    if any(isinstance(n, (E.Differential, E.D)) for n in E.walk(e)):
-        return e
-    out = simplify_elementwise(e)
-    return out if E.size(out) < E.size(e) else e
+    return e if E.has(e, E.Differential, E.D) else shorter_elementwise(e)
 
 
 @rule(E.Power)

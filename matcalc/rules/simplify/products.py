@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import sympy
 
-from ...backends.printing import text
 from ...ir import expr as E
 from ...ir.constants import constant_value, ones_of
 from ...ir.expr import Identity, Inverse, MatPower, Mul, Number, Transpose, Zero, add, mul
-from ..scalar import Atoms, from_sympy, to_sympy
+from ..scalar import Atoms, from_sympy, printed, to_sympy
 from .core import rule
 from .sums import collect
 
@@ -68,7 +67,7 @@ def recognize_softmax(coefficient, chain, simp):
 def scalar_chain(chain, simp):
     """x^T A x or its transpose x^T A^T x, whichever reads simpler (b^T x, not x^T b)."""
     reverse = [simp(Transpose(f)) for f in reversed(chain)]
-    key = lambda c: (text(Mul(tuple(c))).count("^T"), text(Mul(tuple(c))))
+    key = lambda c: (printed(Mul(tuple(c))).count("^T"), printed(Mul(tuple(c))))
     return min(chain, reverse, key=key)
 
 

@@ -3,12 +3,13 @@
 SymPy, and the terms in one order."""
 from __future__ import annotations
 
+from functools import cmp_to_key
+
 import sympy
 
-from ...backends.printing import text
 from ...ir import expr as E
 from ...ir.expr import Identity, Mul, Number, Zero, add, mul
-from ..scalar import Atoms, from_sympy, simplify_scalar, tidy, to_sympy
+from ..scalar import Atoms, from_sympy, printed, simplify_scalar, tidy, to_sympy
 from .core import rule
 from .elementwise import entrywise_algebra
 
@@ -24,9 +25,8 @@ def simplify_add(e, simp):
         return Zero(e.shape)
     if e.is_scalar:
         return simplify_scalar(E.add(*terms))
-    nodes = [n for t in terms for n in E.walk(t)]
-    if any(isinstance(n, E.Hadamard) for n in nodes) and \
-            not any(isinstance(n, (E.Differential, E.D)) for n in nodes):
+    if any(E.has(t, E.Hadamard) for t in terms) and \
+            not any(E.has(t, E.Differential, E.D) for t in terms):
         shorter = entrywise_algebra(E.add(*terms))
         if not isinstance(shorter, E.Add):
             return shorter
@@ -37,8 +37,18 @@ def simplify_add(e, simp):
     if len(expanded) <= len(items):
         items = expanded
     items = factor_common(items, simp)
-    items.sort(key=lambda item: (item[0].could_extract_minus_sign(), text(mul(*item[1]))))
+    items.sort(key=cmp_to_key(term_order))
     return build_sum(items, atoms, e.shape)
+
+
+def term_order(a, b) -> int:
+    """The order of the terms (coefficient, chain): positive ones first, then by the text of
+    their chains, which is printed only to tell apart two terms of one sign."""
+    sign_a, sign_b = (item[0].could_extract_minus_sign() for item in (a, b))
+    if sign_a != sign_b:
+        return 1 if sign_a else -1
+    text_a, text_b = (printed(mul(*item[1])) for item in (a, b))
+    return (text_a > text_b) - (text_a < text_b)
 
 
 def expand_scaled_sums(terms):
