@@ -3,11 +3,10 @@
 SymPy, and the terms in one order."""
 from __future__ import annotations
 
-import sympy
-
 from ...backends.printing import text
 from ...ir import expr as E
 from ...ir.expr import Identity, Mul, Number, Zero, add, mul
+from ...lazy import sympy
 from ..scalar import Atoms, from_sympy, simplify_scalar, tidy, to_sympy
 from .core import rule
 from .elementwise import entrywise_algebra
