@@ -3,7 +3,7 @@
 the repository root:
 
     pip install -e ".[bench]"
-    python benchmarks/growth.py            # about 10 minutes on 2 cores
+    python benchmarks/growth.py            # the full sizes (L up to 32, depth 30, width 1024)
     python benchmarks/growth.py --quick    # the small sizes only, a smoke run
 
 It writes its tables into benchmarks/results.md (its own section, between the growth
@@ -120,12 +120,15 @@ def batch_loss(L: int) -> str:
 # ---- timing -------------------------------------------------------------------------------
 
 def first_derivation(fn):
-    """(seconds of a first call, its result), or (None, 'timeout') past the time limit."""
+    """(seconds of a first call, its result), or (None, 'timeout') past the time limit, or
+    (None, the error's name) where matcalc refuses."""
     try:
         result = fn()
         return bench.first_call(fn, runs=FIRST_CALLS), result
     except mc.TimeLimitError:
         return None, "timeout"
+    except mc.MatcalcError as e:        # an engine limitation: reported, not fatal
+        return None, type(e).__name__
 
 
 def growth_exponent(sizes, times):
@@ -145,7 +148,7 @@ def derivation_family(label, sizes, derive):
         print(f"  {label} {size}", flush=True)
         seconds, result = first_derivation(lambda: derive(size))
         rows.append({"size": size, "time": seconds, "result": result})
-        if seconds is None:
+        if seconds is None:             # the larger sizes would fail the same way
             rows += [{"size": s, "time": None, "result": "not run"} for s in sizes[len(rows):]]
             break
     return rows
@@ -194,7 +197,7 @@ def trace_rows(n=64):
         seconds, g = first_derivation(lambda: mc.gradient(text, wrt="X"))
         row = {"k": k, "derive": seconds}
         if seconds is None:
-            rows.append(row)
+            rows.append(row | {"failure": g})
             continue
         fn = mc.to_numpy(g)
         row["matmuls"] = matmuls(mc.numpy_source(g))
@@ -409,7 +412,7 @@ def report(families, nested_rows, log_det_rows, trace, batch, how, startup, goal
             "| k | derivation | matmuls in the code | matcalc | jax.jit(jax.grad) | "
             "jax / matcalc | max diff |", "|---|---|---|---|---|---|---|"]
     for r in trace:
-        out.append(f"| {r['k']} | {fmt_time(r['derive']) if r['derive'] else 'timeout'} | "
+        out.append(f"| {r['k']} | {fmt_time(r['derive']) if r['derive'] else r['failure']} | "
                    f"{r.get('matmuls', NA)} | {fmt_time(r.get('matcalc'))} | "
                    f"{fmt_time(r.get('jax'))} | {bench.fmt_ratio(r.get('jax'), r.get('matcalc'))}"
                    f" | {bench.fmt_diff(r.get('diff'))} |")
