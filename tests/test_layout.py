@@ -14,7 +14,8 @@ PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "matcalc"
 
 # The layers in order. A module may import the modules of its own and of earlier layers.
 LAYERS = [
-    ("matcalc.errors", "matcalc.deadline", "matcalc.arguments"),   # what every stage uses
+    ("matcalc.errors", "matcalc.deadline", "matcalc.arguments",    # what every stage uses
+     "matcalc.lazy"),
     ("matcalc.ir",),                          # the expression tree and shapes
     ("matcalc.catalogue",),                   # every function's facts
     ("matcalc.language",),                    # text -> Expr

@@ -16,19 +16,17 @@ from __future__ import annotations
 
 import difflib
 
-import sympy
-
 from .. import arguments, deadline
 from ..backends.printing import text
 from ..errors import MatcalcError, UnsupportedError
 from ..ir import expr as E
 from ..language.parser import parse
+from ..lazy import sympy
 from ..rules.canonical import gradient_from_differential, jacobian_from_differential, vec_jacobian
 from ..rules.differential import Step, differential_of
 from ..rules.simplify import ASSUMPTIONS, SYMMETRIC_KINDS, expand, simplify as normal_form
 from .results import HVP, DifferentialForm, Gradient, Gradients, Hessian, Jacobian, Result
 
-HALF = E.Number(sympy.Rational(1, 2))
 MAX_ORDER = 30                 # derivative(): each order differentiates and simplifies again
 MAX_DERIVATIVE_SIZE = 2_000    # operations in F^(k) before F^(k+1) is refused
 
@@ -90,7 +88,7 @@ def _gradient_expr(f, X, assume, symmetric="sym", steps=None):
                           DifferentialForm(f, X, G).expr))
     if assume.get(X.name) in SYMMETRIC_KINDS and not X.is_scalar:
         if symmetric == "sym":
-            G = E.mul(HALF, E.add(G, E.Transpose(G)))
+            G = _symmetric_part(G)
         else:
             G = E.add(G, E.Transpose(G), E.mul(E.Number(-1), E.Diag(E.Diag(G))))
         G = normal_form(G, assume)
@@ -189,11 +187,16 @@ def hessian(f, wrt: str, shapes: dict | None = None, assume: dict | None = None)
     return Hessian(g.expr, X, H, assume, map=dG, gradient=g, source=f, steps=tuple(steps))
 
 
+def _symmetric_part(G):
+    """(G + G^T) / 2."""
+    return E.mul(E.Number(sympy.Rational(1, 2)), E.add(G, E.Transpose(G)))
+
+
 def _symmetric_form(H, assume):
     """H as printed: itself when it reads symmetric, else (H + H^T) / 2."""
     if normal_form(E.Transpose(H), assume) == H:
         return H
-    return normal_form(E.mul(HALF, E.add(H, E.Transpose(H))), assume)
+    return normal_form(_symmetric_part(H), assume)
 
 
 @deadline.bounded

@@ -8,13 +8,12 @@ from __future__ import annotations
 import re
 from functools import singledispatchmethod
 
-import sympy
-
 from ..ir import expr as E
 from ..catalogue.functions import all_names, latex_name
 from ..catalogue.structural import structural_of
 from ..ir.constants import constant_form, constant_value, ones_of, times
 from ..language.lexer import GREEK
+from ..lazy import sympy
 
 SUM, PRODUCT, JUXT, POSTFIX, ATOM = range(5)
 

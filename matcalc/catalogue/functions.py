@@ -9,80 +9,96 @@ are nodes of their own, named in structural.py.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Callable
 
 import numpy as np
-import sympy
-from sympy.codegen.cfunctions import log1p
 
 from ..ir import expr as E
+from ..lazy import sympy
 from .domains import EVERYWHERE, KINK, POSITIVE, Requirement
 from .structural import SHORTHANDS, STRUCTURAL, operator
 
 
-class sigma(sympy.Function):
-    """The logistic function 1 / (1 + exp(-z)); sigma' = sigma (1 - sigma)."""
+@cache
+def own_functions() -> dict[str, type]:
+    """The SymPy functions that SymPy lacks, by class name, made on first use (subclassing
+    sympy.Function imports SymPy); log1p is SymPy's, from its codegen package."""
+    from sympy.codegen.cfunctions import log1p
 
-    def fdiff(self, argindex=1):
-        return sigma(self.args[0]) * (1 - sigma(self.args[0]))
+    class sigma(sympy.Function):
+        """The logistic function 1 / (1 + exp(-z)); sigma' = sigma (1 - sigma)."""
+
+        def fdiff(self, argindex=1):
+            return sigma(self.args[0]) * (1 - sigma(self.args[0]))
+
+    class softplus(sympy.Function):
+        """log(1 + exp(z)); softplus' = sigma."""
+
+        def fdiff(self, argindex=1):
+            return sigma(self.args[0])
+
+    class step(sympy.Function):
+        """The unit step (0 for z < 0, 1 for z > 0); step' = 0 away from the kink at 0."""
+
+        def fdiff(self, argindex=1):
+            return sympy.S.Zero
+
+    class relu(sympy.Function):
+        """max(z, 0); relu' = step, a subgradient at the kink 0."""
+
+        def fdiff(self, argindex=1):
+            return step(self.args[0])
+
+    class sign(sympy.Function):
+        """The sign of z; sign' = 0 away from 0."""
+
+        def fdiff(self, argindex=1):
+            return sympy.S.Zero
+
+    class abs_(sympy.Function):
+        """|z|; abs' = sign, a subgradient at the kink 0."""
+
+        def fdiff(self, argindex=1):
+            return sign(self.args[0])
+
+    class cosh(sympy.Function):
+        """The hyperbolic cosine; cosh' = sinh = cosh tanh, written with catalogue functions."""
+
+        def fdiff(self, argindex=1):
+            return cosh(self.args[0]) * sympy.tanh(self.args[0])
+
+    return {f.__name__: f for f in (log1p, sigma, softplus, step, relu, sign, abs_, cosh)}
 
 
-class softplus(sympy.Function):
-    """log(1 + exp(z)); softplus' = sigma."""
+@dataclass(frozen=True)
+class SymPyFunction:
+    """A row's SymPy definition, looked up on first use so that SymPy loads with the first
+    derivation: the class ``name`` of own_functions(), else SymPy's own (``sympy.log``)."""
+    name: str
 
-    def fdiff(self, argindex=1):
-        return sigma(self.args[0])
+    def function(self) -> Callable:
+        own = own_functions()
+        return own[self.name] if self.name in own else getattr(sympy, self.name)
 
-
-class step(sympy.Function):
-    """The unit step (0 for z < 0, 1 for z > 0); step' = 0 away from the kink at 0."""
-
-    def fdiff(self, argindex=1):
-        return sympy.S.Zero
-
-
-class relu(sympy.Function):
-    """max(z, 0); relu' = step, a subgradient at the kink 0."""
-
-    def fdiff(self, argindex=1):
-        return step(self.args[0])
-
-
-class sign(sympy.Function):
-    """The sign of z; sign' = 0 away from 0."""
-
-    def fdiff(self, argindex=1):
-        return sympy.S.Zero
-
-
-class abs_(sympy.Function):
-    """|z|; abs' = sign, a subgradient at the kink 0."""
-
-    def fdiff(self, argindex=1):
-        return sign(self.args[0])
-
-
-class cosh(sympy.Function):
-    """The hyperbolic cosine; cosh' = sinh = cosh tanh, written with catalogue functions."""
-
-    def fdiff(self, argindex=1):
-        return cosh(self.args[0]) * sympy.tanh(self.args[0])
+    def __call__(self, arg):
+        return self.function()(arg)
 
 
 @dataclass(frozen=True)
 class Function:
     """One elementwise function: every fact a pass looks up by its name.
 
-    ``sympy``: its definition (the derivative comes from SymPy); ``numpy``: its value;
-    ``latex``: its LaTeX name (a KaTeX command, else \\operatorname{...}); ``code``: its
-    spelling in generated code, per backend (a template of the argument {0}; a name starting
-    with _ is a helper of the code generator); ``domain``: the requirement on its argument
-    for the derivative (domains.py), whose samples are points to test it at;
-    ``nonnegative``: its values are >= 0."""
+    ``sympy``: its definition (the derivative comes from SymPy), SymPy's own function or one
+    of own_functions(); ``numpy``: its value; ``latex``: its LaTeX name (a KaTeX command,
+    else \\operatorname{...}); ``code``: its spelling in generated code, per backend (a
+    template of the argument {0}; a name starting with _ is a helper of the code generator);
+    ``domain``: the requirement on its argument for the derivative (domains.py), whose
+    samples are points to test it at; ``nonnegative``: its values are >= 0."""
     name: str
-    sympy: Callable
+    sympy: SymPyFunction
     numpy: Callable
     latex: str
     code: dict
@@ -101,29 +117,34 @@ def _sigmoid(z):
 
 
 ELEMENTWISE = {f.name: f for f in [
-    Function("log", sympy.log, np.log, r"\log", spelled("np.log({0})"), ("ln",), domain=POSITIVE),
-    Function("log1p", log1p, np.log1p, operator("log1p"), spelled("np.log1p({0})"),
+    Function("log", SymPyFunction("log"), np.log, r"\log", spelled("np.log({0})"), ("ln",),
+             domain=POSITIVE),
+    Function("log1p", SymPyFunction("log1p"), np.log1p, operator("log1p"),
+             spelled("np.log1p({0})"),
              domain=Requirement("{} > -1", lambda v: np.all(v > -1), lambda v: not np.any(v < -1),
                                 samples=(-0.6, 0.2, 1.5))),
-    Function("exp", sympy.exp, np.exp, r"\exp", spelled("np.exp({0})"), nonnegative=True),
-    Function("sqrt", sympy.sqrt, np.sqrt, r"\sqrt", spelled("np.sqrt({0})"), domain=POSITIVE,
+    Function("exp", SymPyFunction("exp"), np.exp, r"\exp", spelled("np.exp({0})"),
              nonnegative=True),
-    Function("sin", sympy.sin, np.sin, r"\sin", spelled("np.sin({0})")),
-    Function("cos", sympy.cos, np.cos, r"\cos", spelled("np.cos({0})")),
-    Function("tan", sympy.tan, np.tan, r"\tan", spelled("np.tan({0})")),
-    Function("tanh", sympy.tanh, np.tanh, r"\tanh", spelled("np.tanh({0})")),
-    Function("cosh", cosh, np.cosh, r"\cosh", spelled("np.cosh({0})"), nonnegative=True),
-    Function("sigma", sigma, _sigmoid, r"\sigma", spelled("_sigmoid({0})"), ("sigmoid",),
+    Function("sqrt", SymPyFunction("sqrt"), np.sqrt, r"\sqrt", spelled("np.sqrt({0})"),
+             domain=POSITIVE, nonnegative=True),
+    Function("sin", SymPyFunction("sin"), np.sin, r"\sin", spelled("np.sin({0})")),
+    Function("cos", SymPyFunction("cos"), np.cos, r"\cos", spelled("np.cos({0})")),
+    Function("tan", SymPyFunction("tan"), np.tan, r"\tan", spelled("np.tan({0})")),
+    Function("tanh", SymPyFunction("tanh"), np.tanh, r"\tanh", spelled("np.tanh({0})")),
+    Function("cosh", SymPyFunction("cosh"), np.cosh, r"\cosh", spelled("np.cosh({0})"),
              nonnegative=True),
-    Function("softplus", softplus, lambda z: np.logaddexp(0.0, z), operator("softplus"),
-             spelled("np.logaddexp(0.0, {0})"), nonnegative=True),
-    Function("relu", relu, lambda z: np.maximum(z, 0.0), operator("relu"),
+    Function("sigma", SymPyFunction("sigma"), _sigmoid, r"\sigma", spelled("_sigmoid({0})"),
+             ("sigmoid",), nonnegative=True),
+    Function("softplus", SymPyFunction("softplus"), lambda z: np.logaddexp(0.0, z),
+             operator("softplus"), spelled("np.logaddexp(0.0, {0})"), nonnegative=True),
+    Function("relu", SymPyFunction("relu"), lambda z: np.maximum(z, 0.0), operator("relu"),
              spelled("np.maximum({0}, 0.0)"), domain=KINK, nonnegative=True),
-    Function("step", step, lambda z: np.heaviside(z, 0.0), operator("step"),
+    Function("step", SymPyFunction("step"), lambda z: np.heaviside(z, 0.0), operator("step"),
              spelled("np.heaviside({0}, 0.0)"), domain=KINK),
-    Function("abs", abs_, np.abs, operator("abs"), spelled("np.abs({0})"), domain=KINK,
-             nonnegative=True),
-    Function("sign", sign, np.sign, operator("sign"), spelled("np.sign({0})"), domain=KINK),
+    Function("abs", SymPyFunction("abs_"), np.abs, operator("abs"), spelled("np.abs({0})"),
+             domain=KINK, nonnegative=True),
+    Function("sign", SymPyFunction("sign"), np.sign, operator("sign"), spelled("np.sign({0})"),
+             domain=KINK),
 ]}
 
 ALIASES = {alias: f.name for f in ELEMENTWISE.values() for alias in f.aliases} | {
@@ -160,16 +181,37 @@ def printed_names() -> list[str]:
     return sorted(set(ELEMENTWISE) | set(STRUCTURAL), key=lambda n: (-len(n), n))
 
 
-Z = sympy.Symbol("z", real=True)
+@cache
+def variable() -> sympy.Symbol:
+    """z, the variable of the SymPy definitions and of their derivatives."""
+    return sympy.Symbol("z", real=True)
 
 
 @cache
 def derivative(name: str) -> sympy.Expr:
-    """f'(z) for the elementwise function ``name``, by SymPy (in the variable Z)."""
-    return sympy.diff(ELEMENTWISE[name].sympy(Z), Z)
+    """f'(z) for the elementwise function ``name``, by SymPy (in the variable z)."""
+    z = variable()
+    return sympy.diff(ELEMENTWISE[name].sympy(z), z)
 
 
-SYMPY_TO_NAME = {f.sympy: f.name for f in ELEMENTWISE.values()} | {sympy.Abs: "abs",
-                                                                   sympy.sign: "sign"}
-"""SymPy's functions read back as catalogue names; also SymPy's own Abs and sign, which it
-writes for a real u: sqrt(u^2) = Abs(u)."""
+class _FunctionNames(Mapping):
+    """SymPy's functions read back as catalogue names; also SymPy's own Abs and sign, which it
+    writes for a real u: sqrt(u^2) = Abs(u). Built on first lookup (it needs SymPy)."""
+
+    def __getitem__(self, function):
+        return _function_names()[function]
+
+    def __iter__(self):
+        return iter(_function_names())
+
+    def __len__(self):
+        return len(_function_names())
+
+
+@cache
+def _function_names() -> dict:
+    return {f.sympy.function(): f.name for f in ELEMENTWISE.values()} | {sympy.Abs: "abs",
+                                                                         sympy.sign: "sign"}
+
+
+SYMPY_TO_NAME = _FunctionNames()

@@ -12,9 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields, replace
 import functools
 
-import sympy
-
 from ..errors import UnsupportedError
+from ..lazy import sympy
 from .shapes import describe, dim_product, is_scalar, is_square, is_vector, require, resolve, same_dim
 
 SCALAR = (1, 1)

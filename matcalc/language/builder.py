@@ -10,7 +10,6 @@ import math
 import re
 import sys
 
-import sympy
 from lark import v_args
 from lark.visitors import Transformer_NonRecursive
 
@@ -18,6 +17,7 @@ from ..catalogue import functions
 from ..errors import MatcalcError, ParseError, ShapeError, UnsupportedError
 from ..ir import expr as E
 from ..ir.shapes import DimVar, exclude_one, resolve, same_dim
+from ..lazy import sympy
 from .lexer import GREEK, MAX_DIGITS, symbol_name
 
 

@@ -8,7 +8,6 @@ than MAX_NODES operations is refused before any work is done on it.
 """
 from __future__ import annotations
 
-import sympy
 from lark import Tree
 from lark.exceptions import UnexpectedInput, VisitError
 
@@ -17,6 +16,7 @@ from ..errors import MatcalcError, ParseError
 from ..ir import expr as E
 from ..ir.shapes import DimProduct, Unifier, dim_product, name_dims, require, unifying
 from .builder import Builder, is_dimension, is_shape_dimension, ones_for
+from ..lazy import sympy
 from .lexer import check_digits, check_unknown_functions, lark_parser, parse_error, symbol_name
 
 

@@ -20,7 +20,7 @@ from ..ir import expr as E
 from ..backends.printing import text
 from ..errors import UnsupportedError
 from ..ir.expr import Hadamard, Inverse, Number, Trace, Transpose, add, mul
-from ..catalogue.functions import Z, derivative
+from ..catalogue.functions import derivative, variable
 from .scalar import apply_elementwise
 
 MAX_SIZE = 20_000      # operations in a differential; larger ones are refused
@@ -344,4 +344,4 @@ def _chain_rule_statement(name: str) -> str:
 @rule(E.Func, chain_rule_label)
 def chain_rule(e, d):
     """d f(U) = f'(U) .* dU (f'(u) du for a scalar u)."""
-    return scale(apply_elementwise(derivative(e.name), Z, e.arg), d(e.arg))
+    return scale(apply_elementwise(derivative(e.name), variable(), e.arg), d(e.arg))

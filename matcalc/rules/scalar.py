@@ -11,13 +11,12 @@ from __future__ import annotations
 import math
 from functools import lru_cache
 
-import sympy
-
 from .. import deadline
 from ..ir import expr as E
 from ..backends.printing import text
 from ..errors import UnsupportedError
 from ..catalogue.functions import ELEMENTWISE, SYMPY_TO_NAME
+from ..lazy import sympy
 
 MAX_EXPANDED_TERMS = 256
 

@@ -3,11 +3,10 @@ identities dropped, X X^-1 -> I, X X -> X^2, Q Q^T -> I for orthogonal Q, runs o
 folded (1^T 1 = n), and exp(u) / (1^T exp(u)) recognised as softmax(u)."""
 from __future__ import annotations
 
-import sympy
-
 from ...ir import expr as E
 from ...ir.constants import constant_value, ones_of
 from ...ir.expr import Identity, Inverse, MatPower, Mul, Number, Transpose, Zero, add, mul
+from ...lazy import sympy
 from ..scalar import Atoms, from_sympy, printed, to_sympy
 from .core import rule
 from .sums import collect

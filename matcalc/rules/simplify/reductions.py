@@ -3,13 +3,12 @@ tr(x y^T) = y^T x, <I, M> = tr(M), <c 1, V> = c 1^T V 1, det(X^-1) = 1 / det(X),
 det(s M) = s^n det(M), det(A B) = det(A) det(B), ||x x^T|| = x^T x."""
 from __future__ import annotations
 
-import sympy
-
 from ...backends.printing import text
 from ...ir import expr as E
 from ...ir.constants import constant_value, dimension
 from ...ir.expr import Identity, Mul, Number, Transpose, Zero, add, mul
 from .core import rule
+from ...lazy import sympy
 
 
 @rule(E.Norm)

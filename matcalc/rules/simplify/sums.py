@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from functools import cmp_to_key
 
-import sympy
-
 from ...ir import expr as E
 from ...ir.expr import Identity, Mul, Number, Zero, add, mul
+from ...lazy import sympy
 from ..scalar import Atoms, from_sympy, printed, simplify_scalar, tidy, to_sympy
 from .core import rule
 from .elementwise import entrywise_algebra
