@@ -37,3 +37,37 @@ def test_symmetric_variable_adds_a_step():
     g = mc.gradient("log det X", wrt="X", assume={"X": "spd"})
     assert "symmetric" in g.steps[-1].rules[0]
     assert str(g) == "X^-1"
+
+
+def test_a_squared_norm_is_differentiated_directly_and_holds_at_zero():
+    import numpy as np
+    g = mc.gradient("1/2 ||A x - b||_2^2", wrt="x")
+    assert ("d(||X||^2) = 2 <X, dX>",) in [s.rules for s in g.steps]
+    assert "||A x - b||_2 <" not in g.explain()                  # no ||u|| <u, du> / ||u||
+    assert mc.gradient("||x||_2^2", wrt="x").conditions == []
+    A, b = np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([1.0, 2.0])
+    at = {"A": A, "b": b, "x": np.linalg.solve(A, b)}          # A x - b = 0
+    report = g.verify(at=at)       # the gradient is 0 there: finite differences are undecided
+    assert np.allclose(g.evaluate(at), 0) and report.notes == () and (report.ok or report.undecided)
+    assert [str(c) for c in mc.gradient("||x||_2^2 + ||x||_2", wrt="x").conditions] == \
+        ["||x||_2: x != 0"]                                      # the unsquared one still needs it
+
+
+def test_no_line_repeats_the_one_before():
+    for r in (mc.gradient("||x||_2^2", wrt="x"), mc.hessian("1/2 ||A x - b||_2^2", wrt="x"),
+              mc.hessian("log det X", wrt="X")):
+        body = [line.split("=", 1)[1].split("[")[0].strip()
+                for line in r.explain().splitlines()[1:-1] if "=" in line]
+        assert all(a != b for a, b in zip(body, body[1:])), r.explain()
+
+
+def test_a_constant_factor_is_labelled_as_one():
+    g = mc.gradient("1/2 ||A x - b||_2^2", wrt="x")
+    assert g.steps[1].rules == ("d(c X) = c dX",)
+
+
+def test_every_box_says_what_it_holds():
+    assert mc.hessian("1/2 ||A x - b||_2^2", wrt="x").boxed == r"\nabla^2_{x} f = A^{\top} A"
+    assert mc.hessian("log det X", wrt="X").boxed.startswith("H[dX] = ")
+    assert mc.jacobian("A x", wrt="x").boxed == r"\frac{\partial F}{\partial x} = A"
+    assert mc.hvp("log det X", wrt="X").boxed.startswith(r"\nabla^2_{X} f\,[V] = ")

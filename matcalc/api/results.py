@@ -183,6 +183,16 @@ class Jacobian(Result):
         """The vec-layout matrix in Kronecker form (None where there is none)."""
         return self.expr
 
+    @property
+    def boxed(self) -> str:
+        """J = ... for vectors, the vec-layout matrix for matrices, else dF = ... ."""
+        if self.expr is None:
+            return f"dF = {latex(self.map, self.context)}"
+        x = latex(self.wrt)
+        if self.wrt.shape[1] == 1 and self.base.shape[1] == 1:
+            return rf"\frac{{\partial F}}{{\partial {x}}} = {self.latex}"
+        return rf"\frac{{\partial \operatorname{{vec}} F}}{{\partial \operatorname{{vec}} {x}}} = {self.latex}"
+
     @deadline.bounded
     def evaluate(self, values: dict):
         """size(F) x size(X) in vec (column-stacking) layout."""
@@ -228,6 +238,12 @@ class Hessian(Jacobian):
         if self.wrt.shape[1] == 1:
             return text(self.expr, self.context)
         return f"H[{text(E.Differential(self.wrt))}] = {text(self.map, self.context)}"
+
+    @property
+    def boxed(self) -> str:
+        if self.wrt.shape[1] == 1:
+            return rf"\nabla^2_{{{latex(self.wrt)}}} f = {self.latex}"
+        return rf"H[{latex(E.Differential(self.wrt))}] = {latex(self.map, self.context)}"
 
 
 @dataclass(frozen=True)
@@ -295,6 +311,10 @@ class DifferentialForm:
 class HVP(Result):
     """H[v] = dG along v; verify() compares with central differences of the gradient."""
     direction: E.Symbol | None = None
+
+    @property
+    def boxed(self) -> str:
+        return rf"\nabla^2_{{{latex(self.wrt)}}} f\,[{latex(self.direction)}] = {self.latex}"
 
     def symbols(self):
         return super().symbols() | {self.direction}

@@ -15,8 +15,22 @@ from ..catalogue.functions import latex_name, printed_names
 from ..language.lexer import GREEK
 
 
+def lines_of(steps: list[Step]) -> list[Step]:
+    """The lines a derivation shows: a step that leaves the expression as it was adds its
+    rules to the line before (a no-op "simplify" adds nothing) instead of repeating it."""
+    shown: list[Step] = []
+    for s in steps:
+        if shown and s.expr == shown[-1].expr and s.lhs in (None, shown[-1].lhs):
+            rules = tuple(r for r in s.rules if r != "simplify")
+            shown[-1] = Step(shown[-1].rules + rules, s.expr, shown[-1].lhs)
+        else:
+            shown.append(s)
+    return shown
+
+
 def explain(title: str, lhs: str, steps: list[Step], result: str) -> str:
     """Plain text: 'df = ...' then '   = ...  [rule]' lines, then the result."""
+    steps = lines_of(steps)
     lines = [title] if title else []
     width = max((len(text(s.expr)) for s in steps), default=0)
     for i, s in enumerate(steps):
@@ -32,6 +46,8 @@ def explain(title: str, lhs: str, steps: list[Step], result: str) -> str:
 
 
 def latex_derivation(lhs: str, steps: list[Step], result: str) -> str:
+    """An aligned block, one row a line, the rules in a column; the boxed result below."""
+    steps = lines_of(steps)
     rows = []
     for i, s in enumerate(steps):
         rule = r" && " + r",\quad ".join(latex_rule(r) for r in s.rules) if s.rules else ""

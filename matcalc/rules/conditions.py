@@ -11,6 +11,7 @@ what the node requires of its argument.
 """
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,6 +23,7 @@ from ..catalogue.domains import EVERYWHERE, KINK, POSITIVE, Requirement
 from ..catalogue.functions import ELEMENTWISE
 from ..backends.numeric import evaluate
 from ..backends.printing import text
+from .differential import squared_norm
 
 
 @dataclass(frozen=True)
@@ -137,8 +139,18 @@ def _domain(e, arg, requirement):
 
 
 def conditions(f: E.Expr | str) -> list[Condition]:
-    """What must hold for f (an expression or text) to be differentiable, part by part."""
+    """What must hold for f (an expression or text) to be differentiable, part by part.
+    A Euclidean norm that occurs only squared needs none: ||x||^2 = <x, x> is smooth at 0."""
     if not isinstance(f, E.Expr):
         f = parse(f)
     found = [c for e in E.walk(f) if type(e) in RULES for c in RULES[type(e)](e)]
-    return list(dict.fromkeys(found))
+    squared = Counter(e.base for e in _occurrences(f) if squared_norm(e))
+    alone = Counter(e for e in _occurrences(f) if e in squared)
+    return [c for c in dict.fromkeys(found) if not squared[c.subject] == alone[c.subject] > 0]
+
+
+def _occurrences(e):
+    """Every node of the tree e, each time it occurs."""
+    yield e
+    for c in e.children:
+        yield from _occurrences(c)

@@ -200,7 +200,8 @@ def sum_rule(e, d):
     return add(*(d(t) for t in e.terms))
 
 
-@rule(E.Mul, "d(XY) = dX Y + X dY")
+@rule(E.Mul, lambda e: "d(c X) = c dX" if sum(not isinstance(f, Number) for f in e.factors) == 1
+      else "d(XY) = dX Y + X dY")
 def product_rule(e, d):
     """So d(AXB) = A dX B."""
     fs = e.factors
@@ -233,10 +234,18 @@ def matrix_power_rule(e, d):
     return add(*(mul(*filter(None, (power(j), dX, power(e.k - 1 - j)))) for j in range(e.k)))
 
 
-@rule(E.Power, "d(u^c) = c u^(c-1) du")
+def squared_norm(e) -> bool:
+    """||X||^2 (the Euclidean or Frobenius norm, squared): <X, X>, smooth everywhere."""
+    return isinstance(e, E.Power) and isinstance(e.base, E.Norm) and e.base.kind == "euclid" \
+        and e.exponent == Number(2)
+
+
+@rule(E.Power, lambda e: "d(||X||^2) = 2 <X, dX>" if squared_norm(e) else "d(u^c) = c u^(c-1) du")
 def power_rule(e, d):
     """d(u^v) = u^v (ln(u) dv + v du / u) when the exponent depends on the variable too."""
     u, v = e.base, e.exponent
+    if squared_norm(e):
+        return mul(Number(2), E.Inner(u.arg, d(u.arg)))
     du, dv = d(u), d(v)
     if dv is None:
         lowered = Number(v.value - 1) if isinstance(v, Number) else add(v, Number(-1))
