@@ -5,6 +5,7 @@ the repository root:
     pip install -e ".[bench]"
     python benchmarks/growth.py            # the full sizes (L up to 32, depth 30, width 1024)
     python benchmarks/growth.py --quick    # the small sizes only, a smoke run
+    python benchmarks/growth.py --profile  # cProfile of each derivation family's largest size
 
 It writes its tables into benchmarks/results.md (its own section, between the growth
 markers; bench.py's sections are kept) and the plot benchmarks/growth.png. The house style
@@ -33,8 +34,10 @@ The targets of each family are printed beside its figures, PASS or MISS.
 from __future__ import annotations
 
 import argparse
+import cProfile
 import math
 import os
+import pstats
 import re
 import statistics
 import subprocess
@@ -48,6 +51,8 @@ def parse_args():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="the small sizes only, fewer repeats")
     p.add_argument("--out", default=os.path.join(HERE, "results.md"))
+    p.add_argument("--profile", action="store_true",
+                   help="cProfile of each derivation family at its largest size, nothing timed")
     return p.parse_args()
 
 
@@ -160,24 +165,35 @@ def shown_time(row):
 
 # ---- 1-6. derivation ----------------------------------------------------------------------
 
-def derivations():
-    families = {
-        "gradient wrt W_1": derivation_family(
-            "gradient wrt W_1, L =", LAYERS, lambda L: mc.gradient(loss(L), wrt="W_1")),
-        "gradient wrt all W_i": derivation_family(
-            "gradient wrt all W_i, L =", LAYERS,
-            lambda L: mc.gradient(loss(L), wrt=weights(L))),
-        "softmax cross-entropy wrt W_1": derivation_family(
-            "cross-entropy wrt W_1, L =", LAYERS,
-            lambda L: mc.gradient(cross_entropy(L), wrt="W_1")),
-        "Hessian wrt x": derivation_family(
-            "Hessian wrt x, L =", HESSIAN_LAYERS, lambda L: mc.hessian(loss(L), wrt="x")),
+def derivation_families():
+    """label -> (sizes, derive(size)) of the derivation families."""
+    return {
+        "gradient wrt W_1": (LAYERS, lambda L: mc.gradient(loss(L), wrt="W_1")),
+        "gradient wrt all W_i": (LAYERS, lambda L: mc.gradient(loss(L), wrt=weights(L))),
+        "softmax cross-entropy wrt W_1": (LAYERS,
+                                          lambda L: mc.gradient(cross_entropy(L), wrt="W_1")),
+        "Hessian wrt x": (HESSIAN_LAYERS, lambda L: mc.hessian(loss(L), wrt="x")),
+        "nested": (DEPTHS, lambda d: mc.gradient(nested(d), wrt="x")),
+        "Hessian of log det": (FACTORS, lambda k: mc.hessian(log_det_product(k), wrt="X")),
     }
-    nested_rows = derivation_family("nested, depth", DEPTHS,
-                                    lambda d: mc.gradient(nested(d), wrt="x"))
-    log_det_rows = derivation_family("Hessian of log det, k =", FACTORS,
-                                     lambda k: mc.hessian(log_det_product(k), wrt="X"))
-    return families, nested_rows, log_det_rows
+
+
+def profile():
+    """Where the time of each derivation family's largest case goes (cumulative, top 25)."""
+    mc.set_time_limit(None)
+    for label, (sizes, derive) in derivation_families().items():
+        print(f"==== {label}, size {sizes[-1]}", flush=True)
+        bench.clear_caches()
+        profiler = cProfile.Profile()
+        profiler.runcall(derive, sizes[-1])
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
+
+
+def derivations():
+    plans = derivation_families()
+    rows = {label: derivation_family(label + ", size", *plans[label]) for label in plans}
+    return ({label: rows[label] for label in list(plans)[:4]}, rows["nested"],
+            rows["Hessian of log det"])
 
 
 # ---- 7. gradient code of tr(A_1 X ... A_k X) ----------------------------------------------
@@ -258,26 +274,15 @@ def torch_loss(Ws, X, Y):
 
 
 def matcalc_value_and_gradients(L):
-    """(function of the values dict returning (value, [gradients]), how it was made).
-    mc.compile of all weights (order 1) where it takes a list; else one generated
-    function for the value and one per weight."""
+    """(function of the values dict returning (value, [gradients]), how it was made): one
+    generated function for the value and the gradient with respect to every weight."""
     f, names = batch_loss(L), weights(L)
-    try:
-        fn = mc.compile(f, wrt=names, order=1)
-    except mc.MatcalcError:
-        value = mc.to_numpy(mc.parse(f))
-        gradients = mc.gradient(f, wrt=names)
-        per_weight = [mc.to_numpy(gradients[name]) for name in names]
+    fn = mc.compile(f, wrt=names, order=1)
 
-        def run(values):
-            return (value(*[values[a] for a in value.args]),
-                    [g(*[values[a] for a in g.args]) for g in per_weight])
-        return run, "one generated function for the value and one per weight (to_numpy)"
-
-    def run_compiled(values):
+    def run(values):
         value, grads = fn(*[values[a] for a in fn.args])
-        return value, [grads[n] for n in names] if isinstance(grads, dict) else list(grads)
-    return run_compiled, "mc.compile(f, wrt=[W_1, ..., W_L], order=1)"
+        return value, list(grads)
+    return run, "mc.compile(f, wrt=[W_1, ..., W_L], order=1)"
 
 
 def relative_diff(got, want):
@@ -483,6 +488,8 @@ def write_section(section: str, path: str):
 
 
 def main():
+    if ARGS.profile:
+        return profile()
     mc.set_time_limit(TIME_LIMIT)
     bench.catalogue.solve(bench.catalogue.PROBLEMS[0])   # lazy imports are not first calls
     print("derivation ...", flush=True)
