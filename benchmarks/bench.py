@@ -512,13 +512,19 @@ def check_sympy(builder, text, wrt, shapes, assume, order):
         return "fails"
 
 
+BUILT_ONCE = {"lark_parser", "own_functions", "variable"}
+"""Made once per process, not caches of work: the Lark parser, the catalogue's SymPy classes
+and its variable z."""
+
+
 def clear_caches(sympy_too=True):
-    """Empty matcalc's caches (all but the parser's, built once per process) and SymPy's,
-    so that the next derivation is a first one."""
+    """Empty matcalc's caches (all but what is built once per process) and SymPy's, so that
+    the next derivation is a first one."""
     for name, module in list(sys.modules.items()):
-        if name.startswith("matcalc") and name != "matcalc.language.parser":
+        if name.startswith("matcalc"):
             for obj in list(vars(module).values()):
-                if callable(getattr(obj, "cache_clear", None)):
+                if callable(getattr(obj, "cache_clear", None)) and \
+                        getattr(obj, "__name__", "") not in BUILT_ONCE:
                     obj.cache_clear()
     if sympy_too and sp is not None:
         sp.core.cache.clear_cache()
