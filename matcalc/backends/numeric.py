@@ -399,8 +399,36 @@ def _(e: E.TopEigvec, env):
 
 @ev.register
 def _(e: E.Func, env):
+    if e.name == "log" and (product := determinant_powers(e.arg)) is not None:
+        return np.array([[_log_determinant_powers(*product, env)]])
     with np.errstate(all="ignore"):
         return ELEMENTWISE[e.name].numpy(ev(e.arg, env))
+
+
+def determinant_powers(e):
+    """(c, [(X_i, k_i)]) when e = c det(X_1)^k_1 det(X_2)^k_2 ... (integers k_i), else None."""
+    c, powers = 1.0, []
+    for f in e.factors if isinstance(e, E.Mul) else (e,):
+        if isinstance(f, E.Number):
+            c *= float(f.value)
+        elif isinstance(f, E.Det):
+            powers.append((f.arg, 1))
+        elif isinstance(f, E.Power) and isinstance(f.base, E.Det) and \
+                isinstance(f.exponent, E.Number) and f.exponent.value.is_integer:
+            powers.append((f.base.arg, int(f.exponent.value)))
+        else:
+            return None
+    return (c, powers) if powers else None
+
+
+def _log_determinant_powers(c, powers, env) -> float:
+    """log(c det(X_1)^k_1 ...) by slogdet, so that a determinant past the floating-point range
+    still has its logarithm; -inf where the product is 0, nan where it is negative (as log)."""
+    sign, total = np.sign(c), np.log(abs(c)) if c else -np.inf
+    for X, k in powers:
+        s, value = np.linalg.slogdet(ev(X, env))
+        sign, total = sign * s ** k, total + k * value
+    return total if sign > 0 else -np.inf if sign == 0 else np.nan
 
 
 # ---- random inputs and finite differences ---------------------------------------------

@@ -100,6 +100,9 @@ def array_module_spellings(ns: str) -> dict:
         "eigtop": "_eigtop({0})",
         "logdet": "_logdet({0})",
         "logdet_spd": "_logdet_spd({0})",
+        "slog": "_slog({0})",
+        "slog_det": "_slog_det({0}, {1}, {k})",
+        "from_slog": "_from_slog({0})",
         "commutation": "_commutation({0}, {1})",
     }
 
@@ -117,6 +120,22 @@ def _logdet(X):
     """log det X (nan where det X <= 0, as log would give)."""
     sign, value = {ns}.linalg.slogdet(X)
     return value if sign > 0 else {ns}.nan
+''',
+        "_slog": f'''
+def _slog(c):
+    """A number as (sign, log |c|): a product of determinants kept as a sign and a logarithm."""
+    return {ns}.sign(c), {ns}.log({ns}.abs(c))
+''',
+        "_slog_det": f'''
+def _slog_det(slog, X, k):
+    """(sign, log |.|) of the number slog stands for times det(X)^k, by slogdet."""
+    sign, value = {ns}.linalg.slogdet(X)
+    return slog[0] * sign ** k, slog[1] + k * value
+''',
+        "_from_slog": f'''
+def _from_slog(slog):
+    """The logarithm of the number (sign, log |.|) stands for: -inf at 0, nan below."""
+    return slog[1] if slog[0] > 0 else -{ns}.inf if slog[0] == 0 else {ns}.nan
 ''',
         "_logdet_spd": f'''
 def _logdet_spd(X):
@@ -180,6 +199,11 @@ def _logdet(X):
     """log det X (nan where det X <= 0, as log would give)."""
     sign, value = jnp.linalg.slogdet(X)
     return jnp.where(sign > 0, value, jnp.nan)
+''',
+             "_from_slog": '''
+def _from_slog(slog):
+    """The logarithm of the number (sign, log |.|) stands for: -inf at 0, nan below."""
+    return jnp.where(slog[0] > 0, slog[1], jnp.where(slog[0] == 0, -jnp.inf, jnp.nan))
 ''',
              "_commutation": f'''
 def _commutation(m, n):

@@ -14,6 +14,7 @@ from dataclasses import replace
 from ... import deadline
 from ...catalogue.functions import ELEMENTWISE
 from ...errors import MatcalcError, UnsupportedError
+from ...backends.numeric import determinant_powers
 from ...ir import expr as E
 from .graph import Node, is_col, is_matrix, is_row, is_scalar, kind_of
 from .products import MIN_SHIFTS, Products, cyclic_pattern, shifted_products
@@ -441,6 +442,12 @@ def lower_func(low, e):
         spd = isinstance(X, E.Symbol) and low.assume.get(X.name) == "spd"
         node = low.g.make("logdet_spd" if spd else "logdet", (low.node(low.lower(X)),), "S")
         return low.scalar(low.as_power(node))
+    if e.name == "log" and (product := determinant_powers(e.arg)) is not None:
+        c, powers = product            # log(c det(X_1)^k_1 ...) by slogdet: no overflow
+        slog = low.g.make("slog", (low.g.number(c),), "S")
+        for X, k in powers:
+            slog = low.g.make("slog_det", (slog, low.node(low.lower(X))), "S", params=(("k", k),))
+        return low.scalar(low.as_power(low.g.make("from_slog", (slog,), "S")))
     return low.unary("elementwise", e, (("name", e.name),),
                      nonneg=ELEMENTWISE[e.name].nonnegative)
 
