@@ -328,6 +328,7 @@ def batch_rows():
 def import_cpu_time(runs):
     """Median CPU seconds (time.process_time) of ``import matcalc`` in fresh subprocesses:
     what the import costs when the machine is shared, near its wall time when idle."""
+    bench.compile_package()
     code = "import time; t = time.process_time(); import matcalc; print(time.process_time() - t)"
     return statistics.median(float(subprocess.run(
         [sys.executable, "-c", code], cwd=bench.ROOT, capture_output=True, text=True,
