@@ -21,7 +21,7 @@ the upper half of the sizes:
 4. nested sum(sin(exp(tanh(... x)))) by depth, every call under a time limit
    (``set_time_limit``): a call that runs out is recorded as a timeout;
 5. the Hessian wrt x of the L-layer loss;
-6. the Hessian wrt X of log det(A_1 X A_2 X ... A_k X) (time and printed length);
+6. the Hessian wrt X of log det(A_1 X A_2 X ... A_k X), all square (time and printed length);
 7. the gradient code of tr(A_1 X A_2 X ... A_k X): matmuls in the source, and its time
    against jitted jax.grad;
 8. the value and all gradients of the L-layer loss on a batch (X, Y matrices,
@@ -114,6 +114,11 @@ def log_det_product(k: int) -> str:
     return "log det(" + " ".join(f"A_{i} X" for i in range(1, k + 1)) + ")"
 
 
+def square_factors(k: int) -> dict:
+    """A_1, ..., A_k and X all n x n: log det of their product is a sum of log dets."""
+    return {name: ("n", "n") for name in [f"A_{i}" for i in range(1, k + 1)] + ["X"]}
+
+
 def trace_product(k: int) -> str:
     return "tr(" + " ".join(f"A_{i} X" for i in range(1, k + 1)) + ")"
 
@@ -174,7 +179,8 @@ def derivation_families():
                                           lambda L: mc.gradient(cross_entropy(L), wrt="W_1")),
         "Hessian wrt x": (HESSIAN_LAYERS, lambda L: mc.hessian(loss(L), wrt="x")),
         "nested": (DEPTHS, lambda d: mc.gradient(nested(d), wrt="x")),
-        "Hessian of log det": (FACTORS, lambda k: mc.hessian(log_det_product(k), wrt="X")),
+        "Hessian of log det": (FACTORS, lambda k: mc.hessian(log_det_product(k), wrt="X",
+                                                             shapes=square_factors(k))),
     }
 
 
