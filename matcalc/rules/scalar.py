@@ -19,6 +19,7 @@ from ..catalogue.functions import ELEMENTWISE, SYMPY_TO_NAME
 from ..lazy import sympy
 
 MAX_EXPANDED_TERMS = 256
+TRIAL_SIZE = 200        # nodes from which shorter_elementwise tries unnamed atoms first
 
 
 @lru_cache(maxsize=16384)
@@ -232,11 +233,13 @@ def simplify_elementwise(e: E.Expr) -> E.Expr:
 
 
 def shorter_elementwise(e: E.Expr) -> E.Expr:
-    """simplify_elementwise(e) if it has fewer operations than e, else e. The trial names
-    the atoms by number, so that nothing is printed unless its result is kept."""
-    trial = Atoms(named=False)
-    if E.size(from_sympy(tidy(elementwise_to_sympy(e, trial)), trial, e.shape)) >= E.size(e):
-        return e
+    """simplify_elementwise(e) if it has fewer operations than e, else e. For a large e a
+    trial first names the atoms by number, so that nothing is printed unless its result is
+    kept; a small e is printed at once (cheaper than a second pass of SymPy)."""
+    if E.size(e) >= TRIAL_SIZE:
+        trial = Atoms(named=False)
+        if E.size(from_sympy(tidy(elementwise_to_sympy(e, trial)), trial, e.shape)) >= E.size(e):
+            return e
     out = simplify_elementwise(e)
     return out if E.size(out) < E.size(e) else e
 
