@@ -135,32 +135,15 @@ def jacobian_scale(c: Case, values) -> float:
     return max(1.0, np.max(np.abs(c.jac(**values))), np.max(np.abs(c.F(**values))))
 
 
-@functools.cache
-def engine_gradient(case_id):
-    """The engine's symbolic gradient, derived once per case."""
-    p = problems.case(case_id)
-    return mc.gradient(p.text, wrt=p.wrt, shapes=p.shapes, assume=p.assume)
+DERIVE = {"gradient": mc.gradient, "hessian": mc.hessian, "jacobian": mc.jacobian,
+          "hvp": mc.hvp}
 
 
 @functools.cache
-def engine_hessian(case_id):
+def engine(kind: str, case_id: str):
+    """The engine's result of that kind (gradient, hessian, jacobian, hvp, derivative) for a
+    case, derived once."""
     p = problems.case(case_id)
-    return mc.hessian(p.text, wrt=p.wrt, shapes=p.shapes, assume=p.assume)
-
-
-@functools.cache
-def engine_jacobian(case_id):
-    p = problems.case(case_id)
-    return mc.jacobian(p.text, wrt=p.wrt, shapes=p.shapes, assume=p.assume)
-
-
-@functools.cache
-def engine_hvp(case_id):
-    p = problems.case(case_id)
-    return mc.hvp(p.text, wrt=p.wrt, shapes=p.shapes, assume=p.assume)
-
-
-@functools.cache
-def engine_derivative(case_id):
-    p = problems.case(case_id)
-    return mc.derivative(p.text, wrt=p.wrt, order=p.order, shapes=p.shapes)
+    if kind == "derivative":
+        return mc.derivative(p.text, wrt=p.wrt, order=p.order, shapes=p.shapes)
+    return DERIVE[kind](p.text, wrt=p.wrt, shapes=p.shapes, assume=p.assume)

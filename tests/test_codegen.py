@@ -205,7 +205,7 @@ def test_p11_spd_hessian_vector_product():
 
 @pytest.mark.parametrize("problem", second.HVP_PROBLEMS, ids=[p.id for p in second.HVP_PROBLEMS])
 def test_hvp_code(problem):
-    hv = second.engine_hvp(problem.id)
+    hv = second.engine("hvp", problem.id)
     fn = code.to_numpy(hv)
     direction = hv.direction.name
     for label, values in second.draws(problem, second.direction(problem)):
@@ -223,7 +223,7 @@ def test_hvp_code(problem):
 @pytest.mark.parametrize("problem", second.JACOBIAN_PROBLEMS,
                          ids=[p.id for p in second.JACOBIAN_PROBLEMS])
 def test_jacobian_code(problem):
-    j = second.engine_jacobian(problem.id)
+    j = second.engine("jacobian", problem.id)
     fn = code.to_numpy(j)
     for label, values in second.draws(problem):
         got = np.asarray(call(fn, values))

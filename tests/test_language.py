@@ -610,7 +610,11 @@ def test_lecture_note_spellings_read_as_their_values():
         "x'*inv(A)*x": x @ np.linalg.solve(A, x),
     }
     for text, expected in cases.items():
-        assert np.isclose(float(mc.parse(text).evaluate(values)), expected), text
+        e = mc.parse(text)
+        assert np.isclose(float(e.evaluate(values)), expected), text
+        again = mc.parse(str(e), shapes={s.name: tuple(s.dims) for s in mc.ir.expr.free_symbols(e)
+                                         if isinstance(s, mc.ir.expr.Symbol)})
+        assert np.isclose(float(again.evaluate(values)), expected), (text, str(e))   # reads back
 
 
 def test_e_is_eulers_number_unless_declared():
@@ -618,7 +622,10 @@ def test_e_is_eulers_number_unless_declared():
     assert str(mc.parse("e^2", shapes={"e": "scalar"})) == "e^2"       # a declared e is a symbol
     assert str(mc.parse("e^T x")) == "e^T x"                          # a transposed vector e
     g = mc.gradient(r"-e^{-x^T x}", wrt="x")
-    x = np.array([0.3, -0.2, 0.5])
+    x, h = np.array([0.3, -0.2, 0.5]), 1e-6
+    f = lambda v: -np.exp(-v @ v)
+    central = np.array([(f(x + h * u) - f(x - h * u)) / (2 * h) for u in np.eye(3)])
+    assert np.allclose(g.evaluate({"x": x}), central, atol=1e-8)
     assert np.allclose(g.evaluate({"x": x}), 2 * x * np.exp(-x @ x))
 
 

@@ -24,7 +24,7 @@ import matcalc as mc
 from matcalc import problems
 from closed_forms import logistic_loss
 from harness import (EXACT_ATOL, EXACT_RTOL, FD_ATOL, FD_RTOL, case, cases, draws,
-                     engine_gradient, engine_hessian, fd_gradient, gradient_scale,
+                     engine, fd_gradient, gradient_scale,
                      hessian_scale)
 from oracle import assert_close, central_gradient, central_jacobian
 
@@ -57,7 +57,7 @@ def test_gradient_oracles(loss):
 
 @pytest.mark.parametrize("loss", params(GRADIENTS))
 def test_gradient(loss):
-    g = engine_gradient(loss.id)
+    g = engine("gradient", loss.id)
     for label, values in draws(loss):
         G = g.evaluate(values)
         assert np.shape(G) == np.shape(values[loss.wrt]), (
@@ -89,7 +89,7 @@ def test_hessian_oracles(loss):
 
 @pytest.mark.parametrize("loss", params(HESSIANS))
 def test_hessian(loss):
-    h = engine_hessian(loss.id)
+    h = engine("hessian", loss.id)
     grad = lambda values: loss.grad(**values)
     for label, values in draws(loss):
         N = size(values[loss.wrt])
@@ -174,7 +174,7 @@ def test_p16_saturated_oracles():
 
 def test_p16_saturated():
     p = case("P16")
-    g = engine_gradient(p.id)
+    g = engine("gradient", p.id)
     for label, values in saturated_draws():
         with np.errstate(all="ignore"):
             G = g.evaluate(values)

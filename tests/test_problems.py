@@ -19,7 +19,7 @@ import pytest
 
 from matcalc import problems
 from closed_forms import ORACLES
-from harness import (EXACT_ATOL, EXACT_RTOL, FD_ATOL, FD_RTOL, case, draws, engine_gradient,
+from harness import (EXACT_ATOL, EXACT_RTOL, FD_ATOL, FD_RTOL, case, draws, engine,
                      fd_gradient, first_order, gradient_scale)
 from oracle import assert_close
 
@@ -42,7 +42,7 @@ def test_gradient_oracles(problem):
 
 @pytest.mark.parametrize("problem", PROBLEMS, ids=[p.id for p in PROBLEMS])
 def test_gradient(problem):
-    g = engine_gradient(problem.id)
+    g = engine("gradient", problem.id)
     for label, values in draws(problem):
         G = g.evaluate(values)
         assert np.shape(G) == np.shape(values[problem.wrt]), (

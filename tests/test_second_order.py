@@ -26,9 +26,8 @@ from numpy.linalg import inv
 from matcalc import problems
 from closed_forms import ORACLES
 from harness import (EXACT_ATOL, EXACT_RTOL, FD_ATOL, FD_RTOL, case, cases, draws,
-                     engine_hessian, engine_hvp, engine_jacobian, hessian_scale,
+                     engine, hessian_scale,
                      jacobian_scale, symmetric_variable)
-from harness import engine_derivative as derivative_of
 from oracle import (assert_close, central_gradient, central_jacobian, commutation,
                     directional_difference, unvec, vec)
 
@@ -76,7 +75,7 @@ def test_hessian_oracles(problem):
 
 @pytest.mark.parametrize("problem", HESSIAN_PROBLEMS, ids=[p.id for p in HESSIAN_PROBLEMS])
 def test_hessian(problem):
-    h = engine_hessian(problem.id)
+    h = engine("hessian", problem.id)
     grad = lambda values: problem.grad(**values)
     for label, values in draws(problem):
         N = size(values[problem.wrt])
@@ -133,7 +132,7 @@ def test_hessian_spd_variable_oracles(p):
 
 @pytest.mark.parametrize("p", SPD_HESSIAN_PROBLEMS, ids=[c.id for c in SPD_HESSIAN_PROBLEMS])
 def test_hessian_spd_variable(p):
-    h = engine_hessian(p.id)
+    h = engine("hessian", p.id)
     grad = lambda values: p.grad(**values)
     for label, values in draws(p):
         n = len(values["X"])
@@ -166,7 +165,7 @@ def test_jacobian_oracles(problem):
 
 @pytest.mark.parametrize("problem", JACOBIAN_PROBLEMS, ids=[p.id for p in JACOBIAN_PROBLEMS])
 def test_jacobian(problem):
-    j = engine_jacobian(problem.id)
+    j = engine("jacobian", problem.id)
     F = lambda values: problem.F(**values)
     for label, values in draws(problem):
         shape = (size(problem.F(**values)), size(values[problem.wrt]))
@@ -190,7 +189,7 @@ DERIVATIVES = {1: case("P30"), 2: case("P30-2")}    # the closed forms: grad f',
 
 
 def engine_derivative(order):
-    return derivative_of(DERIVATIVES[order].id)
+    return engine("derivative", DERIVATIVES[order].id)
 
 
 def closed_derivative(order, values):
@@ -298,7 +297,7 @@ def test_hvp_oracles(problem):
 
 @pytest.mark.parametrize("problem", HVP_PROBLEMS, ids=[p.id for p in HVP_PROBLEMS])
 def test_hvp(problem):
-    hv = engine_hvp(problem.id)
+    hv = engine("hvp", problem.id)
     for label, values in draws(problem, direction(problem)):
         out = np.asarray(hv.evaluate({**values, hv.direction.name: values["v"]}), dtype=float)
         V = values["v"]

@@ -144,13 +144,7 @@ def conditions(f: E.Expr | str) -> list[Condition]:
     if not isinstance(f, E.Expr):
         f = parse(f)
     found = [c for e in E.walk(f) if type(e) in RULES for c in RULES[type(e)](e)]
-    squared = Counter(e.base for e in _occurrences(f) if squared_norm(e))
-    alone = Counter(e for e in _occurrences(f) if e in squared)
+    squared = Counter(e.base for e in E.walk(f) if squared_norm(e))
+    alone = Counter(e for e in E.walk(f) if e in squared)
     return [c for c in dict.fromkeys(found) if not squared[c.subject] == alone[c.subject] > 0]
 
-
-def _occurrences(e):
-    """Every node of the tree e, each time it occurs."""
-    yield e
-    for c in e.children:
-        yield from _occurrences(c)
