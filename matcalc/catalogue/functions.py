@@ -155,6 +155,7 @@ def canonical_name(name: str) -> str:
     return ALIASES.get(name, name)
 
 
+@cache
 def all_names() -> list[str]:
     """Every name the parser accepts as a function, longest first."""
     names = set(ELEMENTWISE) | set(ALIASES) | set(SHORTHANDS) | {
@@ -176,6 +177,7 @@ def latex_name(name: str) -> str:
     return (ELEMENTWISE[name] if name in ELEMENTWISE else STRUCTURAL[name]).latex
 
 
+@cache
 def printed_names() -> list[str]:
     """Every name the printers write as a function, longest first."""
     return sorted(set(ELEMENTWISE) | set(STRUCTURAL), key=lambda n: (-len(n), n))

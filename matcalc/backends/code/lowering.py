@@ -138,7 +138,7 @@ class Lowering(Products):
         """The node of a coefficient, sign included."""
         return self.coef_node(c) or self.one
 
-    def trace_term(self, fs, dims):
+    def trace_term(self, fs):
         """(coef, node) with tr(F1 ... Fk) = coef * node (node None for 1)."""
         if len(fs) == 1:
             v = fs[0]
@@ -156,7 +156,7 @@ class Lowering(Products):
                 return ONE, self.term(ONE, tuple(fs[i:] + fs[:i]), (1, 1))[1]
         coef, fs = self.reduce_chain(ONE, list(fs))
         if len(fs) == 1:
-            c, node = self.trace_term(fs, dims)
+            c, node = self.trace_term(fs)
             return coef * c, node
         for i, f in enumerate(fs):      # tr(L diag(u)) = diag(L) . u
             if f.rep == "diag":
@@ -351,7 +351,7 @@ def lower_trace(low, e):
     L = low.lower(e.arg)
     terms = []
     for c, fs in L.terms:
-        coef, node = low.trace_term(list(fs), e.arg.shape)
+        coef, node = low.trace_term(list(fs))
         terms.append((c * coef * (low.as_power(node) if node is not None else ONE), ()))
     return Lin(merge_terms(terms), (1, 1))
 

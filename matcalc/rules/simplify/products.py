@@ -16,7 +16,8 @@ from .sums import collect
 def simplify_mul(e, simp):
     """A zero factor makes 0; ones folded and contracted; the chain merged; the scalars
     multiplied by SymPy; a scalar chain read its simpler way round; softmax recognised."""
-    factors = mul(*e.factors).factors if isinstance(mul(*e.factors), Mul) else (e,)
+    flat = mul(*e.factors)
+    factors = flat.factors if isinstance(flat, Mul) else (e,)
     if any(isinstance(f, Zero) for f in factors):
         return Zero(e.shape)
     sizes, chain = fold_ones([f for f in factors if not f.is_scalar])

@@ -3,10 +3,10 @@ tr(x y^T) = y^T x, <I, M> = tr(M), <c 1, V> = c 1^T V 1, det(X^-1) = 1 / det(X),
 det(s M) = s^n det(M), det(A B) = det(A) det(B), ||x x^T|| = x^T x."""
 from __future__ import annotations
 
-from ...backends.printing import text
 from ...ir import expr as E
 from ...ir.constants import constant_value, dimension
 from ...ir.expr import Identity, Mul, Number, Transpose, Zero, add, mul
+from ..scalar import printed
 from .core import rule
 from ...lazy import sympy
 
@@ -112,7 +112,7 @@ def simplify_inner(e, simp):
             left = [Transpose(E.Ones((rows, 1)))] if rows != 1 else []
             right = [E.Ones((cols, 1))] if cols != 1 else []
             return simp(mul(c, *left, v, *right))
-    if (len(text(r)), text(r)) < (len(text(l)), text(l)):
+    if (len(printed(r)), printed(r)) < (len(printed(l)), printed(l)):
         return simp(E.Inner(r, l))
     pulled = []
     parts = []

@@ -32,9 +32,10 @@ def simplify_add(e, simp):
         terms = list(shorter.terms)
     atoms = Atoms()
     items = collect(terms, atoms)
-    expanded = collect(expand_scaled_sums(terms), atoms)
-    if len(expanded) <= len(items):
-        items = expanded
+    if (scaled := expand_scaled_sums(terms)) != terms:     # c (P + Q) multiplied out
+        expanded = collect(scaled, atoms)
+        if len(expanded) <= len(items):
+            items = expanded
     items = factor_common(items, simp)
     items.sort(key=cmp_to_key(term_order))
     return build_sum(items, atoms, e.shape)
