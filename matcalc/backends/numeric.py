@@ -23,6 +23,7 @@ import numpy as np
 from .. import arguments
 from .. import deadline
 from ..ir import expr as E
+from ..ir.shapes import factors_of
 from .printing import text
 from ..errors import MatcalcError, NotDefinedError, ShapeError, TooLargeError
 from ..catalogue.functions import ELEMENTWISE
@@ -77,7 +78,7 @@ class Environment:
         if isinstance(d, int):
             return d
         if "*" in d:
-            return int(np.prod([self.size(int(p) if p.isdigit() else p) for p in d.split("*")]))
+            return int(np.prod([self.size(p) for p in factors_of(d)]))
         if d not in self.dims:
             raise MatcalcError(f"the dimension {d} is not fixed by the values given")
         return self.dims[d]
@@ -470,8 +471,7 @@ def _draw_size(d, sizes, rng) -> int:
     if isinstance(d, int):
         return d
     if "*" in d:
-        return int(np.prod([_draw_size(int(p) if p.isdigit() else p, sizes, rng)
-                            for p in d.split("*")]))
+        return int(np.prod([_draw_size(p, sizes, rng) for p in factors_of(d)]))
     return sizes.setdefault(d, int(rng.integers(2, 6)))
 
 

@@ -71,7 +71,7 @@ def _product(factors):
         elif isinstance(f, int):
             number *= f
         elif isinstance(f, str) and "*" in f:
-            rest.extend(int(p) if p.isdigit() else p for p in f.split("*"))
+            rest.extend(factors_of(f))
         else:
             rest.append(f)
     for i, f in enumerate(rest):
@@ -89,9 +89,14 @@ def _product(factors):
     return factors[0] if len(factors) == 1 else DimProduct(factors)
 
 
+def factors_of(name: str) -> list:
+    """The factors of a dimension written as a product: 'm*n' -> ['m', 'n'], '2*n' -> [2, 'n']."""
+    return [int(p) if p.isdigit() else p for p in name.split("*")]
+
+
 def _factors(name: str) -> DimProduct:
     """'m*n' as a product of its named factors."""
-    return DimProduct(int(p) if p.isdigit() else p for p in name.split("*"))
+    return DimProduct(factors_of(name))
 
 
 class Unifier:

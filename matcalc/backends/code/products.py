@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from ...ir.shapes import factors_of
 from .graph import Graph, Node, is_col, is_matrix, is_row, is_scalar, kind_of, widest
 from .terms import ONE, Coef, Lin, Val, merge_terms
 
@@ -47,8 +48,8 @@ class Products:
             return self.g.number(d)
         if isinstance(d, str) and "*" in d:
             node = None
-            for part in d.split("*"):
-                part_node = self.dim(int(part) if part.isdigit() else part)
+            for part in factors_of(d):
+                part_node = self.dim(part)
                 node = part_node if node is None else self.g.mul(node, part_node)
             return node
         if d in self.dims:
