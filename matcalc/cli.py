@@ -40,7 +40,8 @@ from . import problems as P
 from .api.results import Gradients, Jacobian
 from .backends.printing import text
 from .deadline import set_time_limit
-from .ir.expr import Symbol, free_symbols
+from .ir.expr import Symbol
+from .ir.traverse import free_symbols
 
 EXIT_OK, EXIT_FAIL, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 

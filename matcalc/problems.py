@@ -43,6 +43,7 @@ from .api.verification import valid_draw
 from .backends.numeric import evaluate
 from .errors import MatcalcError
 from .ir import expr as E
+from .ir.traverse import free_symbols
 from .language.parser import parse
 
 KINDS = ("gradient", "differential", "hessian", "jacobian", "derivative")
@@ -445,11 +446,11 @@ def _compare_numerically(problem, result, draws, seed):
         result = solve(problem)
     f = result.source if result.source is not None else result.base
     X = result.wrt
-    known = {s.name: s.shape for s in E.free_symbols(f) | {X} if isinstance(s, E.Symbol)}
+    known = {s.name: s.shape for s in free_symbols(f) | {X} if isinstance(s, E.Symbol)}
     if problem.direction:
         known[problem.direction] = X.shape
     answer = parse(problem.answer, {**known, **(problem.shapes or {})})
-    symbols = E.free_symbols(f) | E.free_symbols(answer) | {X}
+    symbols = free_symbols(f) | free_symbols(answer) | {X}
     if problem.kind == "hessian" and problem.direction:
         symbols |= {result.direction}
     rng = np.random.default_rng(seed)

@@ -17,6 +17,7 @@ import pytest
 import matcalc as mc
 from matcalc.backends.numeric import draw
 from matcalc.ir import expr as E
+from matcalc.ir.traverse import free_symbols
 from harness import SIZES
 from oracle import directional_difference
 
@@ -35,7 +36,7 @@ def dims(request):
 def values_for(rng, dims):
     """values_for(*exprs, assume=None): values of every symbol of the expressions."""
     def values(*exprs, assume=None):
-        symbols = frozenset().union(*(E.free_symbols(e) for e in exprs))
+        symbols = frozenset().union(*(free_symbols(e) for e in exprs))
         return draw(symbols, assume or {}, rng, dict(dims))
     return values
 

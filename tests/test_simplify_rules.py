@@ -8,6 +8,7 @@ import pytest
 import matcalc as mc
 from matcalc.backends.numeric import draw, evaluate
 from matcalc.ir import expr as E
+from matcalc.ir.traverse import free_symbols
 from matcalc.rules.simplify import expand, simplify
 from matcalc.rules.simplify.core import RULES, WITHOUT_RULES, exhaust, rule
 
@@ -144,7 +145,7 @@ FAMILIES = {"structure": STRUCTURE, "products": PRODUCTS, "sums": SUMS,
 def assert_same_value(before: E.Expr, after: E.Expr, assume=ASSUME):
     """after has the value of before at random points that respect the assumptions."""
     for seed in range(3):
-        values = draw(E.free_symbols(before), assume, np.random.default_rng(seed), {})
+        values = draw(free_symbols(before), assume, np.random.default_rng(seed), {})
         np.testing.assert_allclose(evaluate(after, values, (before,)),
                                    evaluate(before, values), rtol=1e-9, atol=1e-12,
                                    err_msg=f"{before} -> {after}")

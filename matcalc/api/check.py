@@ -14,6 +14,7 @@ import numpy as np
 from .. import arguments
 from .. import deadline
 from ..ir import expr as E
+from ..ir.traverse import free_symbols
 from .derive import gradient, hessian, prepare
 from .results import Result
 from .verification import MAX_DRAWS, valid_draw
@@ -51,7 +52,7 @@ def check(f, wrt: str, answer: str, kind: str = "gradient", shapes: dict | None 
     expected = (gradient if kind == "gradient" else hessian)(f, wrt, shapes, assume)
     if expected.expr is None:
         raise MatcalcError(f"the {kind} of {text(f)} has no matrix form to compare with")
-    known = {s.name: s.shape for s in E.free_symbols(f) | {X} if isinstance(s, E.Symbol)}
+    known = {s.name: s.shape for s in free_symbols(f) | {X} if isinstance(s, E.Symbol)}
     try:
         given = parse(answer, {**known, **(shapes or {})}, shape=expected.expr.shape)
     except ShapeError:
@@ -64,7 +65,7 @@ def check(f, wrt: str, answer: str, kind: str = "gradient", shapes: dict | None 
     if isinstance(simplify(E.add(given, -expected.expr), assume), E.Zero):
         return CheckResult(True, f"right: the {kind} is {expected}", expected)
     rng = np.random.default_rng(seed)
-    symbols = E.free_symbols(f) | E.free_symbols(given) | {X}
+    symbols = free_symbols(f) | free_symbols(given) | {X}
     compare = lambda values, e: _close(_value(e, values, (f, X)), expected.evaluate(values))
     samples = [valid_draw(expected, symbols, rng) for _ in range(draws)]
     if all(compare(v, given) for v in samples):
@@ -95,7 +96,7 @@ def _diagnose(f, X, given, expected, assume, samples, rng) -> str:
     truth = f"the {expected.label.lower()} is {expected}"
     G = lambda v: np.asarray(expected.evaluate(v), dtype=float)
     A = lambda v: _value(given, v, (f, X))
-    square = sorted(s.name for s in E.free_symbols(f) | {X} if isinstance(s, E.Symbol)
+    square = sorted(s.name for s in free_symbols(f) | {X} if isinstance(s, E.Symbol)
                     and s.shape[0] == s.shape[1] and s.shape[1] != 1 and s.name not in assume)
     if square:
         symmetric = [{**v, **{n: _symmetrized(v[n]) for n in square}} for v in samples]

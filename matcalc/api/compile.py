@@ -7,6 +7,7 @@ from ..backends.code import Output, Program, is_matrix, load
 from ..backends.printing import text
 from ..errors import MatcalcError
 from ..ir import expr as E
+from ..ir.traverse import free_symbols
 from ..rules.simplify import simplify
 from .derive import gradient, hessian, hvp, prepare
 
@@ -56,7 +57,7 @@ def _program(f, wrt, order, shapes, assume, name, direction) -> Program:
     doc = [f"f = {text(f_expr)}"]
     direction_symbol = None
     if order == 2 and is_matrix(X.shape):
-        names = {s.name for s in E.free_symbols(f_expr) if isinstance(s, E.Symbol)}
+        names = {s.name for s in free_symbols(f_expr) if isinstance(s, E.Symbol)}
         while direction in names:
             direction += "1"
         hv = hvp(f_expr, wrt, shapes, assume, direction=direction)
@@ -101,5 +102,5 @@ def batch_dimensions(f, variables) -> frozenset:
     X, Y of a network's loss): the cost model of matrix chains takes them as smaller than
     the widths of the weights, so that ``W_2 W_1 X`` is ``W_2 (W_1 X)``."""
     widths = {d for v in variables for d in v.shape}
-    return frozenset(d for s in E.free_symbols(f) if isinstance(s, E.Symbol)
+    return frozenset(d for s in free_symbols(f) if isinstance(s, E.Symbol)
                      for d in s.shape if isinstance(d, str) and d not in widths)

@@ -20,6 +20,7 @@ from .. import arguments, deadline
 from ..backends.printing import text
 from ..errors import MatcalcError, UnsupportedError
 from ..ir import expr as E
+from ..ir.traverse import free_symbols, substitute
 from ..language.parser import parse
 from ..lazy import sympy
 from ..rules.canonical import gradient_from_differential, jacobian_from_differential, vec_jacobian
@@ -45,7 +46,7 @@ def prepare(f, wrt: str, shapes=None, assume=None):
     """Parse f and find the variable; check the assumptions."""
     expr, assume = _parse(f, shapes, assume)
     wrt = arguments.variable_name(wrt)
-    symbols = {s.name: s for s in E.free_symbols(expr) if isinstance(s, E.Symbol)}
+    symbols = {s.name: s for s in free_symbols(expr) if isinstance(s, E.Symbol)}
     for name in assume:
         if name not in symbols and name != wrt:
             raise MatcalcError(f"assumption on {name!r}, which does not occur in {text(expr)}")
@@ -222,7 +223,7 @@ def derivative(F, wrt: str, order: int = 1, shapes: dict | None = None,
                                    f"limit is {MAX_DERIVATIVE_SIZE} operations)")
         base = current
         dF = differential_of(current, t)
-        current = normal_form(E.substitute(dF, dt, E.Number(1)), assume) if dF is not None \
+        current = normal_form(substitute(dF, dt, E.Number(1)), assume) if dF is not None \
             else E.Zero(F.shape)
     return Result(base, t, current, assume, label=f"derivative of order {order}", source=F)
 
@@ -240,13 +241,13 @@ def hvp(f, wrt: str, shapes: dict | None = None, assume: dict | None = None,
     _require_scalar(f, "a Hessian-vector product")
     direction = _direction_name(("v" if X.shape[1] == 1 else "V") if direction is None
                                 else direction, X)
-    if direction in {s.name for s in E.free_symbols(f) if isinstance(s, E.Symbol)}:
+    if direction in {s.name for s in free_symbols(f) if isinstance(s, E.Symbol)}:
         raise MatcalcError(f"the direction {direction!r} already occurs in {text(f)}; "
                            "choose another name with direction=")
     G = _gradient_expr(f, X, assume)
     v = E.Symbol(direction, X.shape)
     dG = differential_of(G, X)
-    Hv = normal_form(E.substitute(dG, E.Differential(X), v), assume) if dG is not None \
+    Hv = normal_form(substitute(dG, E.Differential(X), v), assume) if dG is not None \
         else E.Zero(X.shape)
     return HVP(G, X, Hv, assume, label="Hessian-vector product", direction=v, source=f)
 

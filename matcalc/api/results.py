@@ -23,6 +23,7 @@ from ..backends.numeric import central_difference, evaluate, to_internal
 from ..backends.printing import latex, text
 from ..errors import NotDefinedError, NotDifferentiableError
 from ..ir import expr as E
+from ..ir.traverse import free_symbols
 from ..rules.conditions import Condition, conditions
 from ..rules.simplify import SYMMETRIC_KINDS
 from .steps import explain, latex_derivation
@@ -105,7 +106,7 @@ class Result:
         finite = error is None and np.all(np.isfinite(result))
         f = self.function
         given = all(np.all(np.isfinite(to_internal(values[s.name], s.name)))
-                    for s in E.free_symbols(f) if isinstance(s, E.Symbol) and s.name in values)
+                    for s in free_symbols(f) if isinstance(s, E.Symbol) and s.name in values)
         failing = [c for c in self.conditions if not (
             c.defined(values, self.context) if finite else c.holds(values, self.context))
         ] if given else []
@@ -129,7 +130,7 @@ class Result:
     def symbols(self):
         """What a draw gives values: the symbols of base and of f (which may carry a dimension
         that base only names, as the Hessian 2 n I of tr(A^-1 A) x^T x), and the variable."""
-        return E.free_symbols(self.context[0]) | E.free_symbols(self.base) | {self.wrt}
+        return free_symbols(self.context[0]) | free_symbols(self.base) | {self.wrt}
 
     def comparisons(self, values, rng):
         """<G, V> (G V for a scalar variable) against central differences of f along V

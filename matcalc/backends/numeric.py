@@ -23,6 +23,7 @@ import numpy as np
 from .. import arguments
 from .. import deadline
 from ..ir import expr as E
+from ..ir.traverse import free_symbols, substitute
 from ..ir.shapes import factors_of
 from .printing import text
 from ..errors import MatcalcError, NotDefinedError, ShapeError, TooLargeError
@@ -53,8 +54,8 @@ class Environment:
     def __init__(self, values, exprs):
         values = arguments.values(values)
         self.arrays, self.dims, self.direct = {}, {}, frozenset()
-        required = E.free_symbols(exprs[0])
-        for s in sorted({s for x in exprs for s in E.free_symbols(x)}, key=_key):
+        required = free_symbols(exprs[0])
+        for s in sorted({s for x in exprs for s in free_symbols(x)}, key=_key):
             name = _key(s)
             if name not in values:
                 if s in required:
@@ -166,7 +167,7 @@ def _limit(e, env, M, depth):
     A = value(M, env, depth + 1)
     null, generic, S = _null_directions(A)
     t, P = E.Symbol("t'"), E.Symbol("P'", M.shape)
-    path = E.substitute(e, M, E.add(M, E.mul(t, P)))
+    path = substitute(e, M, E.add(M, E.mul(t, P)))
 
     def along(direction, nodes, weights):
         at = lambda tj: value(path, env.extended({t: np.array([[tj]]), P: direction}), depth + 1)

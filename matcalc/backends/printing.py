@@ -9,6 +9,8 @@ import re
 from functools import singledispatchmethod
 
 from ..ir import expr as E
+from ..ir.traverse import free_symbols
+from ..ir.numbers import in_float_range
 from ..catalogue.functions import all_names, latex_name
 from ..catalogue.structural import structural_of
 from ..ir.constants import constant_form, constant_value, ones_of, times
@@ -45,7 +47,7 @@ def fraction_parts(e: E.Mul):
     Numbers whose product would leave the floating-point range stay factors."""
     coef, num, den, chain = sympy.Integer(1), [], [], []
     for f in e.factors:
-        if isinstance(f, E.Number) and E.in_float_range(coef * f.value):
+        if isinstance(f, E.Number) and in_float_range(coef * f.value):
             coef *= f.value
         elif isinstance(f, E.Power) and f.base.is_scalar and isinstance(f.exponent, E.Number) \
                 and f.exponent.value < 0:
@@ -75,7 +77,7 @@ class Printer:
     def __call__(self, e: E.Expr, context: tuple = ()) -> str:
         if self.sized is not None:
             return self.print(e)[0]
-        self.sized = {part for x in (e, *context) for s in E.free_symbols(x) for d in s.shape
+        self.sized = {part for x in (e, *context) for s in free_symbols(x) for d in s.shape
                       if isinstance(d, str) for part in d.split("*")}
         try:
             return self.print(e)[0]

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
 import functools
+from operator import attrgetter
 
 from ..errors import UnsupportedError
 from ..lazy import sympy
+from .numbers import in_float_range
 from .shapes import describe, dim_product, is_scalar, is_square, is_vector, require, resolve, same_dim
 
 SCALAR = (1, 1)
@@ -36,17 +38,21 @@ class Expr:
     _same: Expr | None = field(init=False, repr=False, default=None)   # an equal tree
 
     def __post_init__(self):
-        values = (getattr(self, name) for name in _expr_fields(type(self)))
-        children = tuple(c for v in values for c in (v if isinstance(v, tuple) else (v,)))
+        cls = type(self)
+        values, children, _ = _layout(cls)
+        children = children(self)
+        size, flags = 1, FLAGS.get(cls, 0)
+        for c in children:
+            size += c._size
+            flags |= c._flags
         object.__setattr__(self, "children", children)
-        object.__setattr__(self, "_size", 1 + sum(c._size for c in children))
-        object.__setattr__(self, "_flags", functools.reduce(
-            int.__or__, (c._flags for c in children), FLAGS.get(type(self), 0)))
+        object.__setattr__(self, "_size", size)
+        object.__setattr__(self, "_flags", flags)
         object.__setattr__(self, "shape", self._shape())
-        object.__setattr__(self, "_hash", hash((type(self), *self._values())))
+        object.__setattr__(self, "_hash", hash((cls, *values(self))))
 
     def _values(self) -> tuple:
-        return tuple(getattr(self, name) for name in _value_fields(type(self)))
+        return _layout(type(self))[0](self)
 
     def __eq__(self, other):
         """Equal trees once compared are linked (``_same``), so that they compare at once again."""
@@ -78,9 +84,8 @@ class Expr:
             return self
         it = iter(children)
         updates = {}
-        for name in _expr_fields(type(self)):
-            old = getattr(self, name)
-            updates[name] = tuple(next(it) for _ in old) if isinstance(old, tuple) else next(it)
+        for name, many in _layout(type(self))[2]:
+            updates[name] = tuple(next(it) for _ in getattr(self, name)) if many else next(it)
         return replace(self, **updates) if updates else self
 
     @property
@@ -140,15 +145,26 @@ READERS: dict = {}
 the tree depends on none of its readers."""
 
 
-@functools.cache
-def _value_fields(cls):
-    return tuple(f.name for f in fields(cls) if f.init)
+_LAYOUTS: dict = {}
 
 
-@functools.cache
-def _expr_fields(cls):
-    return tuple(name for name in _value_fields(cls)
-                 if cls.__dataclass_fields__[name].type in ("Expr", "tuple[Expr, ...]"))
+def _layout(cls):
+    """How to read a node of class cls, made once per class: (its field values, its children as
+    a tuple, its Expr fields as (name, holds a tuple) pairs)."""
+    if cls not in _LAYOUTS:
+        names = tuple(f.name for f in fields(cls) if f.init)
+        types = {n: cls.__dataclass_fields__[n].type for n in names}
+        expr = tuple((n, types[n] != "Expr") for n in names if types[n] in ("Expr", "tuple[Expr, ...]"))
+        one = attrgetter(*(n for n, _ in expr)) if expr else None
+        children = (lambda e: ()) if not expr else \
+            one if [m for _, m in expr] == [True] else \
+            (lambda e: (one(e),)) if len(expr) == 1 and not expr[0][1] else \
+            one if not any(m for _, m in expr) else \
+            (lambda e: tuple(c for n, m in expr for c in (getattr(e, n) if m else (getattr(e, n),))))
+        get = attrgetter(*names) if names else None
+        values = get if len(names) > 1 else (lambda e: (get(e),)) if names else (lambda e: ())
+        _LAYOUTS[cls] = values, children, expr
+    return _LAYOUTS[cls]
 
 
 # ---- leaves ----------------------------------------------------------------
@@ -179,14 +195,6 @@ class D(Expr):
 
     def _shape(self):
         return self.arg.shape
-
-
-def in_float_range(value) -> bool:
-    """A rational is 0 or between 2^-1074 and 2^1024 in size (IEEE double); other values pass."""
-    if not getattr(value, "is_Rational", False) or value == 0:
-        return True
-    p, q = abs(value.p), value.q
-    return p >> 1024 < q and p << 1074 >= q
 
 
 @node
@@ -534,43 +542,6 @@ def is_scalar_chain(e: Expr) -> bool:
     return isinstance(e, Mul) and e.is_scalar and any(not f.is_scalar for f in e.factors)
 
 
-def substitute(e: Expr, old: Expr, new: Expr, memo: dict | None = None) -> Expr:
-    """e with every occurrence of old replaced by new (same shape); each distinct subtree is
-    visited once (memo: node -> its result)."""
-    memo = {} if memo is None else memo
-    if e == old:
-        return new
-    if isinstance(old, (Symbol, Differential)) and old not in free_symbols(e) or not e.children:
-        return e
-    if e not in memo:
-        memo[e] = e.with_children([substitute(c, old, new, memo) for c in e.children])
-    return memo[e]
-
-
-def replace_all(e: Expr, mapping: dict, memo: dict | None = None) -> Expr:
-    """e with every sub-expression that is a key of mapping replaced by its value; sums and
-    products rebuilt flat (add, mul), unchanged subtrees kept (the same objects). ``memo`` (node
-    -> its result; each distinct subtree visited once) may serve calls with agreeing mappings."""
-    memo = {} if memo is None else memo
-    if e in mapping:
-        return mapping[e]
-    if not e.children:
-        return e
-    if e not in memo:
-        children = [replace_all(c, mapping, memo) for c in e.children]
-        out = mul(*children) if isinstance(e, Mul) else \
-            add(*children) if isinstance(e, Add) else e.with_children(children)
-        memo[e] = e if out == e else out    # e itself when unchanged: later lookups are cheap
-    return memo[e]
-
-
-def walk(e: Expr):
-    """Every node of e, parents first."""
-    yield e
-    for c in e.children:
-        yield from walk(c)
-
-
 def size(e: Expr) -> int:
     """The number of nodes of e, as printed (a shared subexpression counts each time)."""
     return e._size
@@ -584,16 +555,7 @@ def has(e: Expr, *node_types) -> bool:
     return any(e._flags & FLAGS[t] for t in node_types)
 
 
-@functools.cache
-def free_symbols(e: Expr) -> frozenset:
-    """The symbols and differentials in e."""
-    if isinstance(e, (Symbol, Differential)):
-        return frozenset((e,))
-    return frozenset().union(*(free_symbols(c) for c in e.children))
-
-
 __all__ = ["Expr", "Symbol", "Differential", "D", "Number", "Identity", "Zero", "Ones", "Add",
            "Mul", "Hadamard", "Transpose", "Inverse", "MatPower", "Power", "Trace", "Det",
            "Inner", "Norm", "Diag", "Softmax", "LogSumExp", "Eig", "SingularFactor", "LambdaMax",
-           "TopEigvec", "Kron", "Vec", "Commutation", "Func", "add", "mul", "as_expr", "walk", "has",
-           "free_symbols", "describe"]
+           "TopEigvec", "Kron", "Vec", "Commutation", "Func", "add", "mul", "as_expr", "has", "describe"]

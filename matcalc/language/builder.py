@@ -16,6 +16,7 @@ from lark.visitors import Transformer_NonRecursive
 from ..catalogue import functions
 from ..errors import MatcalcError, ParseError, ShapeError, UnsupportedError
 from ..ir import expr as E
+from ..ir.numbers import in_float_range
 from ..ir.shapes import DimVar, exclude_one, resolve, same_dim
 from ..lazy import sympy
 from .lexer import GREEK, MAX_DIGITS, symbol_name
@@ -144,7 +145,7 @@ class Builder(Transformer_NonRecursive):
     def mul(self, a, b):
         one = E.Number(1)
         if isinstance(a, E.Number) and isinstance(b, E.Number) and one not in (a, b) and \
-                E.in_float_range(product := a.value * b.value):
+                in_float_range(product := a.value * b.value):
             return E.Number(product)                 # 2 3 = 6
         if b == one and not a.is_scalar and resolve(a.shape[1]) != 1:
             b = E.Ones((DimVar(), 1))                # X 1: the ones vector, as in 1^T X 1
@@ -273,7 +274,7 @@ def _build(name, arg):
 
 def _number_value(text: str):
     """The exact value of a numeral (12, 1.5, 1e-3); it must lie in the floating-point range
-    (expr.in_float_range), not 0 unless written 0, so that it evaluates to what it says."""
+    (ir/numbers.py), not 0 unless written 0, so that it evaluates to what it says."""
     if sum(c.isdigit() for c in text) > MAX_DIGITS:
         raise ParseError(f"a number with more than {MAX_DIGITS} digits")
     magnitude = float(text)           # before the exact value: 1e99999999 is not computed
@@ -282,7 +283,7 @@ def _number_value(text: str):
     if magnitude == 0 and not any(c in "123456789" for c in text.lower().partition("e")[0]):
         return sympy.Integer(0)       # 0e99999999 is 0
     value = sympy.Rational(text) if magnitude else None
-    if value is None or not E.in_float_range(value):
+    if value is None or not in_float_range(value):
         raise ParseError(f"the number {text} is too small (the smallest floating-point "
                          "number is about 4.9e-324)")
     return value

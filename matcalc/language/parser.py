@@ -14,6 +14,7 @@ from lark.exceptions import UnexpectedInput, VisitError
 from .. import arguments
 from ..errors import MatcalcError, ParseError
 from ..ir import expr as E
+from ..ir.numbers import in_float_range
 from ..ir.shapes import DimProduct, Unifier, dim_product, name_dims, require, unifying
 from .builder import Builder, is_dimension, is_shape_dimension, ones_for
 from ..lazy import sympy
@@ -120,7 +121,7 @@ def _name_dimensions(e, unifier, taken):
 
 
 def _preorder(e):
-    """Every node of e, parents first (as expr.walk, without recursion)."""
+    """Every node of e, parents first (as traverse.walk, without recursion)."""
     stack = [e]
     while stack:
         node = stack.pop()
@@ -158,7 +159,7 @@ def _rebuild_strict(e, final, memo):
             case E.Transpose(arg) if memo[arg].is_scalar:     # 1^T of a scalar: the scalar
                 out = memo[arg]
             case E.Mul(factors) if all(isinstance(memo[f], E.Number) for f in factors) and \
-                    E.in_float_range(product := sympy.Mul(*(memo[f].value for f in factors))):
+                    in_float_range(product := sympy.Mul(*(memo[f].value for f in factors))):
                 out = E.Number(product)
             case E.Mul(factors) if any(memo[f] == E.Number(1) for f in factors):
                 out = E.mul(*(memo[f] for f in factors if memo[f] != E.Number(1)))

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from .. import deadline
 from ..ir import expr as E
+from ..ir.traverse import free_symbols
 from ..errors import UnsupportedError
 from ..ir.expr import Identity, Number, Transpose, add, mul
 
@@ -30,7 +31,7 @@ def gradient_from_differential(df: E.Expr | None, dX: E.Differential) -> E.Expr:
 
 
 def contains(e: E.Expr, dX: E.Differential) -> bool:
-    return dX in E.free_symbols(e)
+    return dX in free_symbols(e)
 
 
 def adjoint(e: E.Expr, W: E.Expr, dX: E.Differential) -> E.Expr | None:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..ir import expr as E
+from ..ir.traverse import walk
 from ..errors import MatcalcError
 from ..language.parser import parse
 from ..catalogue.domains import EVERYWHERE, KINK, POSITIVE, Requirement
@@ -143,8 +144,8 @@ def conditions(f: E.Expr | str) -> list[Condition]:
     A Euclidean norm that occurs only squared needs none: ||x||^2 = <x, x> is smooth at 0."""
     if not isinstance(f, E.Expr):
         f = parse(f)
-    found = [c for e in E.walk(f) if type(e) in RULES for c in RULES[type(e)](e)]
-    squared = Counter(e.base for e in E.walk(f) if squared_norm(e))
-    alone = Counter(e for e in E.walk(f) if e in squared)
+    found = [c for e in walk(f) if type(e) in RULES for c in RULES[type(e)](e)]
+    squared = Counter(e.base for e in walk(f) if squared_norm(e))
+    alone = Counter(e for e in walk(f) if e in squared)
     return [c for c in dict.fromkeys(found) if not squared[c.subject] == alone[c.subject] > 0]
 

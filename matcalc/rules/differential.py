@@ -17,6 +17,7 @@ from functools import lru_cache
 
 from .. import deadline
 from ..ir import expr as E
+from ..ir.traverse import free_symbols, replace_all
 from ..backends.printing import text
 from ..errors import UnsupportedError
 from ..ir.expr import Hadamard, Inverse, Number, Trace, Transpose, add, mul
@@ -82,7 +83,7 @@ def differential_of(f: E.Expr, var: E.Symbol, index: int = 0,
     made = {}    # e -> d(e): one node for each, so that equal pending differentials are one object
 
     def pending(e):
-        if var not in E.free_symbols(e):
+        if var not in free_symbols(e):
             return None
         if e == var:
             return dX
@@ -106,7 +107,7 @@ def differential_of(f: E.Expr, var: E.Symbol, index: int = 0,
         if not layer:
             break
         deadline.check("differentiating")
-        key = (state, index, tuple(tuple(c if c == var else var in E.free_symbols(c)
+        key = (state, index, tuple(tuple(c if c == var else var in free_symbols(c)
                                          for c in p.arg.children) for p in layer))
         if key not in _expansions:
             _expansions[key] = _expand(state, layer, pending, expanded)
@@ -139,7 +140,7 @@ def _expand(state, layer, pending, expanded):
             raise UnsupportedError(f"no rule for the differential of {type(p.arg).__name__}")
         mapping[p] = node_rule.apply(p.arg, pending)
         used.append(node_rule.label_of(p.arg))
-    state = _drop_zeros(E.replace_all(state, {k: v for k, v in mapping.items()
+    state = _drop_zeros(replace_all(state, {k: v for k, v in mapping.items()
                                               if v is not None}, expanded), mapping)
     return state, tuple(dict.fromkeys(used))
 

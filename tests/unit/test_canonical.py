@@ -20,6 +20,7 @@ import pytest
 import matcalc as mc
 from matcalc.backends.numeric import evaluate
 from matcalc.ir import expr as E
+from matcalc.ir.traverse import free_symbols, replace_all
 from matcalc.rules.canonical import (adjoint, gradient_from_differential,
                                      jacobian_from_differential, vec_jacobian)
 from matcalc.rules.differential import differential_of
@@ -31,9 +32,9 @@ RTOL, ATOL = 1e-9, 1e-10
 def linear_form(text, shapes):
     """(the form with V replaced by dX, dX): V has the shape of X."""
     form = mc.parse(text, shapes)
-    V = next(s for s in E.free_symbols(form) if isinstance(s, E.Symbol) and s.name == "V")
+    V = next(s for s in free_symbols(form) if isinstance(s, E.Symbol) and s.name == "V")
     dX = E.Differential(E.Symbol("X", V.shape))
-    return E.replace_all(form, {V: dX}), dX
+    return replace_all(form, {V: dX}), dX
 
 
 def inputs(values_for, rng, form, dX):
@@ -156,7 +157,7 @@ FUNCTIONS = [("tr(A X^-1 B)", "X"), ("log det X", "X"), ("1/2 ||A x - b||_2^2", 
 def test_gradient_of_a_differential(text, name, values_for, rng):
     """<G, V> equals df evaluated at dX = V."""
     f = mc.parse(text)
-    X = next(s for s in E.free_symbols(f) if isinstance(s, E.Symbol) and s.name == name)
+    X = next(s for s in free_symbols(f) if isinstance(s, E.Symbol) and s.name == name)
     df = differential_of(f, X)
     G = gradient_from_differential(df, E.Differential(X))
     values = values_for(f)

@@ -14,6 +14,7 @@ from numpy.linalg import det, inv, matrix_power, norm, svd
 import matcalc as mc
 from matcalc.backends.numeric import evaluate
 from matcalc.ir import expr as E
+from matcalc.ir.traverse import free_symbols, walk
 from matcalc.rules.differential import RULES, differential_of
 from oracle import assert_close, logsumexp, sigma, softmax, sym, vec
 
@@ -77,11 +78,11 @@ def tree(row):
 
 
 def variable(f, name):
-    return next(s for s in E.free_symbols(f) if isinstance(s, E.Symbol) and s.name == name)
+    return next(s for s in free_symbols(f) if isinstance(s, E.Symbol) and s.name == name)
 
 
 def test_every_rule_is_exercised():
-    used = {type(node) for row in ROWS for node in E.walk(tree(row))}
+    used = {type(node) for row in ROWS for node in walk(tree(row))}
     assert set(RULES) - used == set(), "node types with a rule but no row"
 
 

@@ -16,6 +16,7 @@ from ...catalogue.functions import ELEMENTWISE
 from ...errors import MatcalcError, UnsupportedError
 from ...backends.numeric import determinant_powers
 from ...ir import expr as E
+from ...ir.traverse import walk
 from .graph import Node, is_col, is_matrix, is_row, is_scalar, kind_of
 from .products import MIN_SHIFTS, Products, cyclic_pattern, shifted_products
 from .terms import ONE, Coef, Lin, Val, all_ones, merge_terms
@@ -533,7 +534,7 @@ def _product_of(parts) -> dict | None:
 
 def written_products(e: E.Expr) -> int:
     """Matrix products of e's chains as they are written, each distinct chain once."""
-    chains = {m for m in E.walk(e) if isinstance(m, E.Mul)}
+    chains = {m for m in walk(e) if isinstance(m, E.Mul)}
     return sum(sum(1 for f in m.factors if not f.is_scalar) - 1 for m in chains)
 
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from ...errors import MatcalcError
 from ...ir import expr as E
+from ...ir.traverse import free_symbols
 from .backends import BACKENDS, Backend
 from .graph import ATOM, MATMUL, PROD, is_row, python_spelling
 from .lowering import Lowering, inverse_counts, symbol_name
@@ -61,7 +62,7 @@ class Output:
 def _symbols(exprs):
     out = set()
     for e in exprs:
-        out |= {s for s in E.free_symbols(e) if isinstance(s, (E.Symbol, E.Differential))}
+        out |= {s for s in free_symbols(e) if isinstance(s, (E.Symbol, E.Differential))}
     return out
 
 
