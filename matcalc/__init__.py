@@ -18,6 +18,9 @@ from .ir.expr import Expr
 from .language.parser import parse
 from .rules.conditions import Condition, conditions
 
+__version__ = "0.1.0"
+"""The version, written here only: pyproject.toml reads it (tool.setuptools.dynamic)."""
+
 __all__ = ["parse", "simplify", "gradient", "differential", "hessian", "jacobian", "derivative",
            "hvp", "check", "conditions", "compile", "numpy_source", "to_numpy", "to_jax",
            "Expr", "Result", "Gradient", "Gradients", "Jacobian", "Hessian", "DifferentialForm",

@@ -292,6 +292,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Exit codes: 0 success; 1 wrong answer, failed verification or failing "
                "problem; 2 bad input; 3 internal error. Example: matcalc grad "
                "\"tr(A X^-1 B)\" --wrt X --steps")
+    parser.add_argument("-V", "--version", action="version", version=f"matcalc {mc.__version__}")
     sub = parser.add_subparsers(dest="command", metavar="command")
     sub.required = True
 
@@ -357,11 +358,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _protect_leading_minus(argv) -> list[str]:
     """'-exp(-x^T x)' or --answer '-X^-T' would read as options: a leading space keeps them
-    positional values (the parser of the language ignores it)."""
-    known = {"-h"}
+    positional values (the parser of the language ignores it). -h anywhere, and -V before the
+    command, are the options."""
     out, rest = [], False
-    for a in argv:
-        if rest or a in ("-", "--") or a.startswith("--") or a in known \
+    for k, a in enumerate(argv):
+        if rest or a in ("-", "--") or a.startswith("--") or a == "-h" or a == "-V" and k == 0 \
                 or not a.startswith("-"):
             rest = rest or a == "--"
             out.append(a)

@@ -407,6 +407,13 @@ def test_help(capsys):
         assert option in out
 
 
+def test_version(capsys):
+    for flag in ("-V", "--version"):
+        assert run(capsys, flag) == (0, f"matcalc {mc.__version__}\n", "")
+    code, _, err = run(capsys, "grad", "-V", "--wrt", "V")     # after the command: -1 times V
+    assert code == 2 and "-V is a matrix" in err
+
+
 def test_internal_error_has_no_traceback(capsys, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
