@@ -16,10 +16,14 @@ each line is its own expression, and the results follow in the same order
 expression that does not contain the variable is 0, with a note on stderr.
 Every computation stops at the time limit (--timeout SECONDS, default
 matcalc.deadline.DEFAULT_LIMIT; MATCALC_TIMEOUT). Exit codes: 0 success;
-1 a wrong answer, a failed verification or a failing problem; 2 bad input
-(the message points at the column with a caret) or the time limit reached;
-3 an internal error of matcalc (please report it). A closed standard output
-(matcalc problems | head) ends the command quietly.
+1 a wrong answer (an ill-shaped one too), a failed verification or a failing
+problem; 2 bad input (the message points at the column with a caret, and
+suggests the --shape that fixes a letter read as a vector) or the time limit
+reached; 3 an internal error of matcalc (please report it). A closed standard
+output (matcalc problems | head) ends the command quietly.
+
+--numpy and --jax print a module instead of the result (the result is its
+docstring): matcalc grad "tr(A X^-1 B)" --wrt X --numpy > g.py.
 """
 from __future__ import annotations
 
@@ -29,15 +33,18 @@ import difflib
 import os
 import re
 import sys
+import textwrap
 import time
 
 from .deadline import DEFAULT_LIMIT
-from .errors import MatcalcError
+from .errors import MatcalcError, ShapeError
 
 import matcalc as mc
 
 from . import problems as P
 from .api.results import Gradients, Jacobian
+from .api.steps import latex_derivation
+from .backends.code import jax_source
 from .backends.printing import text
 from .deadline import set_time_limit
 from .ir.expr import Symbol
@@ -120,12 +127,15 @@ def _expressions(args, stdin) -> list[tuple[int | None, str]]:
     return found
 
 
-def _each(args, stdin, run) -> int:
+def _each(args, stdin, run, single: str | None = None) -> int:
     """run(text, out) for each expression: it appends the lines to print to out and returns
     the exit code. The output follows in order; an error on one line of stdin is reported
-    with its line number after what that line printed, and the other lines go on."""
+    with its line number after what that line printed, and the other lines go on. single:
+    the message of the UsageError for more than one expression, where only one may be given."""
     expressions = _expressions(args, stdin)
     several = len(expressions) > 1
+    if several and single:
+        raise UsageError(single)
     code, previous = EXIT_OK, []
     for number, text in expressions:
         out, error = [], None
@@ -188,25 +198,83 @@ def _note_constant(results):
 
 def derive(args, stdin) -> int:
     options = _options(args)
-    numpy_source = mc.numpy_source if args.numpy else None
     wrt = _wrt(args)
     if isinstance(wrt, list) and args.command != "grad":
         raise UsageError(f"several variables (--wrt {args.wrt}) work with grad only")
+    backend = _code_backend(args)
+    single = None if backend is None else \
+        f"--{backend} writes one module, for one expression: give one expression at a time"
     return _each(args, stdin, lambda text, out: _derive_one(args, text, wrt, options,
-                                                            numpy_source, out))
+                                                            backend, out), single=single)
 
 
-def _derive_one(args, text, wrt, options, numpy_source, out) -> int:
-    """The lines to print for one expression go to out; returns the exit code."""
+def _code_backend(args) -> str | None:
+    """The library of the module to write instead of the printed result, if any."""
+    if args.compile and args.command not in COMPILED:
+        raise UsageError("--compile writes the value and gradients (grad) or the value, "
+                         "gradient and Hessian (hess); for the code of the result alone, "
+                         "drop --compile")
+    if args.compile and args.jax:
+        raise UsageError("--compile writes NumPy code; for JAX, write the result alone "
+                         "(--jax without --compile)")
+    return "jax" if args.jax else "numpy" if args.numpy or args.compile else None
+
+
+def _derive(args, text, wrt, options):
+    """The result of the derivation command; a shape error says which --shape would fix it."""
     command = args.command
-    if command == "grad" or command == "diff":
-        result = mc.gradient(text, wrt=wrt, **options)
-    elif command == "hess":
-        result = mc.hessian(text, wrt=wrt, **options)
-    elif command == "jac":
-        result = mc.jacobian(text, wrt=wrt, **options)
+    try:
+        if command == "grad" or command == "diff":
+            return mc.gradient(text, wrt=wrt, **options)
+        if command == "hess":
+            return mc.hessian(text, wrt=wrt, **options)
+        if command == "jac":
+            return mc.jacobian(text, wrt=wrt, **options)
+        return mc.derivative(text, wrt=wrt, order=args.order, **options)
+    except MatcalcError as e:
+        hint = _scalar_hint(command, text, wrt, options["shapes"] or {})
+        if hint and e.args:
+            e.args = (f"{e.args[0]}\n{hint}", *e.args[1:])
+        raise
+
+
+def _scalar_hint(command, text, wrt, shapes) -> str | None:
+    """'hint: ... --shape "t scalar"' where a lowercase letter, which is a vector unless a
+    --shape says otherwise, made the command fail and as a scalar lets it pass: sin(t) is no
+    scalar function, deriv needs a scalar variable, det(A - t I) has no shape."""
+    scalar_f = command in ("grad", "hess", "diff")
+    try:
+        f = mc.parse(text, shapes=shapes or None)
+    except MatcalcError:
+        f = None
+    if f is None:
+        letters = re.findall(r"(?<![\w\\])[a-z](?:_\w+|\d+)?(?![\w(])", text)
+    elif command == "jac" or scalar_f and f.is_scalar:
+        return None             # the shapes of the letters are not what failed
     else:
-        result = mc.derivative(text, wrt=wrt, order=args.order, **options)
+        letters = [s.name for s in free_symbols(f) if isinstance(s, Symbol)
+                   and s.name[:1].islower() and not s.is_scalar]
+    variables = [wrt] if isinstance(wrt, str) else wrt
+    if f is not None and command == "deriv":
+        letters = [n for n in variables if n in letters]
+    tried = [n for n in dict.fromkeys([*variables, *sorted(letters)])
+             if n in letters and n not in shapes][:SCALAR_HINT_TRIES]
+    for name in tried:
+        try:
+            g = mc.parse(text, shapes={**shapes, name: "scalar"})
+        except MatcalcError:
+            continue
+        if g.is_scalar or not scalar_f:
+            return (f"hint: {name} is a vector here (a lowercase letter); if it is a scalar, "
+                    f"say so: --shape \"{name} scalar\"")
+    return None
+
+
+def _derive_one(args, text, wrt, options, backend, out) -> int:
+    """The lines to print for one expression go to out; returns the exit code. With a code
+    backend they make the docstring of the module that is printed instead."""
+    command = args.command
+    result = _derive(args, text, wrt, options)
     parts = _results(result)
     _note_constant(parts)
     several = len(parts) > 1
@@ -217,17 +285,69 @@ def _derive_one(args, text, wrt, options, numpy_source, out) -> int:
     else:
         out += str(result).split("\n")
         out += [vec for vec in map(_vec_form, parts) if vec]
-    if args.latex:
+    if args.latex and args.steps:
+        out += [latex_derivation(r.lhs_latex, list(r.steps), r.boxed) if r.steps else r.boxed
+                for r in parts]
+    elif args.latex:
         out += [r.differential.latex if command == "diff" else r.boxed if several else r.latex
                 for r in parts]
-    if numpy_source is not None:
-        out += [line for r in parts for line in numpy_source(r).rstrip("\n").split("\n")]
+    code = EXIT_OK
     if args.verify:
         report = result.verify()
         out += str(report).split("\n")
         if not (report.ok or report.undecided):
-            return EXIT_FAIL
-    return EXIT_OK
+            code = EXIT_FAIL
+    if backend is not None:
+        out[:] = _module(args, text, wrt, options, backend, parts, "\n".join(out)).split("\n")
+    return code
+
+
+COMPILED = {"grad": (1, "value_and_grad"), "hess": (2, "value_grad_hess")}
+"""The derivation commands --compile works with: the order of compile() and the name of the
+function it writes (value_grad_hvp for a matrix variable, whose Hessian it gives as the
+Hessian-vector product hvp(V))."""
+
+SCALAR_HINT_TRIES = 8       # letters tried as scalars for the hint of a shape error
+
+
+def _module(args, text, wrt, options, backend, parts, doc) -> str:
+    """A runnable module: doc (the printed result) as its docstring, then the imports and
+    helpers of the generated sources once each, then the functions: one per variable, named
+    grad_W_1, grad_W_2, ..., or one compile()d function with --compile."""
+    if args.compile:
+        order, name = COMPILED[args.command]
+        if order == 2 and parts[0].wrt.shape[1] != 1:
+            name = "value_grad_hvp"
+        sources = [(name, mc.compile(text, wrt=wrt, order=order, name=name, source=True,
+                                     **options))]
+    else:
+        write = mc.numpy_source if backend == "numpy" else jax_source
+        stem = {"diff": "grad", "deriv": "deriv" if getattr(args, "order", 1) == 1 else
+                f"deriv{args.order}"}.get(args.command, args.command)
+        sources = []
+        for r in parts:
+            name = _identifier(f"{stem}_{r.wrt.name}")
+            sources.append((name, write(r, name=name)))
+    head, functions = [], []
+    for name, source in sources:
+        for block in source.strip("\n").split("\n\n\n"):   # as program.Program.source
+            if block.startswith(f"def {name}("):
+                functions.append(block)
+            elif block not in head:
+                head.append(block)
+    return "\n\n\n".join([_docstring(doc) + "\n" + head[0], *head[1:], *functions])
+
+
+def _identifier(name: str) -> str:
+    """A Python name: grad_W_1 stays, grad_θ stays, anything else becomes _."""
+    return name if name.isidentifier() else re.sub(r"\W", "_", name)
+
+
+def _docstring(doc: str) -> str:
+    """doc as a module's docstring (PEP 257); raw when it holds LaTeX's backslashes."""
+    if '"""' in doc or doc.endswith("\\"):
+        return repr(doc)
+    return ('r"""' if "\\" in doc else '"""') + doc + ('\n"""' if "\n" in doc else '"""')
 
 
 def check_command(args, stdin) -> int:
@@ -237,7 +357,18 @@ def check_command(args, stdin) -> int:
     options = _options(args)
 
     def one(text, out):
-        result = mc.check(text, wrt=args.wrt.strip(), answer=answer, kind=args.kind, **options)
+        wrt = args.wrt.strip()
+        try:
+            result = mc.check(text, wrt=wrt, answer=answer, kind=args.kind, **options)
+        except ShapeError as e:
+            if e.text.strip() != answer or answer == text:
+                raise
+            # An answer whose terms do not fit together is a wrong answer, not bad input.
+            derive = mc.gradient if args.kind == "gradient" else mc.hessian
+            first, *caret = str(e).split("\n")
+            out += [f"wrong: the answer has no shape ({first}); the {args.kind} is "
+                    f"{derive(text, wrt=wrt, **options)}", *caret]
+            return EXIT_FAIL
         _note_constant([result.expected])
         out += str(result).split("\n")
         return EXIT_OK if result.correct else EXIT_FAIL
@@ -260,26 +391,53 @@ def problems_command(args, stdin) -> int:
     total = time.perf_counter() - start
     yes = lambda b: "yes" if b else "no"
     rows = [("id", "f", "result", "verified", "matches", "ms")]
-    rows += [(o.problem.id, o.problem.text, o.result or o.error, yes(o.verified),
-              yes(o.matches), f"{o.ms:.0f}") for o in outcomes]
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    right = {5}
-    for k, r in enumerate(rows):
-        cells = [c.rjust(w) if i in right else c.ljust(w)
-                 for i, (c, w) in enumerate(zip(r, widths))]
-        print("  ".join(cells).rstrip())
-        if k == 0:
-            print("  ".join("-" * w for w in widths))
+    rows += [(o.problem.id, o.problem.text, o.result or o.error.split("\n")[0],
+              yes(o.verified), yes(o.matches), f"{o.ms:.0f}") for o in outcomes]
+    print("\n".join(table(rows, right={5})))
     failing = [o for o in outcomes if not o.ok]
     for o in failing:
-        print(f"FAILED {o.problem.id}: {o.error or o.message or 'not verified'}")
+        print(_fit(f"FAILED {o.problem.id}: {o.error or o.message or 'not verified'}"))
         if not o.matches and not o.error:
-            print(f"  expected: {o.problem.answer}")
+            print(_fit(f"  expected: {o.problem.answer}"))
     verified = sum(o.verified for o in outcomes)
     matches = sum(o.matches for o in outcomes)
     print(f"{len(outcomes)} problems: {verified} verified, {matches} match the expected "
           f"answer, {len(failing)} failing ({total:.1f} s)")
     return EXIT_FAIL if failing else EXIT_OK
+
+
+TABLE_WIDTH = 100          # columns of a table or message line the command line prints
+
+
+def table(rows, right=frozenset(), width: int = TABLE_WIDTH) -> list[str]:
+    """The lines of rows (the first is the header) in aligned columns, no wider than width:
+    the widest column is narrowed, one character at a time, until the table fits, and its
+    cells wrap at spaces onto the next lines. Columns in right are right-aligned."""
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    floor = [len(c) for c in rows[0]]
+    while sum(widths) + 2 * (len(widths) - 1) > width and widths != floor:
+        k = max(range(len(widths)), key=lambda i: widths[i] - floor[i])
+        widths[k] -= 1
+    out = []
+    for n, row in enumerate(rows):
+        cells = [textwrap.wrap(c, w, break_on_hyphens=False) or [""]
+                 for c, w in zip(row, widths)]
+        for k in range(max(map(len, cells))):
+            line = [(c[k] if k < len(c) else "").rjust(w) if i in right else
+                    (c[k] if k < len(c) else "").ljust(w)
+                    for i, (c, w) in enumerate(zip(cells, widths))]
+            out.append("  ".join(line).rstrip())
+        if n == 0:
+            out.append("  ".join("-" * w for w in widths))
+    return out
+
+
+def _fit(message: str, width: int = TABLE_WIDTH) -> str:
+    """A message's long lines wrapped at spaces to width, continued with an indent."""
+    return "\n".join(line if len(line) <= width else
+                     textwrap.fill(line, width, subsequent_indent="    ",
+                                   break_on_hyphens=False)
+                     for line in message.split("\n"))
 
 
 # ---- the parser --------------------------------------------------------------------------
@@ -329,9 +487,17 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--order", type=int, default=1, help="the order (default 1)")
         p.add_argument("--steps", action="store_true",
                        help="print the derivation step by step")
-        p.add_argument("--latex", action="store_true", help="print the result in LaTeX")
-        p.add_argument("--numpy", action="store_true",
-                       help="print NumPy code that evaluates the result")
+        p.add_argument("--latex", action="store_true",
+                       help="print the result in LaTeX (with --steps: the derivation)")
+        code = p.add_mutually_exclusive_group()
+        code.add_argument("--numpy", action="store_true",
+                          help="print a Python module (NumPy) that evaluates the result, "
+                               "the result as its docstring: matcalc ... --numpy > g.py")
+        code.add_argument("--jax", action="store_true",
+                          help="the same module against jax.numpy")
+        p.add_argument("--compile", action="store_true",
+                       help="with grad or hess: the module's one function returns the value "
+                            "and the gradients (and Hessian), sharing their work (NumPy)")
         p.add_argument("--verify", action="store_true",
                        help="compare with finite differences on random inputs; exit 1 "
                             "if they disagree")

@@ -6,19 +6,28 @@ is one) as a subprocess.
 """
 from __future__ import annotations
 
+import ast
+import importlib.util
+import inspect
 import io
 import os
+import re
+import shlex
 import shutil
 import subprocess
 import sys
 import types
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import matcalc as mc
 from matcalc import cli
 from matcalc.api.results import Result, VerifyReport
+from closed_forms import layer_delta, layer_loss
+from harness import EXACT_ATOL, EXACT_RTOL, FD_ATOL, FD_RTOL, SIZES
+from oracle import central_gradient, central_jacobian, directional_difference, rng_values
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -68,6 +77,18 @@ def test_grad_latex(capsys):
     code, out, _ = run(capsys, "grad", "tr(A X^-1 B)", "--wrt", "X", "--latex")
     assert code == 0
     assert lines(out) == ["-X^-T A^T B^T X^-T", r"-X^{-\top} A^{\top} B^{\top} X^{-\top}"]
+
+
+def test_grad_latex_steps_is_the_latex_derivation(capsys):
+    """The derivation as Jupyter shows it (tests/test_katex.py renders that in KaTeX)."""
+    code, out, _ = run(capsys, "grad", "tr(A X^-1 B)", "--wrt", "X", "--latex", "--steps")
+    g = mc.gradient("tr(A X^-1 B)", wrt="X")
+    assert code == 0 and lines(out)[:-1] == g.explain().split("\n")
+    assert lines(out)[-1].startswith(r"\begin{gathered} \begin{aligned} df &= ")
+    assert f"${lines(out)[-1]}$" == g._repr_latex_().replace(r"\displaystyle ", "")
+    code, out, _ = run(capsys, "grad", "x^T W b", "--wrt", "W,b", "--latex", "--steps")
+    assert code == 0 and [line[:17] for line in lines(out) if line.startswith("\\")] == \
+        [r"\begin{gathered} "] * 2
 
 
 def test_grad_verify(capsys):
@@ -139,12 +160,144 @@ def test_leading_minus_is_an_expression(capsys):
         0, "2 x / (1 + x^T x)^2\n")
 
 
-# ---- numpy --------------------------------------------------------------------------------
+# ---- generated modules: --numpy, --jax, --compile ----------------------------------------
 
-def test_numpy_real_codegen(capsys):
-    code, out, err = run(capsys, "grad", "log det X", "--wrt", "X", "--numpy")
-    assert code == 0, err
-    assert lines(out)[0] == "X^-T" and len(lines(out)) > 1
+def written_module(capsys, tmp_path, *argv, name="g"):
+    """The module the command prints, saved as a file that python runs silently, imported."""
+    code, out, err = run(capsys, *argv)
+    assert (code, err) == (0, ""), err
+    path = tmp_path / f"{name}.py"
+    path.write_text(out)
+    ran = subprocess.run([sys.executable, str(path)], capture_output=True, text=True,
+                         timeout=300)
+    assert (ran.returncode, ran.stdout, ran.stderr) == (0, "", ""), ran.stderr
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_numpy_writes_a_runnable_module_with_the_result_as_its_docstring(capsys, tmp_path, rng):
+    g = written_module(capsys, tmp_path, "grad", "tr(A X^-1 B)", "--wrt", "X", "--numpy")
+    assert g.__doc__ == "-X^-T A^T B^T X^-T"
+    assert [n for n in vars(g) if not n.startswith("_") and callable(vars(g)[n])] == ["grad_X"]
+    v = rng_values(rng, {"A": "matrix:m,n", "B": "matrix:n,m", "X": "square:n"}, SIZES[0])
+    A, B, X = v["A"], v["B"], v["X"]
+    Xi = np.linalg.inv(X)
+    G = g.grad_X(A, B, X)
+    np.testing.assert_allclose(G, mc.gradient("tr(A X^-1 B)", wrt="X").evaluate(v),
+                               rtol=EXACT_RTOL, atol=EXACT_ATOL)
+    np.testing.assert_allclose(G, -Xi.T @ A.T @ B.T @ Xi.T, rtol=EXACT_RTOL, atol=EXACT_ATOL)
+    fd = central_gradient(lambda w: np.trace(w["A"] @ np.linalg.inv(w["X"]) @ w["B"]), v, "X")
+    np.testing.assert_allclose(G, fd, rtol=FD_RTOL, atol=FD_ATOL)
+
+
+def test_several_variables_get_one_function_each(capsys, tmp_path, rng):
+    f = "1/2 ||sigma(W x + b) - y||_2^2"
+    g = written_module(capsys, tmp_path, "grad", f, "--wrt", "W,b", "--numpy", "--latex")
+    assert g.__doc__.split("\n")[:2] == [f"grad_{n} f = {mc.gradient(f, wrt=n)}" for n in "Wb"]
+    assert g.__doc__.split("\n")[2].startswith(r"\nabla_{W} f = ")
+    v = rng_values(rng, {"W": "matrix:m,n", "x": "vector:n", "b": "vector:m",
+                         "y": "vector:m"}, SIZES[0])
+    assert inspect.getsource(g).count("def _sigmoid(") == 1       # the helper, once
+    GW, Gb = g.grad_W(**v), g.grad_b(**v)
+    expected = mc.gradient(f, wrt=["W", "b"]).evaluate(v)
+    np.testing.assert_allclose(GW, expected["W"], rtol=EXACT_RTOL, atol=EXACT_ATOL)
+    np.testing.assert_allclose(Gb, expected["b"], rtol=EXACT_RTOL, atol=EXACT_ATOL)
+    delta = layer_delta(v["W"], v["x"], v["b"], v["y"])
+    np.testing.assert_allclose(GW, np.outer(delta, v["x"]), rtol=EXACT_RTOL, atol=EXACT_ATOL)
+    np.testing.assert_allclose(Gb, delta, rtol=EXACT_RTOL, atol=EXACT_ATOL)
+    loss = lambda w: layer_loss(w["W"], w["x"], w["b"], w["y"])
+    np.testing.assert_allclose(GW, central_gradient(loss, v, "W"), rtol=FD_RTOL, atol=FD_ATOL)
+    np.testing.assert_allclose(Gb, central_gradient(loss, v, "b"), rtol=FD_RTOL, atol=FD_ATOL)
+
+
+def test_compile_writes_one_function_of_the_value_and_every_gradient(capsys, tmp_path, rng):
+    f = "1/2 ||W_2 tanh(W_1 X) - Y||_F^2"
+    g = written_module(capsys, tmp_path, "grad", f, "--wrt", "W_1,W_2", "--compile",
+                       "--shape", "X d b", "--shape", "Y k b", "--shape", "W_1 h d",
+                       "--shape", "W_2 k h")
+    assert inspect.getdoc(g) == str(mc.gradient(f, wrt=["W_1", "W_2"]))
+    v = rng_values(rng, {"W_1": "matrix:h,d", "W_2": "matrix:k,h", "X": "matrix:d,b",
+                         "Y": "matrix:k,b"}, {"d": 3, "h": 4, "k": 2, "b": 5})
+    value, (G1, G2) = g.value_and_grad(**v)
+    loss = lambda w: 0.5 * np.linalg.norm(w["W_2"] @ np.tanh(w["W_1"] @ w["X"]) - w["Y"]) ** 2
+    assert value == pytest.approx(loss(v), rel=EXACT_RTOL)
+    expected = mc.gradient(f, wrt=["W_1", "W_2"]).evaluate(v)
+    for G, name in ((G1, "W_1"), (G2, "W_2")):
+        np.testing.assert_allclose(G, expected[name], rtol=EXACT_RTOL, atol=EXACT_ATOL)
+        np.testing.assert_allclose(G, central_gradient(loss, v, name), rtol=FD_RTOL,
+                                   atol=FD_ATOL)
+
+
+def test_compile_of_a_hessian(capsys, tmp_path, rng):
+    g = written_module(capsys, tmp_path, "hess", "1/2 ||A x - b||_2^2", "--wrt", "x",
+                       "--compile")
+    assert g.__doc__ == "A^T A"
+    v = rng_values(rng, {"A": "matrix:m,n", "b": "vector:m", "x": "vector:n"}, SIZES[0])
+    A, b, x = v["A"], v["b"], v["x"]
+    value, G, H = g.value_grad_hess(A, b, x)
+    assert value == pytest.approx(0.5 * np.sum((A @ x - b) ** 2), rel=EXACT_RTOL)
+    np.testing.assert_allclose(G, A.T @ (A @ x - b), rtol=EXACT_RTOL, atol=EXACT_ATOL)
+    np.testing.assert_allclose(H, A.T @ A, rtol=EXACT_RTOL, atol=EXACT_ATOL)
+    np.testing.assert_allclose(H, mc.hessian("1/2 ||A x - b||_2^2", wrt="x").evaluate(v),
+                               rtol=EXACT_RTOL, atol=EXACT_ATOL)
+    gradient = lambda w: w["A"].T @ (w["A"] @ w["x"] - w["b"])
+    np.testing.assert_allclose(H, central_jacobian(gradient, v, "x"), rtol=FD_RTOL,
+                               atol=FD_ATOL)
+    g = written_module(capsys, tmp_path, "hess", "log det X", "--wrt", "X", "--compile",
+                       name="h")
+    X = rng_values(rng, {"X": "square:n"}, SIZES[0])["X"]
+    V = rng.standard_normal(X.shape)
+    value, G, hvp = g.value_grad_hvp(X)
+    Xi = np.linalg.inv(X)
+    assert value == pytest.approx(np.linalg.slogdet(X)[1], rel=EXACT_RTOL)
+    np.testing.assert_allclose(G, Xi.T, rtol=EXACT_RTOL, atol=EXACT_ATOL)
+    np.testing.assert_allclose(hvp(V), -Xi.T @ V.T @ Xi.T, rtol=EXACT_RTOL, atol=EXACT_ATOL)
+    fd = directional_difference(lambda w: np.linalg.inv(w["X"]).T, {"X": X}, "X", V)
+    np.testing.assert_allclose(hvp(V), fd, rtol=FD_RTOL, atol=FD_ATOL)
+
+
+def test_jax_module(capsys, tmp_path, rng):
+    pytest.importorskip("jax")
+    g = written_module(capsys, tmp_path, "deriv", "det(A - t I)", "--wrt", "t", "--order", "2",
+                       "--shape", "t scalar", "--jax")
+    assert "import jax.numpy as jnp" in inspect.getsource(g)
+    A = rng_values(rng, {"A": "square:n"}, SIZES[0])["A"]
+    t = 0.3
+    expected = mc.derivative("det(A - t I)", wrt="t", order=2,
+                             shapes={"t": "scalar"}).evaluate({"A": A, "t": t})
+    det = lambda s: np.linalg.det(A - s * np.eye(len(A)))
+    h = 1e-3
+    assert float(g.deriv2_t(A, t)) == pytest.approx(expected, rel=1e-4)    # float32
+    assert expected == pytest.approx((det(t + h) - 2 * det(t) + det(t - h)) / h ** 2, rel=1e-4)
+
+
+def test_a_module_is_only_the_module(capsys):
+    """With --verify, --steps or --latex, what they print goes into the docstring."""
+    code, out, err = run(capsys, "grad", "log det X", "--wrt", "X", "--numpy", "--verify",
+                         "--steps")
+    assert code == 0 and err == ""
+    module = ast.parse(out)
+    doc = ast.get_docstring(module)
+    assert doc.split("\n")[0] == "f = log(det(X))" and "verified: max relative error" in doc
+    assert [type(n).__name__ for n in module.body] == ["Expr", "Import", "FunctionDef"]
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["jac", "A x", "--wrt", "x", "--compile"], "--compile writes the value and gradients"),
+    (["grad", "x^T x", "--wrt", "x", "--compile", "--jax"], "--compile writes NumPy code"),
+])
+def test_compile_where_it_does_not_apply(capsys, argv, message):
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and out == "" and message in err
+
+
+def test_a_module_is_for_one_expression(capsys):
+    code, out, err = run(capsys, "grad", "--wrt", "x", "--numpy", stdin="x^T x\nb^T x\n")
+    assert code == 2 and out == "" and "--numpy writes one module, for one expression" in err
+    code, _, err = run(capsys, "grad", "x^T x", "--wrt", "x", "--numpy", "--jax")
+    assert code == 2 and "not allowed with argument" in err
 
 
 # ---- hess, jac, deriv, diff -------------------------------------------------------------
@@ -237,6 +390,24 @@ def test_check_with_assumption_and_kind(capsys):
     assert code == 0 and out.startswith("right")
     assert run(capsys, "check", "1/2 ||A x - b||_2^2", "--wrt", "x",
                "--answer", "A A^T", "--kind", "hessian")[0] == 1
+
+
+def test_an_ill_shaped_answer_is_a_wrong_answer(capsys):
+    code, out, err = run(capsys, "check", "log det X", "--wrt", "X", "--answer", "X^-T + x")
+    assert (code, err) == (1, "")
+    assert lines(out) == ["wrong: the answer has no shape (cannot add a matrix n x n and a "
+                          "vector of length n); the gradient is X^-T", "  X^-T + x", "  ^"]
+    code, out, _ = run(capsys, "check", "log det X", "--wrt", "X", "--answer", "x")
+    assert code == 1 and out.startswith("wrong shape: the answer x is a vector")
+    code, out, _ = run(capsys, "check", "x^T A x", "--wrt", "x", "--answer", "A + A^T x",
+                       "--kind", "hessian")
+    assert code == 1 and out.startswith("wrong: the answer has no shape (") \
+        and "the hessian is A + A^T" in out
+
+
+def test_an_ill_shaped_function_is_bad_input(capsys):
+    code, out, err = run(capsys, "check", "x + A", "--wrt", "x", "--answer", "x + A")
+    assert code == 2 and out == "" and err.startswith("error: cannot add a vector")
 
 
 def test_check_bad_answer_is_bad_input(capsys):
@@ -397,6 +568,27 @@ def test_usage_errors_exit_2(capsys, argv):
     no_traceback(err)
 
 
+@pytest.mark.parametrize("argv", [
+    ["grad", "sin(t)", "--wrt", "t"],                       # not a scalar function
+    ["deriv", "sin(t)", "--wrt", "t"],                      # not a scalar variable
+    ["deriv", "det(A - t I)", "--wrt", "t"],                # no shape at all
+    ["hess", "exp(t) b^T x", "--wrt", "x"],                 # another letter than the variable
+])
+def test_a_letter_read_as_a_vector_gets_a_shape_hint(capsys, argv):
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and out == "" and err.startswith("error: ")
+    assert lines(err)[-1] == ('hint: t is a vector here (a lowercase letter); if it is a '
+                              'scalar, say so: --shape "t scalar"')
+    assert run(capsys, *argv, "--shape", "t scalar")[0] == 0
+
+
+@pytest.mark.parametrize("argv", [["grad", "a b", "--wrt", "a"], ["grad", "x + A", "--wrt", "x"],
+                                  ["grad", "sin(t)", "--wrt", "t", "--shape", "t n"]])
+def test_no_shape_hint_where_a_scalar_would_not_help(capsys, argv):
+    code, _, err = run(capsys, *argv)
+    assert code == 2 and "hint" not in err
+
+
 def test_help(capsys):
     code, out, _ = run(capsys, "--help")
     assert code == 0 and "grad" in out and "problems" in out
@@ -433,9 +625,9 @@ def test_problems_only(capsys):
     assert code == 0
     out = lines(out)
     assert out[0].split() == ["id", "f", "result", "verified", "matches", "ms"]
-    ids = [line.split()[0] for line in out[2:-1]]
+    ids = [row.split()[0] for row in table_rows(out)]
     assert ids == ["P3", "P3-hess", "P3-sym", "P3-sym-hess", "S2"]
-    s2 = out[2 + ids.index("S2")]
+    s2 = table_rows(out)[ids.index("S2")]
     assert "tr(A X^-1 B)" in s2 and "-X^-T A^T B^T X^-T" in s2
     assert s2.split()[-3:-1] == ["yes", "yes"] and s2.split()[-1].isdigit()
     assert out[-1].startswith("5 problems: 5 verified, 5 match the expected answer, 0 failing")
@@ -457,10 +649,27 @@ def test_problems_all_pass(capsys):
     from matcalc.problems import PROBLEMS
     code, out, _ = run(capsys, "problems")
     assert code == 0, out
-    rows = lines(out)[2:2 + len(PROBLEMS)]
+    rows = table_rows(lines(out))
     assert [r.split()[0] for r in rows] == [p.id for p in PROBLEMS]
     assert all(r.split()[-3:-1] == ["yes", "yes"] for r in rows), out
     assert f"{len(PROBLEMS)} problems: {len(PROBLEMS)} verified" in lines(out)[-1]
+    assert max(map(len, lines(out))) <= 100
+
+
+def table_rows(out):
+    """The first line of each row of the table (a long cell goes on in the next lines, whose
+    id column is blank)."""
+    return [line for line in out[2:-1] if not line.startswith(" ")]
+
+
+def test_a_table_wraps_its_widest_columns_to_fit():
+    rows = [("id", "text", "n"), ("a", "x " * 80, "1"), ("bb", "short", "22")]
+    out = cli.table(rows, right={2}, width=40)
+    assert max(map(len, out)) <= 40
+    assert out[0].split() == ["id", "text", "n"] and out[2].startswith("a   x x")
+    assert out[2].endswith(" 1") and out[3].startswith("    x x")
+    assert sorted(t for line in out[2:-1] for t in line.split()) == ["1", "a"] + ["x"] * 80
+    assert out[-1].split() == ["bb", "short", "22"]
 
 
 # ---- as a subprocess ---------------------------------------------------------------------
@@ -519,3 +728,25 @@ def test_python_dash_m_problems():
 def test_console_script():
     p = subprocess_run("grad", "log det X", "--wrt", "X", command=[shutil.which("matcalc")])
     assert (p.returncode, p.stdout) == (0, "X^-T\n")
+
+
+def readme_sessions():
+    """($ command, the lines it prints, exit code) of the README's console blocks."""
+    text = (ROOT / "README.md").read_text("utf-8")
+    for block in re.findall(r"```console\n(.*?)```", text, flags=re.S):
+        for session in re.split(r"^(?=\$ )", block, flags=re.M):
+            if session.strip():
+                command, *printed = session.rstrip("\n").split("\n")
+                command, _, comment = command.removeprefix("$ ").partition("  # exit code ")
+                yield command.strip(), printed, int(comment or 0)
+
+
+@pytest.mark.parametrize("command, printed, code", list(readme_sessions()))
+def test_the_readme_sessions(command, printed, code, tmp_path):
+    """What the README shows the command line printing, it prints (stdout, then stderr)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    env.pop("MATCALC_DEBUG", None)
+    shell = f"matcalc() {{ {shlex.quote(sys.executable)} -m matcalc \"$@\"; }}\n{command}"
+    p = subprocess.run(["bash", "-c", shell], capture_output=True, text=True, cwd=tmp_path,
+                       env=env, timeout=300)
+    assert (p.returncode, lines(p.stdout + p.stderr)) == (code, printed)
