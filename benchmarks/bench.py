@@ -675,7 +675,8 @@ def environment():
                  f"{', '.join(f'{x:.2f}' for x in LOAD_AT_START)} at the start, "
                  f"{', '.join(f'{x:.2f}' for x in os.getloadavg())} at the end")
     lines.append(f"- OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(not set)')}, "
-                 f"OPENBLAS_L2_SIZE={os.environ.get('OPENBLAS_L2_SIZE', '(not set)')} (left as found)")
+                 f"OPENBLAS_L2_SIZE={os.environ.get('OPENBLAS_L2_SIZE', '(not set)')} "
+                 "(left as found)")
     return lines
 
 

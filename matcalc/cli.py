@@ -137,10 +137,10 @@ def _each(args, stdin, run, single: str | None = None) -> int:
     if several and single:
         raise UsageError(single)
     code, previous = EXIT_OK, []
-    for number, text in expressions:
+    for number, expression in expressions:
         out, error = [], None
         try:
-            code = max(code, run(text, out))
+            code = max(code, run(expression, out))
         except MatcalcError as e:
             error, code = e, max(code, EXIT_INPUT)
         if out:

@@ -16,7 +16,6 @@ import pytest
 
 import matcalc as mc
 from matcalc.backends.numeric import draw
-from matcalc.ir import expr as E
 from matcalc.ir.traverse import free_symbols
 from harness import SIZES
 from oracle import directional_difference

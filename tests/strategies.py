@@ -86,7 +86,8 @@ def scalar_leaves(var):
               Node("1/2", lambda v: 0.5, positive=True),
               Node("b^T c", lambda v: v["b"] @ v["c"])]
     if var == "x":
-        leaves += [Node("b^T x", lambda v: v["b"] @ v["x"]), Node("x^T x", lambda v: v["x"] @ v["x"]),
+        leaves += [Node("b^T x", lambda v: v["b"] @ v["x"]),
+                   Node("x^T x", lambda v: v["x"] @ v["x"]),
                    Node("x^T A x", lambda v: v["x"] @ v["A"] @ v["x"])] * 2
     else:
         leaves += [Node("tr(X)", lambda v: np.trace(v["X"])),
@@ -100,7 +101,8 @@ def vector_leaves(var):
     if var == "x":
         leaves += [leaf("x", lambda v: v["x"])] * 3
     else:
-        leaves += [Node("X b", lambda v: v["X"] @ v["b"]), Node("X^T c", lambda v: v["X"].T @ v["c"])]
+        leaves += [Node("X b", lambda v: v["X"] @ v["b"]),
+                   Node("X^T c", lambda v: v["X"].T @ v["c"])]
     return leaves
 
 
@@ -164,7 +166,8 @@ def scalar(draw, var, depth):
         return Node(f"{paren(a)}^3", lambda v: a.fn(v) ** 3, positive=a.positive)
     if kind == "inner":
         a, b = u(), u()
-        spelling = draw(st.sampled_from(["<{}, {}>", "⟨{}, {}⟩", "{}^T {}", r"\langle {}, {} \rangle"]))
+        spelling = draw(st.sampled_from(["<{}, {}>", "⟨{}, {}⟩", "{}^T {}",
+                                         r"\langle {}, {} \rangle"]))
         texts = (a.text, b.text) if "<" in spelling or "⟨" in spelling or "langle" in spelling \
             else (paren(a), paren(b))
         return Node(spelling.format(*texts), lambda v: a.fn(v) @ b.fn(v), atom="<" in spelling)
@@ -198,7 +201,8 @@ def scalar(draw, var, depth):
     if kind == "logdet_spd":
         m = M()
         return Node(f"log det(I + 1/10 {paren(m)} {paren(m)}^T)",
-                    lambda v: np.log(np.linalg.det(np.eye(len(v["b"])) + 0.1 * m.fn(v) @ m.fn(v).T)))
+                    lambda v: np.log(np.linalg.det(np.eye(len(v["b"]))
+                                                   + 0.1 * m.fn(v) @ m.fn(v).T)))
     if kind == "frob":
         m, m2 = M(), M()
         spelling = draw(st.sampled_from(["<{}, {}>", "||{}||_F", "||{}||_F^2"]))
@@ -342,14 +346,16 @@ def vector(draw, var, depth):
     if kind == "softmax":
         a = u()
         return Node(f"softmax({a.text})",
-                    lambda v: np.exp(a.fn(v) - a.fn(v).max()) / np.sum(np.exp(a.fn(v) - a.fn(v).max())),
+                    lambda v: np.exp(a.fn(v) - a.fn(v).max())
+                    / np.sum(np.exp(a.fn(v) - a.fn(v).max())),
                     atom=True)
     if kind == "diag":
         m = M()
         return Node(f"diag({m.text})", lambda v: np.diag(m.fn(v)).copy(), atom=True)
     if kind == "outer_apply":
         a, b, c = u(), u(), u()
-        return Node(f"{paren(a)} ({paren(b)}^T {paren(c)})", lambda v: a.fn(v) * (b.fn(v) @ c.fn(v)))
+        return Node(f"{paren(a)} ({paren(b)}^T {paren(c)})",
+                    lambda v: a.fn(v) * (b.fn(v) @ c.fn(v)))
     raise AssertionError(kind)
 
 

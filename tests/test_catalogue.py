@@ -104,7 +104,8 @@ def test_rule_label(name):
     label = next(r for s in steps for r in s.rules if r.startswith(head))
     assert label == head + DERIVATIVES[name]
     tex = latex_rule(label)
-    assert tex.startswith(rf"d\, \sqrt{{u}} = " if name == "sqrt" else rf"d\, {latex_name(name)}(u) = ")
+    assert tex.startswith(r"d\, \sqrt{u} = " if name == "sqrt"
+                          else rf"d\, {latex_name(name)}(u) = ")
     katex_only(tex)
 
 

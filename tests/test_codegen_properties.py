@@ -363,7 +363,8 @@ def lowered_matrix(draw, var, depth):
         return Node(f"{paren(a)} .* {paren(b)}", lambda v: a.fn(v) * b.fn(v))
     if kind == "shared":
         a = m()
-        return Node(f"{paren(a)} {paren(a)}^T + {paren(a)}", lambda v: a.fn(v) @ a.fn(v).T + a.fn(v))
+        return Node(f"{paren(a)} {paren(a)}^T + {paren(a)}",
+                    lambda v: a.fn(v) @ a.fn(v).T + a.fn(v))
     a, b = m(), m()
     return Node(f"{paren(a)} {paren(b)}", lambda v: a.fn(v) @ b.fn(v))
 

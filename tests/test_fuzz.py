@@ -226,7 +226,8 @@ def check(text: str, report: Report, differentiate: bool = True):
         report.counts["gradient: MatcalcError"] += 1
         return
     except TimeoutError:
-        report.fail("gradient", text, wrt, TimeoutError(f"more than {limit} s: past the time limit"))
+        report.fail("gradient", text, wrt,
+                    TimeoutError(f"more than {limit} s: past the time limit"))
         return
     except Exception as err:    # noqa: BLE001
         report.fail("gradient", text, wrt, err, e)

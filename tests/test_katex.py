@@ -90,7 +90,8 @@ def test_every_latex_output_renders_in_katex_strict_mode():
                           timeout=300, check=True)
     failures = [f"{cases[i][0]}: {message}\n    {cases[i][1][:300]}"
                 for i, message in json.loads(done.stdout)]
-    assert not failures, f"{len(failures)} of {len(cases)} do not render:\n" + "\n".join(failures[:40])
+    assert not failures, \
+        f"{len(failures)} of {len(cases)} do not render:\n" + "\n".join(failures[:40])
 
 
 GROUPS = re.compile(r"\\(?:text|operatorname|mathrm|mathbf|begin|end)\{[^{}]*\}|\\\\\[[^]]*\]")

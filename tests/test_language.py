@@ -613,7 +613,8 @@ def test_lecture_note_spellings_read_as_their_values():
     for text, expected in cases.items():
         e = mc.parse(text)
         assert np.isclose(float(e.evaluate(values)), expected), text
-        again = mc.parse(str(e), shapes={s.name: tuple(s.dims) for s in mc.ir.traverse.free_symbols(e)
+        again = mc.parse(str(e), shapes={s.name: tuple(s.dims)
+                                         for s in mc.ir.traverse.free_symbols(e)
                                          if isinstance(s, mc.ir.expr.Symbol)})
         assert np.isclose(float(again.evaluate(values)), expected), (text, str(e))   # reads back
 

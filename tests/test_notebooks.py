@@ -50,7 +50,8 @@ def committed(name):
 
 def test_every_notebook_has_a_source():
     on_disk = sorted(p.stem for p in NOTEBOOKS.glob("*.ipynb"))
-    assert NAMES and on_disk == NAMES, "notebooks/*.ipynb and their sources notebooks/NN_*.py disagree"
+    assert NAMES and on_disk == NAMES, \
+        "notebooks/*.ipynb and their sources notebooks/NN_*.py disagree"
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -330,7 +330,8 @@ def extreme_values(case, kind, seed):
         "zero": lambda v: np.zeros_like(v),
         "huge": lambda v: 1e200 * v,
         "tiny": lambda v: 1e-300 * v,
-        "singular": lambda v: rank_deficient(v.shape[0], v.shape[0] - 1, rng) if v.ndim == 2 else 0 * v,
+        "singular": lambda v: rank_deficient(v.shape[0], v.shape[0] - 1, rng) if v.ndim == 2
+        else 0 * v,
         "negative": lambda v: -np.abs(v),
         "nan": lambda v: np.full_like(v, np.nan),
         "inf": lambda v: np.full_like(v, np.inf),
@@ -364,8 +365,10 @@ MATRICES = {    # text, NumPy function of the values
 DET_FORMS = {   # text with {} for det(M), NumPy function of d = det(M) and the values
     "{}": lambda d, v: d, "{}^2": lambda d, v: d ** 2, "3 {} - 1": lambda d, v: 3 * d - 1,
     "sin({})": lambda d, v: np.sin(d), "exp({})": lambda d, v: np.exp(d),
-    "{} tr(X)": lambda d, v: d * np.trace(v["X"]), "{} b^T X c": lambda d, v: d * v["b"] @ v["X"] @ v["c"],
-    "log(1 + {}^2)": lambda d, v: np.log(1 + d ** 2), "({})^3 + tr(A X)": lambda d, v: d ** 3 + np.trace(v["A"] @ v["X"]),
+    "{} tr(X)": lambda d, v: d * np.trace(v["X"]),
+    "{} b^T X c": lambda d, v: d * v["b"] @ v["X"] @ v["c"],
+    "log(1 + {}^2)": lambda d, v: np.log(1 + d ** 2),
+    "({})^3 + tr(A X)": lambda d, v: d ** 3 + np.trace(v["A"] @ v["X"]),
 }
 
 

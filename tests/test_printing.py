@@ -6,7 +6,7 @@ import matcalc as mc
 from matcalc.ir import expr as E
 from matcalc.ir.traverse import free_symbols
 from matcalc.api.verification import valid_draw
-from matcalc.backends.numeric import draw, evaluate
+from matcalc.backends.numeric import evaluate
 from oracle import assert_close, central_gradient, central_jacobian
 
 CASES = [

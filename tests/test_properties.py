@@ -398,6 +398,6 @@ def test_same_output_across_runs_and_hash_seeds():
 
 
 def test_same_output_within_one_process():
-    for kind, text, var in DETERMINISM[:6]:
-        first = str(getattr(mc, kind)(text, wrt=var))
-        assert all(str(getattr(mc, kind)(text, wrt=var)) == first for _ in range(3))
+    for kind, f, var in DETERMINISM[:6]:
+        first = str(getattr(mc, kind)(f, wrt=var))
+        assert all(str(getattr(mc, kind)(f, wrt=var)) == first for _ in range(3))

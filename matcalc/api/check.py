@@ -105,8 +105,8 @@ def _diagnose(f, X, given, expected, assume, samples, rng) -> str:
     if X.shape[1] != 1 and all(_close(A(v), G(v).T) for v in samples):
         return f"transposed: {truth}"
     ratios = [np.sum(A(v) * G(v)) / np.sum(G(v) * G(v)) for v in samples if np.any(G(v))]
-    if ratios and np.allclose(ratios, ratios[0]) and not np.isclose(ratios[0], 1) and ratios[0] and \
-            all(_close(A(v), ratios[0] * G(v)) for v in samples):
+    if ratios and np.allclose(ratios, ratios[0]) and not np.isclose(ratios[0], 1) \
+            and ratios[0] and all(_close(A(v), ratios[0] * G(v)) for v in samples):
         return f"off by a factor {ratios[0]:.4g}: {truth}"
     return f"wrong: {truth}"
 

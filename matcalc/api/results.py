@@ -192,7 +192,8 @@ class Jacobian(Result):
         x = latex(self.wrt)
         if self.wrt.shape[1] == 1 and self.base.shape[1] == 1:
             return rf"\frac{{\partial F}}{{\partial {x}}} = {self.latex}"
-        return rf"\frac{{\partial \operatorname{{vec}} F}}{{\partial \operatorname{{vec}} {x}}} = {self.latex}"
+        vec = r"\operatorname{vec}"
+        return rf"\frac{{\partial {vec} F}}{{\partial {vec} {x}}} = {self.latex}"
 
     @deadline.bounded
     def evaluate(self, values: dict):

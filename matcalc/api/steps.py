@@ -54,7 +54,8 @@ def latex_derivation(lhs: str, steps: list[Step], result: str) -> str:
         head = _latex_lhs(s.lhs) if s.lhs else lhs if i == 0 else ""
         rows.append(head + " &= " + latex(s.expr) + rule)
     body = r" \\ ".join(rows)
-    return rf"\begin{{gathered}} \begin{{aligned}} {body} \end{{aligned}} \\[1ex] \boxed{{{result}}} \end{{gathered}}"
+    return (rf"\begin{{gathered}} \begin{{aligned}} {body} \end{{aligned}} \\[1ex] "
+            rf"\boxed{{{result}}} \end{{gathered}}")
 
 
 RULE_LATEX = [(r"(?<=[\w)])\s+(?=[\w(])", r"\\, "), (r"\bgrad\\, f\b", r"\\nabla{}f"),

@@ -51,7 +51,8 @@ def fraction_parts(e: E.Mul):
             coef *= f.value
         elif isinstance(f, E.Power) and f.base.is_scalar and isinstance(f.exponent, E.Number) \
                 and f.exponent.value < 0:
-            den.append(f.base if f.exponent.value == -1 else E.Power(f.base, E.Number(-f.exponent.value)))
+            den.append(f.base if f.exponent.value == -1
+                       else E.Power(f.base, E.Number(-f.exponent.value)))
         elif f.is_scalar:
             num.append(f)
         else:
@@ -300,7 +301,8 @@ class Printer:
 
 
 class TextPrinter(Printer):
-    transpose, inverse, inverse_transpose, hadamard, kron, ediv = "T", "-1", "-T", ".*", "kron", "./"
+    transpose, inverse, inverse_transpose = "T", "-1", "-T"
+    hadamard, kron, ediv = ".*", "kron", "./"
     lparen = "("
 
     def symbol(self, name):

@@ -72,8 +72,8 @@ def _prod(A):
 def _vector_norm(x, p):
     """norm2(x) = ||x||_2 and norm1(x) = ||x||_1, for vectors (a matrix's says which norm)."""
     if x.shape[1] != 1:
-        raise UnsupportedError(f"norm{p}(.) is for vectors; for a matrix write ||X||_F (Frobenius), "
-                               f"||X||_2 (spectral) or ||X||_1 (entrywise)")
+        raise UnsupportedError(f"norm{p}(.) is for vectors; for a matrix write ||X||_F "
+                               "(Frobenius), ||X||_2 (spectral) or ||X||_1 (entrywise)")
     return E.Norm(x, p)
 
 

@@ -10,19 +10,28 @@ factors, which must conform: ``Mul((b.T @ x, a))`` is ``(b^T x) a``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
-import functools
+import sys
 from operator import attrgetter
 
 from ..errors import UnsupportedError
 from ..lazy import sympy
 from .numbers import in_float_range
-from .shapes import describe, dim_product, is_scalar, is_square, is_vector, require, resolve, same_dim
+from .shapes import (describe, dim_product, is_scalar, is_square, is_vector, require, resolve,
+                     same_dim)
 
 SCALAR = (1, 1)
 
 
-# Every node is a frozen dataclass; equality and the hash are Expr's (see there).
-node = dataclass(frozen=True, slots=True, eq=False)
+if sys.version_info >= (3, 11):
+    from typing import dataclass_transform
+else:                           # it only tells type checkers that node makes dataclasses
+    dataclass_transform = lambda **_: lambda f: f   # noqa: E731
+
+
+@dataclass_transform(frozen_default=True, field_specifiers=(field,))
+def node(cls):
+    """Every node is a frozen dataclass; equality and the hash are Expr's (see there)."""
+    return dataclass(frozen=True, slots=True, eq=False)(cls)
 
 
 @node
@@ -154,13 +163,15 @@ def _layout(cls):
     if cls not in _LAYOUTS:
         names = tuple(f.name for f in fields(cls) if f.init)
         types = {n: cls.__dataclass_fields__[n].type for n in names}
-        expr = tuple((n, types[n] != "Expr") for n in names if types[n] in ("Expr", "tuple[Expr, ...]"))
+        expr = tuple((n, types[n] != "Expr") for n in names
+                     if types[n] in ("Expr", "tuple[Expr, ...]"))
         one = attrgetter(*(n for n, _ in expr)) if expr else None
         children = (lambda e: ()) if not expr else \
             one if [m for _, m in expr] == [True] else \
             (lambda e: (one(e),)) if len(expr) == 1 and not expr[0][1] else \
             one if not any(m for _, m in expr) else \
-            (lambda e: tuple(c for n, m in expr for c in (getattr(e, n) if m else (getattr(e, n),))))
+            (lambda e: tuple(c for n, m in expr
+                             for c in (getattr(e, n) if m else (getattr(e, n),))))
         get = attrgetter(*names) if names else None
         values = get if len(names) > 1 else (lambda e: (get(e),)) if names else (lambda e: ())
         _LAYOUTS[cls] = values, children, expr
@@ -558,4 +569,5 @@ def has(e: Expr, *node_types) -> bool:
 __all__ = ["Expr", "Symbol", "Differential", "D", "Number", "Identity", "Zero", "Ones", "Add",
            "Mul", "Hadamard", "Transpose", "Inverse", "MatPower", "Power", "Trace", "Det",
            "Inner", "Norm", "Diag", "Softmax", "LogSumExp", "Eig", "SingularFactor", "LambdaMax",
-           "TopEigvec", "Kron", "Vec", "Commutation", "Func", "add", "mul", "as_expr", "has", "describe"]
+           "TopEigvec", "Kron", "Vec", "Commutation", "Func", "add", "mul", "as_expr", "has",
+           "describe"]

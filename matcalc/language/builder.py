@@ -211,7 +211,8 @@ class Builder(Transformer_NonRecursive):
 
     @_located
     def power(self, base, exponent):
-        if base == self.symbols.get("e") and "e" not in self.overrides and isinstance(base, E.Symbol):
+        if base == self.symbols.get("e") and "e" not in self.overrides \
+                and isinstance(base, E.Symbol):
             return E.Func("exp", exponent)      # e^{-x^T x}: e is Euler's number
         k = exponent.value if isinstance(exponent, E.Number) else None
         if k is not None and k.is_integer and not base.is_scalar:

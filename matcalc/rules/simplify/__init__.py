@@ -19,7 +19,7 @@ family:
 Constants are folded so that they print with their shape: (b - b).^2 = 0, a matrix of
 ones is 1 1^T, a dimension as a scalar is tr(I_n) (ir/constants.py).
 """
-from . import elementwise, products, reductions, structure, sums   # they register their rules
+from . import elementwise, products, reductions, structure, sums  # noqa: F401 (their rules register)
 # MAX_EXPANSION is read in core: a change of it goes to matcalc.rules.simplify.core.
 from .core import ASSUMPTIONS, MAX_EXPANSION, SYMMETRIC_KINDS, expand, simplify
 
