@@ -69,14 +69,14 @@ def choice(value, what: str, options: tuple):
 
 def count(value, what: str, most: int) -> int:
     """A whole number from 1 to most."""
-    if isinstance(value, bool) or not isinstance(value, Integral) or not 1 <= value <= most:
+    if isinstance(value, bool) or not isinstance(value, Integral) or not 1 <= int(value) <= most:
         raise MatcalcError(f"{what} must be a whole number from 1 to {most}, not {value!r}")
     return int(value)
 
 
 def positive(value, what: str) -> float:
     """A real number above 0."""
-    if isinstance(value, bool) or not isinstance(value, Real) or not value > 0:
+    if isinstance(value, bool) or not isinstance(value, Real) or not float(value) > 0:
         raise MatcalcError(f"{what} must be a positive number, not {value!r}")
     return float(value)
 

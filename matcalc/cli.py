@@ -114,6 +114,7 @@ def _options(args) -> dict:
 def _expressions(args, stdin) -> list[tuple[int | None, str]]:
     """(line number, text) of each expression: the argument, or each non-blank line of stdin."""
     text = args.expression
+    found: list[tuple[int | None, str]]
     if text is not None and text != "-":
         found = [(None, text.strip())] if text.strip() else []
     elif stdin is None or (text is None and _isatty(stdin)):
@@ -136,9 +137,10 @@ def _each(args, stdin, run, single: str | None = None) -> int:
     several = len(expressions) > 1
     if several and single:
         raise UsageError(single)
-    code, previous = EXIT_OK, []
+    code, previous = EXIT_OK, list[str]()
     for number, expression in expressions:
-        out, error = [], None
+        out: list[str] = []
+        error = None
         try:
             code = max(code, run(expression, out))
         except MatcalcError as e:

@@ -20,8 +20,12 @@ from .errors import MatcalcError, TimeLimitError
 
 DEFAULT_LIMIT = 10.0     # seconds
 ENVIRONMENT = "MATCALC_TIMEOUT"
-_UNSET = object()
-_limit = _UNSET          # set by set_time_limit
+class _Unset:
+    """The limit before set_time_limit is called."""
+
+
+_UNSET = _Unset()
+_limit: float | None | _Unset = _UNSET          # set by set_time_limit
 
 
 @dataclass(frozen=True)
@@ -45,7 +49,7 @@ def set_time_limit(seconds: float | None) -> float | None:
 
 def time_limit() -> float | None:
     """The limit of a public call in seconds (None: none)."""
-    if _limit is not _UNSET:
+    if not isinstance(_limit, _Unset):
         return _limit
     setting = os.environ.get(ENVIRONMENT, "").strip()
     if not setting:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.util
 import sys
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 
 def lazy_module(name: str) -> ModuleType:
@@ -14,6 +15,8 @@ def lazy_module(name: str) -> ModuleType:
     if name in sys.modules:
         return sys.modules[name]
     spec = importlib.util.find_spec(name)
+    if spec is None or spec.loader is None:
+        raise ModuleNotFoundError(f"No module named {name!r}", name=name)
     spec.loader = importlib.util.LazyLoader(spec.loader)
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
@@ -21,4 +24,7 @@ def lazy_module(name: str) -> ModuleType:
     return module
 
 
-sympy = lazy_module("sympy")
+if TYPE_CHECKING:
+    import sympy                # type checkers read SymPy itself
+else:
+    sympy = lazy_module("sympy")

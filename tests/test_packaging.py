@@ -39,7 +39,8 @@ def dists(tmp_path_factory):
     writes its egg-info into the tree it builds)."""
     tree, out = tmp_path_factory.mktemp("tree") / "matcalc", tmp_path_factory.mktemp("dist")
     shutil.copytree(ROOT, tree, ignore=shutil.ignore_patterns(
-        ".git", "node_modules", "__pycache__", "*.egg-info", "build", "dist", ".hypothesis"))
+        ".git", "node_modules", "__pycache__", "*.egg-info", "build", "dist", ".hypothesis",
+        ".mypy_cache", ".ruff_cache"))
     run = subprocess.run([sys.executable, "-m", "build", "--outdir", str(out), str(tree)],
                          capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]

@@ -40,7 +40,7 @@ class CheckResult:
 
 @deadline.bounded
 def check(f, wrt: str, answer: str, kind: str = "gradient", shapes: dict | None = None,
-          assume: dict | None = None, draws: int = 5, seed: int = 0) -> CheckResult:
+          assume: dict | None = None, draws: int = 5, seed: int | None = 0) -> CheckResult:
     """Whether ``answer`` is the gradient (kind="gradient") or Hessian of f with respect to wrt.
 
     >>> print(check("log det X", wrt="X", answer="X^-1"))

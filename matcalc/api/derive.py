@@ -116,7 +116,7 @@ def gradient(f, wrt, shapes: dict | None = None, assume: dict | None = None,
         return Gradients({name: gradient(f, name, shapes, assume, symmetric) for name in names})
     f, X, assume = prepare(f, wrt, shapes, assume)
     _require_scalar(f, "a gradient")
-    steps = []
+    steps: list[Step] = []
     G = _gradient_expr(f, X, assume, symmetric, steps)
     return Gradient(f, X, G, assume, steps=tuple(steps))
 
@@ -162,7 +162,7 @@ def jacobian(F, wrt: str, shapes: dict | None = None, assume: dict | None = None
     'A'
     """
     F, X, assume = prepare(F, wrt, shapes, assume)
-    steps = []
+    steps: list[Step] = []
     dF, J = _jacobian_parts(F, X, assume, steps=steps)
     if J is not None:
         steps.append(Step((f"read off dF = J {text(E.Differential(X))}",), J, "J"))
@@ -178,7 +178,7 @@ def hessian(f, wrt: str, shapes: dict | None = None, assume: dict | None = None)
     """
     f, X, assume = prepare(f, wrt, shapes, assume)
     _require_scalar(f, "a Hessian")
-    steps = []
+    steps: list[Step] = []
     g = Gradient(f, X, _gradient_expr(f, X, assume, steps=steps), assume, steps=tuple(steps))
     steps.append(Step(("read off the gradient",), g.expr, "grad f"))
     dG, H = _jacobian_parts(g.expr, X, assume, tidy=expand, steps=steps, lhs="d(grad f)")

@@ -54,7 +54,8 @@ class Result:
 
     @property
     def latex(self) -> str:
-        return latex(self.expr, self.context)
+        """The LaTeX of expr; of the map dF = ... for a Jacobian that has no matrix form."""
+        return latex(self.expr, self.context) if self.expr is not None else self.boxed
 
     def _repr_latex_(self):
         if self.steps:
@@ -92,8 +93,10 @@ class Result:
     @deadline.bounded
     def evaluate(self, values: dict):
         """The value at the given inputs (NumPy: vectors 1-D, matrices 2-D, scalars float)."""
+        expr = self.expr
+        assert expr is not None, "Jacobian.evaluate evaluates a map without a matrix form"
         return self._where_differentiable(
-            values, lambda: evaluate(self.expr, values, context=self.context))
+            values, lambda: evaluate(expr, values, context=self.context))
 
     def _where_differentiable(self, values, compute):
         """compute(), unless f is not differentiable at (finite) values: f has no value there,
@@ -153,6 +156,7 @@ class Result:
 @dataclass(frozen=True, repr=False)
 class Gradient(Result):
     """The gradient G of a scalar f: df = <G, dX>, G shaped like X."""
+    expr: E.Expr                      # a gradient always has its expression
     label: str = "gradient"
 
     @property
@@ -187,6 +191,7 @@ class Jacobian(Result):
     @property
     def boxed(self) -> str:
         """J = ... for vectors, the vec-layout matrix for matrices, else dF = ... ."""
+        assert self.map is not None, "jacobian() and hessian() give the map"
         if self.expr is None:
             return f"dF = {latex(self.map, self.context)}"
         x = latex(self.wrt)
@@ -245,6 +250,7 @@ class Hessian(Jacobian):
     def boxed(self) -> str:
         if self.wrt.shape[1] == 1:
             return rf"\nabla^2_{{{latex(self.wrt)}}} f = {self.latex}"
+        assert self.map is not None, "hessian() gives the map"
         return rf"H[{latex(E.Differential(self.wrt))}] = {latex(self.map, self.context)}"
 
 
@@ -316,6 +322,7 @@ class HVP(Result):
 
     @property
     def boxed(self) -> str:
+        assert self.direction is not None, "hvp() gives the direction"
         return rf"\nabla^2_{{{latex(self.wrt)}}} f\,[{latex(self.direction)}] = {self.latex}"
 
     def symbols(self):

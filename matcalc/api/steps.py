@@ -8,6 +8,7 @@ beside it).
 from __future__ import annotations
 
 import re
+from typing import Callable
 
 from ..rules.differential import Step
 from ..backends.printing import latex, text
@@ -58,6 +59,7 @@ def latex_derivation(lhs: str, steps: list[Step], result: str) -> str:
             rf"\boxed{{{result}}} \end{{gathered}}")
 
 
+RULE_LATEX: list[tuple[str, str | Callable[[re.Match[str]], str]]]
 RULE_LATEX = [(r"(?<=[\w)])\s+(?=[\w(])", r"\\, "), (r"\bgrad\\, f\b", r"\\nabla{}f"),
               (r"\^-T", r"^{-\\top}"), (r"\^-1", r"^{-1}"), (r"\^T", r"^{\\top}"),
               (r"\^\(([^)]*)\)", r"^{\1}"), (r"<", r"\\langle "), (r">", r"\\rangle "),
@@ -78,7 +80,7 @@ PROSE = re.compile(rf"(?!d(?:{'|'.join(GREEK)})\b|kron\b)(?:[a-z]{{3,}}|on|of|to
 
 def latex_rule(rule: str) -> str:
     """A rule as LaTeX: runs of prose words in \\text, formulas (d(X^-1) = ...) as math."""
-    runs = []
+    runs: list[tuple[bool, list[str]]] = []
     for word in rule.split(" "):
         prose = bool(PROSE.match(word)) and word.rstrip(",:") not in printed_names()
         if runs and runs[-1][0] == prose:

@@ -2,6 +2,7 @@
 random inputs that respect the assumptions (and the conditions of differentiability)."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -66,7 +67,7 @@ def differences(pairs):
 
 
 def verify(result, draws: int = 3, seed: int = 0, tolerance: float = 1e-5,
-           at: dict | None = None) -> VerifyReport:
+           at: Mapping | None = None) -> VerifyReport:
     """Compare result with central differences on random inputs that respect the assumptions.
 
     ``at`` fixes some or all values (the rest are drawn); the conditions of
@@ -98,10 +99,10 @@ def verify(result, draws: int = 3, seed: int = 0, tolerance: float = 1e-5,
         worst, checks = max(worst, relative), checks + len(pairs)
         noise = max(noise, rounding / scale if scale else 0.0 if rounding == 0 else np.inf)
         failed = failed or not error <= tolerance * scale + rounding
-    notes = tuple(dict.fromkeys(notes))
-    ok = bool(worst <= tolerance) and not notes
-    return VerifyReport(ok, worst, done, checks, tolerance, notes,
-                        undecided=not (ok or failed or notes), noise=noise, entries=entries)
+    unique = tuple(dict.fromkeys(notes))
+    ok = bool(worst <= tolerance) and not unique
+    return VerifyReport(ok, worst, done, checks, tolerance, unique,
+                        undecided=not (ok or failed or unique), noise=noise, entries=entries)
 
 
 def combined(reports) -> VerifyReport:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from functools import singledispatch
+from typing import Literal
 
 import numpy as np
 
@@ -320,7 +321,8 @@ def _(e: E.Inner, env):
     return np.array([[np.sum(ev(e.left, env) * ev(e.right, env))]])
 
 
-NORMS = {"euclid": None, "l1": 1, "spectral": 2, "nuclear": "nuc"}
+NORMS: dict[str, float | Literal["nuc"] | None] = {"euclid": None, "l1": 1, "spectral": 2,
+                                                  "nuclear": "nuc"}
 
 
 @ev.register
@@ -407,9 +409,9 @@ def _(e: E.Func, env):
         return ELEMENTWISE[e.name].numpy(ev(e.arg, env))
 
 
-def determinant_powers(e):
+def determinant_powers(e) -> tuple[float, list[tuple[E.Expr, int]]] | None:
     """(c, [(X_i, k_i)]) when e = c det(X_1)^k_1 det(X_2)^k_2 ... (integers k_i), else None."""
-    c, powers = 1.0, []
+    c, powers = 1.0, list[tuple[E.Expr, int]]()
     for f in e.factors if isinstance(e, E.Mul) else (e,):
         if isinstance(f, E.Number):
             c *= float(f.value)
@@ -438,7 +440,8 @@ def _log_determinant_powers(c, powers, env) -> float:
 def draw(symbols, assume: dict, rng: np.random.Generator, sizes: dict) -> dict:
     """Random values that respect the shapes and assumptions (square matrices near I), at
     most MAX_ENTRIES numbers in all."""
-    values, entries = {}, 0
+    values: dict[str, np.ndarray | float] = {}
+    entries = 0
     for s in sorted(symbols, key=_key):
         if isinstance(s, E.Differential):
             continue
@@ -460,7 +463,8 @@ def draw(symbols, assume: dict, rng: np.random.Generator, sizes: dict) -> dict:
         elif rows == cols and rows > 1:
             value = np.eye(rows) + 0.3 * R / np.sqrt(rows)
         elif rows == cols == 1:
-            value = float(rng.uniform(0.5, 1.5))
+            values[_key(s)] = float(rng.uniform(0.5, 1.5))
+            continue
         else:
             value = R
         values[_key(s)] = value if cols != 1 or rows == 1 else value[:, 0]

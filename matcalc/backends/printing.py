@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from functools import singledispatchmethod
+from typing import Callable
 
 from ..ir import expr as E
 from ..ir.traverse import free_symbols
@@ -68,6 +69,27 @@ class Printer:
     parser reads the name of a dimension of the shapes given as that size. Otherwise it
     prints as tr(I), whose size no text carries.
     """
+    # What each printer spells its own way (TextPrinter, LatexPrinter):
+    transpose: str
+    inverse: str
+    inverse_transpose: str
+    hadamard: str
+    kron: str
+    ediv: str
+    lparen: str
+    symbol: Callable[[str], str]
+    differential: Callable[[str, int], str]
+    number: Callable[[object], str]
+    rational: Callable[[int, int], str]
+    ones: Callable[[], str]
+    paren: Callable[[str], str]
+    fraction: Callable[[str, str, bool], str]
+    sup: Callable[[str, str], str]
+    elementwise_sup: Callable[[str, str], str]
+    exponent: Callable[[str], str]
+    call: Callable[[str, str], str]
+    inner: Callable[[str, str], str]
+    norm: Callable[[str, str], str]
 
     def __init__(self):
         # bound once: singledispatchmethod builds a new bound function on every access
@@ -148,12 +170,14 @@ class Printer:
 
     @node.register
     def _(self, e: E.Mul):
-        e = E.mul(*(times(c, *ones_of(f.shape)) if not f.is_scalar and
-                    (c := constant_value(f)) is not None else f for f in e.factors))
-        negative, positive = split_sign(e)
+        product = E.mul(*(times(c, *ones_of(f.shape)) if not f.is_scalar and
+                          (c := constant_value(f)) is not None else f for f in e.factors))
+        if not isinstance(product, E.Mul):      # the ones of constants merged into one
+            return self.print(product)
+        negative, positive = split_sign(product)
         if negative:
             return "-" + self.wrap(positive, PRODUCT), SUM
-        coef, num, den = fraction_parts(e)
+        coef, num, den = fraction_parts(product)
         if den:
             numer = self.numerator(num, coef.p)
             group = len(den) + (coef.q != 1) > 1 or self.print(den[0])[1] == JUXT
@@ -226,6 +250,7 @@ class Printer:
 
     def dimension(self, e: E.Trace):
         """tr(I_d) as n, m n or 3, the size d, if the text carries each name in it."""
+        assert isinstance(e.arg, E.Identity)
         d = e.arg.n
         parts = str(d).split("*") if isinstance(d, (int, str)) else ["?"]    # ? while parsing
         if not all(p.isdigit() or p in self.sized for p in parts):

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields, replace
 import sys
 from operator import attrgetter
+from typing import Any, overload
 
 from ..errors import UnsupportedError
 from ..lazy import sympy
@@ -92,7 +93,7 @@ class Expr:
         if all(new is old for new, old in zip(children, self.children)):
             return self
         it = iter(children)
-        updates = {}
+        updates: dict[str, Any] = {}
         for name, many in _layout(type(self))[2]:
             updates[name] = tuple(next(it) for _ in getattr(self, name)) if many else next(it)
         return replace(self, **updates) if updates else self
@@ -522,9 +523,13 @@ def as_expr(value) -> Expr:
     raise TypeError(f"not an expression: {value!r}")
 
 
-def add(*terms) -> Expr:
-    """Sum of the terms that are not None, flattened."""
-    flat = []
+@overload
+def add(first: Expr, *terms: Expr | None) -> Expr: ...
+@overload
+def add(*terms: Expr | None) -> Expr | None: ...
+def add(*terms):
+    """Sum of the terms that are not None, flattened; None (zero) if none is left."""
+    flat: list[Expr] = []
     for t in terms:
         if t is not None:
             flat.extend(t.terms if isinstance(t, Add) else (t,))
@@ -533,12 +538,16 @@ def add(*terms) -> Expr:
     return flat[0] if len(flat) == 1 else Add(tuple(flat))
 
 
-def mul(*factors) -> Expr:
+@overload
+def mul(*factors: Expr) -> Expr: ...
+@overload
+def mul(*factors: Expr | None) -> Expr | None: ...
+def mul(*factors):
     """Product of the factors, flattened; None if any factor is None (zero).
 
     A scalar product of matrices, such as ``b^T x``, stays one factor.
     """
-    flat = []
+    flat: list[Expr] = []
     for f in factors:
         if f is None:
             return None

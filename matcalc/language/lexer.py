@@ -12,7 +12,8 @@ from functools import cache
 from importlib import resources
 
 from lark import Lark, Token
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
+from lark.exceptions import (UnexpectedCharacters, UnexpectedEOF, UnexpectedInput,
+                             UnexpectedToken)
 
 from ..catalogue import functions
 from ..errors import ParseError, UnknownFunctionError
@@ -201,23 +202,25 @@ TOKEN_NAMES = {"RPAR": "')'", "LPAR": "'('", "RBRACE": "'}'", "COMMA": "','", "R
 
 
 def parse_error(err: UnexpectedInput, text: str) -> ParseError:
-    if isinstance(err, UnexpectedEOF) or getattr(err, "token", None) is not None and \
+    if isinstance(err, UnexpectedEOF) or isinstance(err, UnexpectedToken) and \
             getattr(err.token, "type", "") == "$END":
         line, column = text.count("\n") + 1, len(text.rsplit("\n", 1)[-1]) + 1
         return ParseError("the expression ends too early", text, line, column)
     line, column = err.line, err.column
     if isinstance(err, UnexpectedCharacters):
-        command = re.match(r"\\[A-Za-z]+", text[err.pos_in_stream:])
+        pos = err.pos_in_stream or 0
+        command = re.match(r"\\[A-Za-z]+", text[pos:])
         if command:
             return ParseError(f"unknown LaTeX command '{command[0]}'", text, line, column)
-        char = text[err.pos_in_stream]
-        if char == "." and text[err.pos_in_stream - 1:err.pos_in_stream].isdigit():
+        char = text[pos]
+        if char == "." and text[pos - 1:pos].isdigit():
             return ParseError("a number cannot end with '.' (write 2 or 2.0; .* ./ .^ are "
                               "elementwise operators)", text, line, column)
         what = f"unexpected character {char!r}"
     else:
-        what = f"unexpected {str(err.token)!r}"
-    expected = sorted({TOKEN_NAMES.get(t) for t in getattr(err, "expected", ()) or ()} - {None})
+        what = f"unexpected {str(getattr(err, 'token', ''))!r}"
+    expected = sorted({TOKEN_NAMES[t] for t in getattr(err, "expected", ()) or ()
+                       if t in TOKEN_NAMES})
     if expected and len(expected) <= 5:
         what += f"; expected {' or '.join(expected)}"
     return ParseError(what, text, line, column)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -85,7 +86,7 @@ NORMS = {
 
 SIMPLE_TOP_EIGENVALUE = Requirement("{} symmetric with a simple largest eigenvalue", _eigen_gap)
 
-RULES = {}
+RULES: dict[type, Callable] = {}     # node class -> its conditions (rule)
 
 
 def rule(node_type):

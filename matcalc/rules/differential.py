@@ -96,7 +96,7 @@ def differential_of(f: E.Expr, var: E.Symbol, index: int = 0,
     state = pending(f)
     if steps is not None and state is not None:
         steps.append(Step((), state))
-    expanded = {}    # replace_all's memo: the expansion of a d(U) is the same in every layer
+    expanded: dict = {}    # replace_all's memo: the expansion of a d(U) is the same in every layer
     while state is not None:
         if E.size(state) > MAX_SIZE:
             raise UnsupportedError(f"the differential has grown past {MAX_SIZE} operations "

@@ -157,7 +157,7 @@ def tidy(s: sympy.Expr) -> sympy.Expr:
 def _expanded_terms(s: sympy.Expr) -> int:
     """About how many terms sympy.expand(s) writes (MAX_EXPANDED_TERMS + 1 for that many or
     more): those of s, and those of each of its denominators, multiplied out on its own."""
-    denominators = {}
+    denominators: dict[sympy.Expr, int] = {}
     return min(MAX_EXPANDED_TERMS + 1, _expansion(s, denominators) + sum(denominators.values()))
 
 

@@ -18,6 +18,7 @@ all-ones factors is a broadcast: ``b 1^T`` is ``b[:, None]``, ``1 1^T`` is 1.
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 from ...errors import UnsupportedError
 
@@ -45,8 +46,16 @@ class Node:
     ``cheap``: written inline however often it is used; ``nonneg``: its values are >= 0;
     ``integral``: a Python int (a number or a dimension)."""
     __slots__ = ("id", "op", "params", "args", "kind", "cheap", "nonneg", "integral")
+    id: int
+    op: str
+    params: tuple[tuple[str, Any], ...]
+    args: tuple[Node, ...]
+    kind: str
+    cheap: bool
+    nonneg: bool
+    integral: bool
 
-    def param(self, name: str) -> str:
+    def param(self, name: str) -> Any:
         return dict(self.params)[name]
 
     def __repr__(self):
@@ -62,7 +71,7 @@ def python_spelling(node: Node):
     if node.op == "name":
         return "{name}", ATOM, ()
     if node.op == "+":
-        template, slots = "", []
+        template, slots = "", list[float]()
         for k, sign in enumerate(node.param("signs")):
             if k == 0:
                 template, slots = ("{0}", [SUM]) if sign > 0 else ("-{0}", [UNARY])

@@ -509,7 +509,7 @@ def expanded_chains(e: E.Expr) -> dict | None:
     parts = [expanded_chains(c) for c in (e.terms if isinstance(e, E.Add) else e.factors)]
     if any(p is None for p in parts):
         return None
-    out = {}
+    out: dict[tuple, float] = {}
     for chains in (parts if isinstance(e, E.Add) else [_product_of(parts)]):
         if chains is None:
             return None
@@ -522,7 +522,7 @@ def _product_of(parts) -> dict | None:
     """The chains of a product of multiplied-out factors."""
     acc = {(): 1.0}
     for part in parts:
-        new = {}
+        new: dict[tuple, float] = {}
         for a, u in acc.items():
             for b, v in part.items():
                 new[a + b] = new.get(a + b, 0.0) + u * v
@@ -540,7 +540,7 @@ def written_products(e: E.Expr) -> int:
 
 def inverse_counts(exprs) -> Counter:
     """How often X^-1 (or X^-T) occurs for each X, counting a repeated sub-expression once."""
-    counts, seen = Counter(), set()
+    counts, seen = Counter[E.Expr](), set[E.Expr]()
 
     def visit(e):
         if e in seen:

@@ -15,6 +15,7 @@ matrix products instead of O(k^2).
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
 from ...ir.shapes import factors_of
@@ -47,10 +48,10 @@ class Products:
         if isinstance(d, int):
             return self.g.number(d)
         if isinstance(d, str) and "*" in d:
-            node = None
-            for part in factors_of(d):
-                part_node = self.dim(part)
-                node = part_node if node is None else self.g.mul(node, part_node)
+            first, *rest = factors_of(d)
+            node = self.dim(first)
+            for part in rest:
+                node = self.g.mul(node, self.dim(part))
             return node
         if d in self.dims:
             return self.dims[d]
@@ -101,22 +102,25 @@ class Products:
 
     def dense(self, v: Val) -> Node:
         """The array a factor stands for."""
-        if v.rep == "dense":
-            return v.node
-        if v.rep == "diag":
-            if v.node.kind == "S":
-                return self.g.mul(v.node, self.eye(v.dims[0]))
-            return self.g.make("diag", (v.node,), "M")
         if v.rep == "ones":
             return self.filled("ones", v.dims)
+        node = v.node
+        assert node is not None, v          # every factor but the ones has its node
+        if v.rep == "dense":
+            return node
+        if v.rep == "diag":
+            if node.kind == "S":
+                return self.g.mul(node, self.eye(v.dims[0]))
+            return self.g.make("diag", (node,), "M")
         if v.rep == "inv":
-            inverse = self.g.make("inv", (v.node,), "M")
+            inverse = self.g.make("inv", (node,), "M")
             return self.g.T(inverse) if v.t else inverse
         raise AssertionError(v.rep)
 
     def coef_node(self, c: Coef) -> Node | None:
         """The node of a coefficient (None for 1); -1 negates its first factor."""
-        num, den = [], []
+        num: list[Node] = []
+        den: list[Node] = []
         if abs(c.number) != 1:
             num.append(self.g.number(c.number))
         for node, e in c.powers:
@@ -142,7 +146,8 @@ class Products:
         if not terms:
             out = self.filled("zeros", dims)
         elif len(terms) == 1:
-            sign, out = self.term(*terms[0], dims, signed=True)
+            (c, fs), = terms
+            sign, out = self.term(c, fs, dims, signed=True)
             out = out if sign > 0 else self.g.neg(out)
         else:
             diag = [t for t in terms if len(t[1]) == 1 and t[1][0].rep == "diag"] \
@@ -151,7 +156,8 @@ class Products:
             rest = [t for t in terms if t not in diag and t not in ones]
             pieces = []
             if diag:
-                pieces.append(self.term(*self.diag_sum(diag, dims), dims))
+                c, fs = self.diag_sum(diag, dims)
+                pieces.append(self.term(c, fs, dims))
             if ones and not (pieces or rest):       # only constants: an array of them
                 total = self.node(Lin(tuple((c, ()) for c, _ in ones), (1, 1)))
                 pieces.append((1, self.g.mul(total, self.filled("ones", dims))))
@@ -201,7 +207,7 @@ class Products:
         return self.as_power(self.node(lin))
 
     # -- one term: a product chain --
-    def term(self, coef: Coef, factors: tuple, dims, signed=False) -> tuple:
+    def term(self, coef: Coef, factors: Sequence[Val], dims, signed=False) -> tuple:
         """(sign, node) of coef * F1 ... Fk; signed: a negative coefficient other than -1
         stays in the node (-2 * x rather than -(2 * x))."""
         key = ("term", coef, factors, dims, signed)
@@ -278,6 +284,7 @@ class Products:
         if v.rep == "ones":
             return self.as_power(self.dim(v.dims[axis])), \
                 ([Val("ones", None, out_dims)] if not is_scalar(out_dims) else [])
+        assert v.node is not None, v        # every factor but the ones has its node
         if v.rep == "diag" and v.node.kind == "V":
             return ONE, [Val("dense", v.node, out_dims)]
         if v.rep == "dense":
@@ -341,7 +348,7 @@ class Products:
     def product(self, coef: Coef, lins, dims) -> Lin:
         if coef.number == 0:
             return Lin((), dims)
-        acc = [(coef, ())]
+        acc: list[tuple[Coef, tuple[Val, ...]]] = [(coef, ())]
         for L in lins:
             if not L.terms:
                 return Lin((), dims)
@@ -445,8 +452,11 @@ def shifted_sum(chain, left_out, direction, times, plus):
 def shifted_products(chain, left_out, direction) -> int:
     """The matrix products shifted_sum takes."""
     products = []
-    shifted_sum(chain, left_out, direction, lambda a, b: products.append(a) or a,
-                lambda terms: terms[0])
+
+    def product(a, b):
+        products.append(a)
+        return a
+    shifted_sum(chain, left_out, direction, product, lambda terms: terms[0])
     return len(products)
 
 

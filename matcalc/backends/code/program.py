@@ -25,7 +25,7 @@ from ...errors import MatcalcError
 from ...ir import expr as E
 from ...ir.traverse import free_symbols
 from .backends import BACKENDS, Backend
-from .graph import ATOM, MATMUL, PROD, is_row, python_spelling
+from .graph import ATOM, MATMUL, PROD, Node, is_row, python_spelling
 from .lowering import Lowering, inverse_counts, symbol_name
 from .products import MissingDimension
 
@@ -176,8 +176,8 @@ class Program:
         with a direction, used inside _hvp but not depending on it) is a local ``_tN``."""
         low = self.low
         direction = low.args.get(self.direction.name) if self.direction is not None else None
-        uses = Counter()
-        reachable = {}
+        uses = Counter[Node]()
+        reachable: dict[int, Node] = {}
 
         def visit(n):
             for a in n.args:
@@ -191,15 +191,17 @@ class Program:
                 reachable[n.id] = n
                 visit(n)
         order = [reachable[i] for i in sorted(reachable)]
-        dep = set()
+        dep: set[Node] = set()
         for n in order:
             if n is direction or any(a in dep for a in n.args):
                 dep.add(n)
-        used_inside = set()
+        used_inside: set[Node] = set()
         for n in order:
             if n in dep:
                 used_inside.update(a for a in n.args if a not in dep)
-        names, lines_outer, lines_inner = {}, [], []
+        names: dict[Node, str] = {}
+        lines_outer: list[str] = []
+        lines_inner: list[str] = []
         counter = itertools.count()
         helpers = set()
         spelled = {n: spelling(n, self.backend) for n in order}
@@ -239,19 +241,19 @@ class Program:
             names[n] = f"_t{next(counter)}"
             (lines_inner if inner else lines_outer).append(f"{names[n]} = {line}")
         outer = [(o, n) for o, n in zip(self.outputs, self.nodes) if not o.inner]
-        inner = [(o, n) for o, n in zip(self.outputs, self.nodes) if o.inner]
+        hvp = [(o, n) for o, n in zip(self.outputs, self.nodes) if o.inner]
         body = ["    " + line for line in lines_outer]
         results = [result(n) for o, n in outer if not o.grouped]
         grouped = [result(n) for o, n in outer if o.grouped]
         if grouped:
             results.append(f"({', '.join(grouped)}{',' if len(grouped) == 1 else ''})")
-        if inner:
+        if hvp:
             body.append("")
             body.append(f"    def _hvp({self.pynames[self.direction.name]}):")
             direction_name = self.direction.name
             body.append(f"        {repr(f'the Hessian applied to {direction_name}')}")
             body += ["        " + line for line in lines_inner]
-            body.append(f"        return {result(inner[0][1])}")
+            body.append(f"        return {result(hvp[0][1])}")
             body.append("")
             results.append("_hvp")
         body.append(f"    return {', '.join(results)}")
