@@ -332,6 +332,14 @@ def test_jac(capsys):
     assert lines(out)[0] == "f = A X B" and lines(out)[-1] == "Jacobian: dX -> A dX B"
 
 
+def test_jac_latex_of_a_map_without_a_matrix_form(capsys):
+    code, out, err = run(capsys, "jac", "diag(diag(X))", "--wrt", "X", "--latex")
+    assert (code, err) == (0, "")
+    diag = r"\operatorname{diag}"
+    assert lines(out) == ["dX -> diag(diag(dX))",
+                          rf"dF = {diag}\left({diag}\left(dX\right)\right)"]
+
+
 def test_deriv(capsys):
     code, out, _ = run(capsys, "deriv", "det(A - t I)", "--wrt", "t", "--order", "2",
                        "--shape", "t scalar", "--verify")
