@@ -302,7 +302,8 @@ def _(e: E.MatPower, env):
 @ev.register
 def _(e: E.Power, env):
     with np.errstate(all="ignore"):
-        return np.power(ev(e.base, env), ev(e.exponent, env)[0, 0])
+        exponent = ev(e.exponent, env)
+        return np.power(ev(e.base, env), exponent[0, 0] if e.exponent.is_scalar else exponent)
 
 
 @ev.register
@@ -342,6 +343,21 @@ def _(e: E.Diag, env):
 @ev.register
 def _(e: E.Kron, env):
     return np.kron(ev(e.left, env), ev(e.right, env))
+
+
+@ev.register
+def _(e: E.PartialTrace, env):
+    M = ev(e.product, env)
+    return partial_trace(M, M.shape[0] // env.size(e.shape[0]), e.which)
+
+
+def partial_trace(M: np.ndarray, size: int, which: int) -> np.ndarray:
+    """tr_2 (which 2: each size x size block by its trace) or tr_1 (which 1: the sum of the
+    diagonal blocks of a size x size grid of blocks) of M."""
+    r, c = M.shape
+    if which == 2:
+        return np.einsum("ikjk->ij", M.reshape(r // size, size, c // size, size))
+    return np.einsum("kikj->ij", M.reshape(size, r // size, size, c // size))
 
 
 @ev.register

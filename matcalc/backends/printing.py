@@ -247,6 +247,11 @@ class Printer:
         return f"{self.wrap(e.left, JUXT)} {self.kron} {self.wrap(e.right, JUXT)}", PRODUCT
 
     @node.register
+    def _(self, e: E.PartialTrace):
+        """tr_2(W (I kron C)), tr_1((C kron I) W): the product names the blocks' size."""
+        return self.call(structural_of(e).name, self(e.product)), ATOM
+
+    @node.register
     def _(self, e: E.Vec):
         return self.structural(e)
 

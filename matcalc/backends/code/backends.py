@@ -104,6 +104,7 @@ def array_module_spellings(ns: str) -> dict:
         "slog_det": "_slog_det({0}, {1}, {k})",
         "from_slog": "_from_slog({0})",
         "commutation": "_commutation({0}, {1})",
+        "partial_trace": "_partial_trace({0}, {1}, {which})",
     }
 
 
@@ -156,6 +157,16 @@ def _logsumexp(u):
 def _commutation(m, n):
     """K with K vec(X) = vec(X^T) for X of shape (m, n)."""
 {COMMUTATION.format(ns=ns)}    return K
+''',
+        "_partial_trace": f'''
+def _partial_trace(M, rows, which):
+    """tr_2 (which 2: each block by its trace) or tr_1 (which 1: the sum of the diagonal
+    blocks) of M, leaving rows rows."""
+    r, c = M.shape
+    size = r // rows
+    if which == 2:
+        return {ns}.einsum("ikjk->ij", M.reshape(rows, size, c // size, size))
+    return {ns}.einsum("kikj->ij", M.reshape(size, rows, size, c // size))
 ''',
         "_eig": f'''
 def _eig(X):

@@ -490,6 +490,13 @@ def lower_vec(low, e):
     return low.single(Val("dense", node, e.shape))
 
 
+@lowers(E.PartialTrace)
+def lower_partial_trace(low, e):
+    M = low.node(low.lower(e.product))
+    node = low.g.make("partial_trace", (M, low.dim(e.shape[0])), "M", params=(("which", e.which),))
+    return low.single(Val("dense", node, e.shape))
+
+
 @lowers(E.Commutation)
 def lower_commutation(low, e):
     node = low.g.make("commutation", (low.dim(e.m), low.dim(e.n)), "M")

@@ -1,5 +1,6 @@
 """Rules of the matrix structure: transposes pushed to the leaves, inverses, powers,
-identities, and the structure of a constant (diag(c 1) = c I, eig(0) = 0, 0 kron B = 0)."""
+identities, and the structure of a constant (diag(c 1) = c I, eig(0) = 0); Kronecker
+products are in kronecker.py."""
 from __future__ import annotations
 
 from ...backends.printing import text
@@ -45,7 +46,9 @@ def simplify_transpose(e, simp):
         case E.Func(name, arg):
             return E.Func(name, simp(Transpose(arg)))
         case E.Power(base, x):
-            return E.Power(simp(Transpose(base)), x)
+            return E.Power(simp(Transpose(base)), x if x.is_scalar else simp(Transpose(x)))
+        case E.Kron(l, r):
+            return simp(E.Kron(Transpose(l), Transpose(r)))
     return e
 
 
@@ -100,12 +103,6 @@ def simplify_diag(e, simp):
 def simplify_eig(e, simp):
     """eig(0) = 0."""
     return Zero(e.shape) if isinstance(e.arg, Zero) else e
-
-
-@rule(E.Kron)
-def simplify_kron(e, simp):
-    """0 kron B = A kron 0 = 0."""
-    return Zero(e.shape) if any(isinstance(c, Zero) for c in e.children) else e
 
 
 @rule(E.SingularFactor, E.TopEigvec)
