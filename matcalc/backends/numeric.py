@@ -347,17 +347,18 @@ def _(e: E.Kron, env):
 
 @ev.register
 def _(e: E.PartialTrace, env):
-    M = ev(e.product, env)
-    return partial_trace(M, M.shape[0] // env.size(e.shape[0]), e.which)
+    return partial_trace(ev(e.arg, env), ev(e.factor, env), e.which)
 
 
-def partial_trace(M: np.ndarray, size: int, which: int) -> np.ndarray:
-    """tr_2 (which 2: each size x size block by its trace) or tr_1 (which 1: the sum of the
-    diagonal blocks of a size x size grid of blocks) of M."""
-    r, c = M.shape
+def partial_trace(W: np.ndarray, C: np.ndarray, which: int) -> np.ndarray:
+    """tr_2(W (I kron C)) (which 2: each block by its trace) or tr_1((C kron I) W) (which 1:
+    the sum of the diagonal blocks); the sizes are those of W and C."""
+    (r, c), (a, b) = W.shape, C.shape
     if which == 2:
-        return np.einsum("ikjk->ij", M.reshape(r // size, size, c // size, size))
-    return np.einsum("kikj->ij", M.reshape(size, r // size, size, c // size))
+        M = W @ np.kron(np.eye(c // a), C)
+        return np.einsum("ikjk->ij", M.reshape(r // b, b, c // a, b))
+    M = np.kron(C, np.eye(r // b)) @ W
+    return np.einsum("kikj->ij", M.reshape(a, r // b, a, c // a))
 
 
 @ev.register

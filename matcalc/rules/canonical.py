@@ -179,7 +179,9 @@ def _diagonal_jacobian(M, dx):
             A = mul(*left) if left else Identity(M.shape[0])
             B = mul(*right) if right else Identity(M.shape[1])
             if isinstance(f, E.Diag) and f.builds_matrix:
-                return mul(*scalars, E.Hadamard(A, Transpose(B)), _jacobian(f.arg, dx))
+                AB = E.Hadamard(A, Transpose(B)) if left and right else \
+                    E.Diag(E.Diag(A if left else B))               # A .* I = diag(diag(A))
+                return mul(*scalars, AB, _jacobian(f.arg, dx))
             if f.shape[1] == 1:
                 return mul(*scalars, E.Diag(Transpose(B)), A, _jacobian(f, dx))
             if isinstance(f, E.Transpose) and f.shape[0] == 1:

@@ -83,8 +83,8 @@ def clear_fraction(c, total, simp):
 
 
 def merge_chain(factors, simp):
-    """Drop identities, cancel X X^-1 and Q Q^T (Q orthogonal), merge X X -> X^2 and
-    diag(a) diag(b) -> diag(a .* b)."""
+    """Drop identities, cancel X X^-1 and Q Q^T (Q orthogonal), merge X X -> X^2,
+    diag(a) diag(b) -> diag(a .* b) and diag(a) b -> a .* b."""
     powers = []   # (base, k): X^k
     for f in factors:
         if isinstance(f, Identity) and len(factors) > 1:
@@ -99,6 +99,8 @@ def merge_chain(factors, simp):
         elif powers and _diagonal(powers[-1]) and _diagonal((base, k)):
             left = powers.pop()[0].arg
             powers.append((E.Diag(simp(E.Hadamard(left, base.arg))), 1))
+        elif powers and _diagonal(powers[-1]) and k == 1 and base.shape[1] == 1:
+            powers.append((simp(E.Hadamard(powers.pop()[0].arg, base)), 1))   # diag(a) b
         else:
             powers.append((base, k))
     return [from_power(b, k) for b, k in powers]
