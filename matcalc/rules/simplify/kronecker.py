@@ -71,14 +71,14 @@ def simplify_partial_trace(e, simp):
     (sw, W), (sc, C) = _scalars_and_rest(W), _scalars_and_rest(C)
     if sw or sc:
         return simp(mul(*sw, *sc, E.PartialTrace(W, C, e.which)))
-    if (reduced := _reduced(e, W)) is not None:
+    if (reduced := _reduced(e, W, simp)) is not None:
         return simp(reduced)
-    if isinstance(W, E.Add) and any(_reduced(e, t) is not None for t in W.terms):
+    if isinstance(W, E.Add) and any(_reduced(e, t, simp) is not None for t in W.terms):
         return simp(add(*(E.PartialTrace(t, C, e.which) for t in W.terms)))
     return e
 
 
-def _reduced(e, W):
+def _reduced(e, W, simp):
     """The partial trace of W (in e's place) without one, when W is a Kronecker product split
     as e's blocks are, or the identity with square blocks."""
     C = e.factor
@@ -88,7 +88,14 @@ def _reduced(e, W):
         return None
     P, Q = W.left, W.right
     if e.which == 2 and P.shape == e.shape:
-        return mul(E.Trace(mul(Q, C)), P)
+        return mul(_trace_of_product(Q, C, simp), P)
     if e.which == 1 and Q.shape == e.shape:
-        return mul(E.Trace(mul(C, P)), Q)
+        return mul(_trace_of_product(C, P, simp), Q)
     return None
+
+
+def _trace_of_product(A, B, simp):
+    """tr(A B), written ||A||_F^2 (= ||B||_F^2, the one not transposed) when B = A^T."""
+    if simp(Transpose(B)) == A:
+        return E.Power(E.Norm(B if isinstance(A, Transpose) else A), E.Number(2))
+    return E.Trace(mul(A, B))
