@@ -86,6 +86,11 @@ GRADIENTS = [
      lambda A, X, B: np.sum((np.kron(X, B) - A) ** 2),
      lambda A, X, B: 2 * np.sum(B ** 2) * X - 2 * inner_with_blocks(A, B, *X.shape),
      "2 (||B||_F^2 X - tr_2(A (I kron B^T)))"),
+    ("a^T (x kron b)", "x", {"a": ("n*p", 1), "x": ("n", 1), "b": ("p", 1)},
+     lambda a, x, b: a @ np.kron(x, b), lambda a, x, b: np.kron(np.eye(len(x)), b[None, :]) @ a,
+     "(I kron b^T) a"),
+    ("||x kron b||_2^2", "x", {"x": ("n", 1), "b": ("p", 1)},
+     lambda x, b: np.sum(np.kron(x, b) ** 2), lambda x, b: 2 * (b @ b) * x, "2 (b^T b) x"),
 ]
 
 
@@ -121,15 +126,15 @@ JACOBIANS = [
     ("X kron B", "X", {"X": ("m", "n"), "B": ("p", "q")}, lambda X, B: np.kron(X, B),
      lambda X, B: np.stack([vec(np.kron(np.reshape(e, X.shape, order="F"), B))
                             for e in np.eye(X.size)], axis=1),
-     "((I kron K) kron I) (I kron vec(B))"),
+     "(I kron K kron I) (I kron vec(B))"),
     ("B kron X", "X", {"X": ("m", "n"), "B": ("p", "q")}, lambda X, B: np.kron(B, X),
      lambda X, B: np.stack([vec(np.kron(B, np.reshape(e, X.shape, order="F")))
                             for e in np.eye(X.size)], axis=1),
-     "((I kron K) kron I) (vec(B) kron I)"),
+     "(I kron K kron I) (vec(B) kron I)"),
     ("X kron X", "X", {"X": ("m", "n")}, lambda X: np.kron(X, X),
      lambda X: np.stack([vec(np.kron(E, X) + np.kron(X, E)) for E in
                          (np.reshape(e, X.shape, order="F") for e in np.eye(X.size))], axis=1),
-     "((I kron K) kron I) (I kron vec(X) + vec(X) kron I)"),
+     "(I kron K kron I) (I kron vec(X) + vec(X) kron I)"),
 ]
 
 

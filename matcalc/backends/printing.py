@@ -244,7 +244,9 @@ class Printer:
 
     @node.register
     def _(self, e: E.Kron):
-        return f"{self.wrap(e.left, JUXT)} {self.kron} {self.wrap(e.right, JUXT)}", PRODUCT
+        """Left-associative: A kron B kron C is (A kron B) kron C."""
+        left = self.wrap(e.left, PRODUCT if isinstance(e.left, E.Kron) else JUXT)
+        return f"{left} {self.kron} {self.wrap(e.right, JUXT)}", PRODUCT
 
     @node.register
     def _(self, e: E.PartialTrace):

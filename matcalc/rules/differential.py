@@ -241,7 +241,15 @@ def squared_norm(e) -> bool:
         and e.exponent == Number(2)
 
 
-@rule(E.Power, lambda e: "d(||X||^2) = 2 <X, dX>" if squared_norm(e) else "d(u^c) = c u^(c-1) du")
+def power_label(e) -> str:
+    """A number as exponent: c u^(c-1) du; any other exponent may hold the variable."""
+    if squared_norm(e):
+        return "d(||X||^2) = 2 <X, dX>"
+    return "d(u^c) = c u^(c-1) du" if isinstance(e.exponent, Number) else \
+        "d(u^v) = u^v (log(u) dv + v du / u)"
+
+
+@rule(E.Power, power_label)
 def power_rule(e, d):
     """d(u^v) = u^v (ln(u) dv + v du / u) when the exponent depends on the variable too (entry
     by entry for a vector or matrix u, for u > 0)."""

@@ -5,8 +5,9 @@ of derivatives in vec layout reduced to matrix forms where one exists.
     a kron b^T = b^T kron a = a b^T (a column and a row);   (s A) kron B = s (A kron B);
     vec(v) = v, vec(v^T) = v (a vector);   K of a vector is I;
     tr_2((P kron Q)(I kron C)) = tr(Q C) P,   tr_1((C kron I)(P kron Q)) = tr(C P) Q
-    (so tr_2(I (I kron C)) = tr(C) I);   scalars move out of a partial trace, which is
-    linear in each part.
+    (so tr_2(I (I kron C)) = tr(C) I);   tr_2(w c^T) = (I kron c^T) w for vectors w, c;
+    a partial trace over a factor of size 1 is its product;   scalars move out of a partial
+    trace, which is linear in each part.
 
 [Magnus & Neudecker, "Matrix Differential Calculus", ch. 2-3; the partial trace is the
 adjoint of M -> M kron I.]
@@ -82,6 +83,10 @@ def _reduced(e, W, simp):
     """The partial trace of W (in e's place) without one, when W is a Kronecker product split
     as e's blocks are, or the identity with square blocks."""
     C = e.factor
+    if (C.shape[1] if e.which == 2 else C.shape[0]) == 1:     # blocks 1 x 1, or one block
+        return E.PartialTrace(W, C, e.which).product
+    if e.which == 2 and e.shape[1] == 1 and C.shape[0] == 1:  # tr_2(w c^T) = (I kron c^T) w
+        return mul(E.Kron(Identity(e.shape[0]), C), W)
     if isinstance(W, Identity) and e.shape[0] == e.shape[1] and C.shape[0] == C.shape[1]:
         return mul(E.Trace(C), Identity(e.shape[0]))
     if not isinstance(W, E.Kron):
