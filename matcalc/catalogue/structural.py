@@ -20,7 +20,7 @@ class Structural:
     node: type
     latex: str
     aliases: tuple = ()
-    which: str | None = None       # the node's ``which`` field, for SingularFactor
+    which: str | int | None = None   # the node's ``which`` field: SingularFactor, PartialTrace
     parsed: bool = True
 
     def build(self, arg: E.Expr) -> E.Expr:
