@@ -22,3 +22,40 @@ for text in [r"e^{-x^\top x}", r"\Vert A x - b \Vert_2^2", r"\mathrm{tr}(X^\top 
     wrt = "X" if "X" in text else "x"
     g = mc.gradient(text, wrt=wrt)
     print(f"{text:45}  grad = {g}   verified: {g.verify().ok}")
+
+# %% [markdown]
+# ## Kronecker products, diag compositions and exponents that depend on the variable
+#
+# d(A kron B) = dA kron B + A kron dB. The gradient is read off with the partial traces,
+# the adjoints of M -> M kron I and M -> I kron M: <W, dX kron B> = <tr_2(W (I kron B^T)), dX>
+# and <W, A kron dX> = <tr_1((A^T kron I) W), dX>. Where a matrix form exists the result is
+# written in it: tr(A kron X) = tr(A) tr(X) has the gradient tr(A) I. The Jacobian of a
+# Kronecker product in vec layout uses vec(A kron B) = (I kron K kron I)(vec A kron vec B).
+
+# %%
+for text in ["tr(A kron X)", "tr(X kron X)", "||X kron B||_F^2", "<A, X kron B>"]:
+    g = mc.gradient(text, wrt="X")
+    print(f"{text:18}  grad = {g}   verified: {g.verify().ok}")
+J = mc.jacobian("X kron B", wrt="X")
+print(f"{'X kron B':18}  J = {J.kron}   verified: {J.verify().ok}")
+
+# %% [markdown]
+# Jacobians and Hessians through `diag`, and Jacobians in vec layout that are plain
+# matrices (a row-vector function of a vector): no `kron`, `vec` or `K` is left.
+
+# %%
+for text in ["diag(A x) x", "diag(diag(A x))", "diag(A diag(x))", "x^T .* x^T", "x^T A"]:
+    J = mc.jacobian(text, wrt="x")
+    print(f"{text:18}  J = {J.kron}   verified: {J.verify().ok}")
+h = mc.hessian("||diag(x) x||_2^2", wrt="x")
+print(f"{'||diag(x) x||_2^2':18}  H = {h}   verified: {h.verify().ok}")
+
+# %% [markdown]
+# An exponent may depend on the variable: it is a scalar or has the shape of the base, and
+# the base must be positive.
+
+# %%
+d = mc.derivative("sum(x.^t)", wrt="t", shapes={"t": "scalar"})
+print(f"d/dt sum(x.^t) = {d}   where {', '.join(map(str, d.conditions))}   verified: {d.verify().ok}")
+g = mc.gradient("1^T x.^x", wrt="x")
+print(f"grad 1^T x.^x = {g}   verified: {g.verify().ok}")

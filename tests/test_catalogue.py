@@ -181,7 +181,10 @@ def test_the_readme_lists_every_function():
 # ---- structural functions ------------------------------------------------------------
 
 def built(row):
-    """The row's node of a square matrix, or else of a vector (softmax)."""
+    """The row's node of a square matrix, or else of a vector (softmax); a partial trace of a
+    6 x 6 matrix in 2 x 2 blocks."""
+    if row.node is E.PartialTrace:
+        return E.PartialTrace(E.Symbol("X", (6, 6)), E.Symbol("C", (2, 2)), row.which)
     for shape in ((3, 3), (3, 1)):
         try:
             return row.build(E.Symbol("X" if shape[1] > 1 else "x", shape))
@@ -195,8 +198,9 @@ def test_structural_rows_print_by_their_names(name):
     row = STRUCTURAL[name]
     e = built(row)
     assert structural_of(e) is row
-    assert text(e) == f"{name}({text(e.arg)})"
-    assert latex(e) == rf"{row.latex}\left({latex(e.arg)}\right)"
+    arg = e.product if isinstance(e, E.PartialTrace) else e.arg    # the product sizes its blocks
+    assert text(e) == f"{name}({text(arg)})"
+    assert latex(e) == rf"{row.latex}\left({latex(arg)}\right)"
     katex_only(row.latex)
     if row.parsed:
         shapes = {e.arg.name: e.arg.shape}
@@ -227,7 +231,8 @@ NOT_EVALUATED = {E.D: "a pending differential exists inside the differential's e
 EVERYWHERE_DIFFERENTIABLE = "polynomial or linear in its parts: differentiable everywhere"
 NO_CONDITION = {
     **{c: EVERYWHERE_DIFFERENTIABLE for c in (
-        E.Add, E.Mul, E.Hadamard, E.Transpose, E.Trace, E.Det, E.Inner, E.Diag, E.Kron, E.Vec)},
+        E.Add, E.Mul, E.Hadamard, E.Transpose, E.Trace, E.Det, E.Inner, E.Diag, E.Kron, E.Vec,
+        E.PartialTrace)},
     E.Softmax: "smooth everywhere", E.LogSumExp: "smooth everywhere",
     **{c: NO_DIFFERENTIAL[c] for c in NO_DIFFERENTIAL},
 }

@@ -303,7 +303,8 @@ def _(e: E.MatPower, env):
 @ev.register
 def _(e: E.Power, env):
     with np.errstate(all="ignore"):
-        return np.power(ev(e.base, env), ev(e.exponent, env)[0, 0])
+        exponent = ev(e.exponent, env)
+        return np.power(ev(e.base, env), exponent[0, 0] if e.exponent.is_scalar else exponent)
 
 
 @ev.register
@@ -344,6 +345,22 @@ def _(e: E.Diag, env):
 @ev.register
 def _(e: E.Kron, env):
     return np.kron(ev(e.left, env), ev(e.right, env))
+
+
+@ev.register
+def _(e: E.PartialTrace, env):
+    return partial_trace(ev(e.arg, env), ev(e.factor, env), e.which)
+
+
+def partial_trace(W: np.ndarray, C: np.ndarray, which: int) -> np.ndarray:
+    """tr_2(W (I kron C)) (which 2: each block by its trace) or tr_1((C kron I) W) (which 1:
+    the sum of the diagonal blocks); the sizes are those of W and C."""
+    (r, c), (a, b) = W.shape, C.shape
+    if which == 2:
+        M = W @ np.kron(np.eye(c // a), C)
+        return np.einsum("ikjk->ij", M.reshape(r // b, b, c // a, b))
+    M = np.kron(C, np.eye(r // b)) @ W
+    return np.einsum("kikj->ij", M.reshape(a, r // b, a, c // a))
 
 
 @ev.register

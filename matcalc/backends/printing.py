@@ -270,7 +270,14 @@ class Printer:
 
     @node.register
     def _(self, e: E.Kron):
-        return f"{self.wrap(e.left, JUXT)} {self.kron} {self.wrap(e.right, JUXT)}", PRODUCT
+        """Left-associative: A kron B kron C is (A kron B) kron C."""
+        left = self.wrap(e.left, PRODUCT if isinstance(e.left, E.Kron) else JUXT)
+        return f"{left} {self.kron} {self.wrap(e.right, JUXT)}", PRODUCT
+
+    @node.register
+    def _(self, e: E.PartialTrace):
+        """tr_2(W (I kron C)), tr_1((C kron I) W): the product names the blocks' size."""
+        return self.call(structural_of(e).name, self(e.product)), ATOM
 
     @node.register
     def _(self, e: E.Vec):

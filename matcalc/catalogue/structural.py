@@ -20,7 +20,7 @@ class Structural:
     node: type
     latex: str
     aliases: tuple = ()
-    which: str | None = None       # the node's ``which`` field, for SingularFactor
+    which: str | int | None = None   # the node's ``which`` field: SingularFactor, PartialTrace
     parsed: bool = True
 
     def build(self, arg: E.Expr) -> E.Expr:
@@ -37,6 +37,10 @@ STRUCTURAL = {s.name: s for s in [
     Structural("det", E.Det, r"\det"),
     Structural("diag", E.Diag, operator("diag")),
     Structural("vec", E.Vec, operator("vec"), parsed=False),
+    Structural("tr_1", E.PartialTrace, r"\operatorname{tr}_{1}", ("operatorname{tr}_{1}",),
+               which=1, parsed=False),       # read by SHORTHANDS: the product is taken apart
+    Structural("tr_2", E.PartialTrace, r"\operatorname{tr}_{2}", ("operatorname{tr}_{2}",),
+               which=2, parsed=False),
     Structural("softmax", E.Softmax, operator("softmax")),
     Structural("logsumexp", E.LogSumExp, operator("logsumexp")),
     Structural("eig", E.Eig, operator("eig")),
@@ -77,6 +81,24 @@ def _vector_norm(x, p):
     return E.Norm(x, p)
 
 
+def _partial_trace(which):
+    """tr_2(W (I kron C)) and tr_1((C kron I) W) as printed: the identity's factor C gives the
+    size of the blocks traced."""
+    def build(M):
+        factors = list(M.factors) if isinstance(M, E.Mul) else [M]
+        chain = [i for i, f in enumerate(factors) if not f.is_scalar]
+        k = factors[chain[-1] if which == 2 else chain[0]] if chain else None
+        if not isinstance(k, E.Kron) or \
+                not isinstance(k.left if which == 2 else k.right, E.Identity):
+            raise UnsupportedError(
+                f"tr_{which}(M) needs M written with the Kronecker factor that sizes its "
+                "blocks: " + ("tr_2(W (I kron C))" if which == 2 else "tr_1((C kron I) W)"))
+        factors.remove(k)
+        W = E.mul(*factors) if chain[1:] else E.mul(*factors, E.Identity(k.shape[0]))
+        return E.PartialTrace(W, k.right if which == 2 else k.left, which)
+    return build
+
+
 SHORTHANDS = {
     "inv": E.Inverse,
     "norm2": lambda x: _vector_norm(x, "2"),      # matrixcalculus.org's spellings
@@ -84,4 +106,6 @@ SHORTHANDS = {
     "logdet": lambda X: E.Func("log", E.Det(X)),
     "sum": _sum,
     "prod": _prod,
+    "tr_1": _partial_trace(1),
+    "tr_2": _partial_trace(2),
 }

@@ -17,8 +17,8 @@ from typing import Any, overload
 from ..errors import UnsupportedError
 from ..lazy import sympy
 from .numbers import in_float_range
-from .shapes import (describe, dim_product, is_scalar, is_square, is_vector, require, resolve,
-                     same_dim)
+from .shapes import (describe, dim_product, dim_quotient, is_scalar, is_square, is_vector,
+                     require, resolve, same_dim)
 
 SCALAR = (1, 1)
 
@@ -320,13 +320,14 @@ class MatPower(Expr):
 
 @node
 class Power(Expr):
-    """Scalar power ``u^v``; on a vector or matrix base it acts elementwise."""
+    """Scalar power ``u^v``; on a vector or matrix base it acts elementwise, with a scalar
+    exponent or one shaped like the base (``x.^x``)."""
     base: Expr
     exponent: Expr
 
     def _shape(self):
-        require(self.exponent.is_scalar, "an exponent must be a scalar, not a {}",
-                self.exponent.shape)
+        if not self.exponent.is_scalar:
+            _elementwise(self.base, self.exponent, "take the elementwise power of")
         return self.base.shape
 
 
@@ -478,6 +479,29 @@ class Kron(Expr):
 
 
 @node
+class PartialTrace(Expr):
+    """The partial trace of a Kronecker product's factor, the adjoint of M -> M kron I (and
+    I kron M): ``which`` 2 is tr_2(arg (I kron factor)), the p x p blocks of the product each
+    replaced by their trace; ``which`` 1 is tr_1((factor kron I) arg), the sum of its
+    diagonal blocks. So <W, E kron B> = <tr_2(W (I kron B^T)), E> and
+    <W, A kron E> = <tr_1((A^T kron I) W), E>."""
+    arg: Expr
+    factor: Expr
+    which: int = 2
+
+    def _shape(self):
+        rows, cols = self.arg.shape
+        return (dim_quotient(rows, self.factor.shape[1]), dim_quotient(cols, self.factor.shape[0]))
+
+    @property
+    def product(self) -> Expr:
+        """The matrix whose blocks it traces: arg (I kron factor), or (factor kron I) arg."""
+        if self.which == 2:
+            return mul(self.arg, Kron(Identity(self.shape[1]), self.factor))
+        return mul(Kron(self.factor, Identity(self.shape[0])), self.arg)
+
+
+@node
 class Vec(Expr):
     """``vec(X)``: the columns of X stacked into one vector."""
     arg: Expr
@@ -578,5 +602,5 @@ def has(e: Expr, *node_types) -> bool:
 __all__ = ["Expr", "Symbol", "Differential", "D", "Number", "Identity", "Zero", "Ones", "Add",
            "Mul", "Hadamard", "Transpose", "Inverse", "MatPower", "Power", "Trace", "Det",
            "Inner", "Norm", "Diag", "Softmax", "LogSumExp", "Eig", "SingularFactor", "LambdaMax",
-           "TopEigvec", "Kron", "Vec", "Commutation", "Func", "add", "mul", "as_expr", "has",
-           "describe"]
+           "TopEigvec", "Kron", "PartialTrace", "Vec", "Commutation", "Func", "add", "mul",
+           "as_expr", "has", "describe"]

@@ -243,3 +243,31 @@ def dim_product(*dims):
     """The dimension a * b, e.g. of vec(X) or A kron B: an int, or names joined by '*'
     (a DimProduct while parsing, when some factor is still unknown)."""
     return _product(resolve(d) for d in dims)
+
+
+
+def dim_quotient(a, b):
+    """The dimension q with a = q * b (the size of a partial trace): while parsing, an unknown
+    unified so; otherwise b's factors taken out of a's ('m*p' / 'p' = 'm', 12 / 4 = 3)."""
+    u = _active.get()
+    if u:
+        q = DimVar()
+        if not u.unify(a, DimProduct((q, b))):
+            raise ShapeError("a partial trace needs a dimension that is a multiple of its block's")
+        return u.find(q)
+    split = lambda d: factors_of(d) if isinstance(d, str) else [d]
+    number = 1
+    rest = []
+    for f in split(a):
+        if isinstance(f, int):
+            number *= f
+        else:
+            rest.append(f)
+    for f in split(b):
+        if isinstance(f, int) and number % f == 0:
+            number //= f
+        elif f in rest:
+            rest.remove(f)
+        else:
+            raise ShapeError(f"cannot divide the dimension {a} by {b}")
+    return _product([number, *rest])

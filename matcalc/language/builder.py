@@ -318,7 +318,7 @@ def ones_for(a, other):
 
 def _function_name(tok) -> str:
     """tr from tr, \\tr, \\operatorname{tr}, \\text{tr} or \\mathrm{tr}."""
-    m = re.fullmatch(r"\\(?:operatorname|text|mathrm)\{(.*)\}", str(tok))
+    m = re.fullmatch(r"\\(?:operatorname|text|mathrm)\{([^{}]*)\}", str(tok))
     return m[1] if m else str(tok).removeprefix("\\")
 
 

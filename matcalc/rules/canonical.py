@@ -8,6 +8,8 @@ returns G with <W, e> = <G, dX>. It moves everything off dX by the rules
     <W, E M>    = <<W, M>, E>  (E scalar, M the rest)
     <W, A .* E> = <W .* A, E>           <W, <A, E>> = <W A, E>
     <W, diag E> = <diag W, E>
+    <W, E kron B> = <tr_2(W (I kron B^T)), E>       <W, A kron E> = <tr_1((A^T kron I) W), E>
+    <W, tr_2(E (I kron C))> = <W kron C^T, E>    <W, tr_1((C kron I) E)> = <C^T kron W, E>
 
 so G = adjoint(df, 1) is the gradient, and for a vector-valued dF the
 Jacobian transposed applied to W. Linear algebra, not trace juggling: every
@@ -56,7 +58,26 @@ def adjoint(e: E.Expr, W: E.Expr, dX: E.Differential) -> E.Expr | None:
             return adjoint(arg, E.Diag(W), dX)
         case E.Mul(factors):
             return _adjoint_product(factors, W, dX)
+        case E.Kron(left, right):
+            return add(adjoint(left, E.PartialTrace(W, Transpose(right), 2), dX),
+                       adjoint(right, E.PartialTrace(W, Transpose(left), 1), dX))
+        case E.PartialTrace():
+            return _adjoint_partial_trace(e, W, dX)
     raise UnsupportedError(f"{type(e).__name__} is not linear in {dX}; cannot read off <G, dX>")
+
+
+def _adjoint_partial_trace(e, W, dX):
+    """The partial trace is the adjoint of M -> M kron I (I kron M); in its factor C:
+    <W, tr_2(M (I kron E))> = <tr_1(M^T (W kron I)), E>,
+    <W, tr_1((E kron I) M)> = <tr_2((I kron W) M^T), E>."""
+    M, C = e.arg, e.factor
+    if e.which == 2:
+        return add(adjoint(M, E.Kron(W, Transpose(C)), dX),
+                   adjoint(C, E.PartialTrace(mul(Transpose(M), E.Kron(W, Identity(C.shape[1]))),
+                                             Identity(e.shape[1]), 1), dX))
+    return add(adjoint(M, E.Kron(Transpose(C), W), dX),
+               adjoint(C, E.PartialTrace(mul(E.Kron(Identity(C.shape[0]), W), Transpose(M)),
+                                         Identity(e.shape[0]), 2), dX))
 
 
 def split_product(factors, dX):
@@ -115,10 +136,19 @@ def _jacobian(L, dx):
         case E.Hadamard(left, right):
             return add(mul(E.Diag(right), _jacobian(left, dx)) if contains(left, dx) else None,
                        mul(E.Diag(left), _jacobian(right, dx)) if contains(right, dx) else None)
+        case E.Diag(arg) if not L.builds_matrix:
+            return _diagonal_jacobian(arg, dx)
+        case E.Kron(left, right):                  # of two vectors: dx kron b = (I kron b) dx
+            return add(mul(E.Kron(Identity(left.shape[0]), right), _jacobian(left, dx))
+                       if contains(left, dx) else None,
+                       mul(E.Kron(left, Identity(right.shape[0])), _jacobian(right, dx))
+                       if contains(right, dx) else None)
         case E.Mul(factors):
             f, scalars, left, right = split_product(factors, dx)
             if f.is_scalar:                        # (A x) <g, dx>
                 return mul(*scalars, *left, _jacobian(f, dx))
+            if isinstance(f, E.Diag) and f.builds_matrix and right:    # diag(u) v = diag(v) u
+                return mul(*scalars, *left, E.Diag(mul(*right)), _jacobian(f.arg, dx))
             if isinstance(f, E.Add):               # A (dx b^T + b dx^T) c: distribute
                 return _jacobian(add(*(mul(*scalars, *left, t, *right) for t in f.terms)), dx)
             if not right:                          # c A dx
@@ -130,11 +160,43 @@ def _jacobian(L, dx):
     raise UnsupportedError(f"cannot write the Jacobian of {L} as a matrix")
 
 
+def _diagonal_jacobian(M, dx):
+    """The Jacobian of diag(M), the diagonal of a matrix M linear in dx:
+    diag(diag(u)) = u;  diag(A diag(u) B) = (A .* B^T) u;  diag(A u b^T) = diag(b) A u;
+    diag(a u^T B) = diag(a) B^T u;  diag(P .* Q) = diag(P) .* diag(Q);  diag(M^T) = diag(M)."""
+    match M:
+        case E.Diag(u):
+            return _jacobian(u, dx)
+        case E.Add(terms):
+            return add(*(_diagonal_jacobian(t, dx) for t in terms if contains(t, dx)))
+        case E.Transpose(arg):
+            return _diagonal_jacobian(arg, dx)
+        case E.Hadamard(left, right):
+            return add(*(mul(E.Diag(E.Diag(other)), _diagonal_jacobian(side, dx))
+                         for side, other in ((left, right), (right, left)) if contains(side, dx)))
+        case E.Mul(factors):
+            f, scalars, left, right = split_product(factors, dx)
+            A = mul(*left) if left else Identity(M.shape[0])
+            B = mul(*right) if right else Identity(M.shape[1])
+            if isinstance(f, E.Diag) and f.builds_matrix:
+                AB = E.Hadamard(A, Transpose(B)) if left and right else \
+                    E.Diag(E.Diag(A if left else B))               # A .* I = diag(diag(A))
+                return mul(*scalars, AB, _jacobian(f.arg, dx))
+            if f.shape[1] == 1:
+                return mul(*scalars, E.Diag(Transpose(B)), A, _jacobian(f, dx))
+            if isinstance(f, E.Transpose) and f.shape[0] == 1:
+                return mul(*scalars, E.Diag(A), Transpose(B), _jacobian(f.arg, dx))
+    raise UnsupportedError(f"cannot write the Jacobian of diag({M}) as a matrix")
+
+
 def vec_jacobian(dF: E.Expr | None, dX: E.Differential) -> E.Expr | None:
     """J with vec(dF) = J vec(dX), in Kronecker form.
 
     vec(A dX B) = (B^T kron A) vec(dX)  [Cookbook (520)];  vec(M^T) = K vec(M);
-    vec(s M) = vec(M) (grad s)^T for a scalar s linear in dX;  vec(U .* M) = diag(vec U) vec M.
+    vec(s M) = vec(M) (grad s)^T for a scalar s linear in dX;  vec(U .* M) = diag(vec U) vec M;
+    vec(A kron B) = (I_n kron K kron I_p)(vec A kron vec B) for A m x n, B p x q, with K the
+    commutation matrix of a q x m matrix [Magnus & Neudecker, Theorem 3.10], so that
+    vec(A kron dB) = (...)(vec A kron I) vec dB and vec(dA kron B) = (...)(I kron vec B) vec dA.
     """
     return None if dF is None else _vec_jacobian(dF, dX)
 
@@ -155,6 +217,10 @@ def _vec_jacobian(L, dX):
         case E.Hadamard(left, right):
             return add(*(mul(E.Diag(E.Vec(other)), _vec_jacobian(side, dX))
                          for side, other in ((left, right), (right, left)) if contains(side, dX)))
+        case E.Kron(left, right):
+            P, Jl, Jr = _kron_vec(left, right), _vec_jacobian(left, dX), _vec_jacobian(right, dX)
+            return add(Jl and mul(P, E.Kron(_identity(left), E.Vec(right)), Jl),
+                       Jr and mul(P, E.Kron(E.Vec(left), _identity(right)), Jr))
         case E.Mul(factors):
             f, scalars, left, right = split_product(factors, dX)
             if f.is_scalar:
@@ -163,3 +229,14 @@ def _vec_jacobian(L, dX):
             B = mul(*right) if right else Identity(f.shape[1])
             return mul(*scalars, E.Kron(Transpose(B), A), _vec_jacobian(f, dX))
     raise UnsupportedError(f"cannot write the Jacobian of {L} in Kronecker form")
+
+
+def _identity(M):
+    """The identity of vec(M)'s length."""
+    return Identity(E.Vec(M).shape[0])
+
+
+def _kron_vec(A, B):
+    """I_n kron K kron I_p, which takes vec A kron vec B to vec(A kron B) (A m x n, B p x q)."""
+    (m, n), (p, q) = A.shape, B.shape
+    return E.Kron(E.Kron(Identity(n), E.Commutation(q, m)), Identity(p))

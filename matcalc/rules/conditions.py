@@ -126,9 +126,10 @@ def function_rule(e):
 
 @rule(E.Power)
 def power_rule(e):
-    """u^c for a number c that is not an integer needs u > 0."""
+    """u^c for a number c that is not an integer needs u > 0; so does u^v for an exponent v
+    that is not a number (x.^t, x.^x)."""
     c = e.exponent
-    return _domain(e, e.base, POSITIVE) if isinstance(c, E.Number) and not c.value.is_integer \
+    return _domain(e, e.base, POSITIVE) if not isinstance(c, E.Number) or not c.value.is_integer \
         else []
 
 

@@ -241,20 +241,35 @@ def squared_norm(e) -> bool:
         and e.exponent == Number(2)
 
 
-@rule(E.Power, lambda e: "d(||X||^2) = 2 <X, dX>" if squared_norm(e) else "d(u^c) = c u^(c-1) du")
+def power_label(e) -> str:
+    """A number as exponent: c u^(c-1) du; any other exponent may hold the variable."""
+    if squared_norm(e):
+        return "d(||X||^2) = 2 <X, dX>"
+    return "d(u^c) = c u^(c-1) du" if isinstance(e.exponent, Number) else \
+        "d(u^v) = u^v (log(u) dv + v du / u)"
+
+
+@rule(E.Power, power_label)
 def power_rule(e, d):
-    """d(u^v) = u^v (ln(u) dv + v du / u) when the exponent depends on the variable too."""
+    """d(u^v) = u^v (ln(u) dv + v du / u) when the exponent depends on the variable too (entry
+    by entry for a vector or matrix u, for u > 0)."""
     u, v = e.base, e.exponent
     if squared_norm(e):
         return mul(Number(2), E.Inner(u.arg, d(u.arg)))
     du, dv = d(u), d(v)
+    one = Number(1) if v.is_scalar else E.Ones(v.shape)
+    lowered = Number(v.value - 1) if isinstance(v, Number) else add(v, mul(Number(-1), one))
+    power = u if lowered == Number(1) else E.Power(u, lowered)     # 2 u du, not 2 u^1 du
+    by_u = scale(mul(v, power) if v.is_scalar else Hadamard(v, power), du)
     if dv is None:
-        lowered = Number(v.value - 1) if isinstance(v, Number) else add(v, Number(-1))
-        power = u if lowered == Number(1) else E.Power(u, lowered)     # 2 u du, not 2 u^1 du
-        return scale(mul(v, power), du)
-    if not u.is_scalar:
-        raise UnsupportedError("an elementwise power whose exponent depends on the variable")
-    return mul(e, add(mul(E.Func("log", u), dv), mul(v, du, E.Power(u, Number(-1)))))
+        return by_u
+    if u.is_scalar:
+        return mul(e, add(mul(E.Func("log", u), dv), mul(v, du, E.Power(u, Number(-1)))))
+    log_u = E.Func("log", u)                                                  # u.^v: entrywise
+    if u == v:                                            # d(u.^u) = u.^u .* (log(u) + 1) .* du
+        return Hadamard(Hadamard(e, add(log_u, one)), du)
+    return add(mul(Hadamard(e, log_u), dv) if dv.is_scalar else Hadamard(e, Hadamard(log_u, dv)),
+               by_u)
 
 
 @rule(E.Trace, "d tr(X) = tr(dX)")
@@ -333,6 +348,14 @@ def diag_rule(e, d):
 def kronecker_rule(e, d):
     da, db = d(e.left), d(e.right)
     return add(da and E.Kron(da, e.right), db and E.Kron(e.left, db))
+
+
+@rule(E.PartialTrace, "d tr_2(X (I kron Y)) = tr_2(dX (I kron Y)) + tr_2(X (I kron dY))")
+def partial_trace_rule(e, d):
+    """The partial trace is linear in each of its two parts (tr_1 likewise)."""
+    da, db = d(e.arg), d(e.factor)
+    return add(da and E.PartialTrace(da, e.factor, e.which),
+               db and E.PartialTrace(e.arg, db, e.which))
 
 
 @rule(E.Vec, "d vec(X) = vec(dX)")

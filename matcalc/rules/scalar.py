@@ -106,7 +106,9 @@ def _tree(s, atoms, shape):
             matrices = [product]
         return E.mul(*scalars, *matrices)
     if s.is_Pow:
-        return E.Power(back(s.base), from_sympy(s.exp, atoms))
+        entrywise = elementwise and any(not atoms.by_symbol[a].is_scalar
+                                        for a in s.exp.free_symbols if a in atoms.by_symbol)
+        return E.Power(back(s.base), from_sympy(s.exp, atoms, shape if entrywise else E.SCALAR))
     name = SYMPY_TO_NAME.get(type(s))
     if name is not None:
         return E.Func(name, back(s.args[0]))
@@ -209,7 +211,9 @@ def _entrywise(e, atoms):
         case E.Hadamard(left, right):
             return elementwise_to_sympy(left, atoms) * elementwise_to_sympy(right, atoms)
         case E.Power(base, exponent) if not base.is_scalar:
-            return elementwise_to_sympy(base, atoms) ** to_sympy(exponent, atoms)
+            return elementwise_to_sympy(base, atoms) ** (
+                to_sympy(exponent, atoms) if exponent.is_scalar else
+                elementwise_to_sympy(exponent, atoms))
         case E.Func(name, arg) if not arg.is_scalar:    # f(g(U)) is f of the atom g(U)
             inner = atoms.symbol(arg) if isinstance(arg, E.Func) else \
                 elementwise_to_sympy(arg, atoms)

@@ -25,6 +25,19 @@ def vec_inner(shapes):
     return E.Inner(v, E.Vec(X))
 
 
+def traced_blocks(M, rows, cols):
+    """The rows x cols matrix of the traces of M's (square) blocks: tr_2."""
+    b = M.shape[0] // rows
+    return np.array([[np.trace(M[i * b:(i + 1) * b, j * b:(j + 1) * b]) for j in range(cols)]
+                     for i in range(rows)])
+
+
+def summed_diagonal_blocks(M, n):
+    """The sum of the diagonal blocks of an n x n grid of blocks: tr_1."""
+    r, c = M.shape[0] // n, M.shape[1] // n
+    return sum(M[i * r:(i + 1) * r, i * c:(i + 1) * c] for i in range(n))
+
+
 # (id, text or builder of the tree from the shapes, variable, NumPy F of the values,
 #  shapes, assumptions)
 ROWS = [
@@ -63,6 +76,18 @@ ROWS = [
     ("Diag-of-matrix", "diag(X)", "X", lambda v: np.diag(v["X"]).copy(), None, None),
     ("Kron", "X kron A", "X", lambda v: np.kron(v["X"], v["A"]),
      {"X": ("m", "n"), "A": ("k", "p")}, None),
+    ("Kron-both", "X kron (A X)", "X", lambda v: np.kron(v["X"], v["A"] @ v["X"]), None, None),
+    ("PartialTrace-2", "tr_2(X (I kron C))", "X",
+     lambda v: traced_blocks(
+         v["X"] @ np.kron(np.eye(v["X"].shape[1] // v["C"].shape[0]), v["C"]),
+         v["X"].shape[0] // v["C"].shape[1], v["X"].shape[1] // v["C"].shape[0]),
+     {"X": ("k*m", "n*p"), "C": ("p", "k")}, None),
+    ("PartialTrace-1-factor", "tr_1((X kron I) A)", "X",
+     lambda v: summed_diagonal_blocks(np.kron(v["X"], np.eye(v["A"].shape[0] // v["X"].shape[1]))
+                                      @ v["A"], v["X"].shape[0]),
+     {"X": ("n", "m"), "A": ("k*m", "n*p")}, None),
+    ("Power-vector-exponent", "(1 + x.^2).^x", "x", lambda v: (1 + v["x"] ** 2) ** v["x"], None,
+     None),
     ("Vec", vec_inner, "X", lambda v: v["v"] @ vec(v["X"]), {"X": ("m", "n")}, None),
     ("Func-sin", "sin(X)", "X", lambda v: np.sin(v["X"]), {"X": ("m", "n")}, None),
     ("Func-log", "log(1 + x.^2)", "x", lambda v: np.log(1 + v["x"] ** 2), None, None),

@@ -104,6 +104,7 @@ def array_module_spellings(ns: str) -> dict:
         "slog_det": "_slog_det({0}, {1}, {k})",
         "from_slog": "_from_slog({0})",
         "commutation": "_commutation({0}, {1})",
+        "partial_trace": "_partial_trace({0}, {1}, {which})",     # matrices W and C
     }
 
 
@@ -156,6 +157,17 @@ def _logsumexp(u):
 def _commutation(m, n):
     """K with K vec(X) = vec(X^T) for X of shape (m, n)."""
 {COMMUTATION.format(ns=ns)}    return K
+''',
+        "_partial_trace": f'''
+def _partial_trace(W, C, which):
+    """tr_2(W (I kron C)) (which 2: each block by its trace) or tr_1((C kron I) W) (which 1:
+    the sum of the diagonal blocks)."""
+    (r, c), (a, b) = W.shape, C.shape
+    if which == 2:
+        M = W @ {ns}.kron({ns}.eye(c // a), C)
+        return {ns}.einsum("ikjk->ij", M.reshape(r // b, b, c // a, b))
+    M = {ns}.kron(C, {ns}.eye(r // b)) @ W
+    return {ns}.einsum("kikj->ij", M.reshape(a, r // b, a, c // a))
 ''',
         "_eig": f'''
 def _eig(X):

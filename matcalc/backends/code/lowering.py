@@ -453,15 +453,18 @@ def lower_func(low, e):
                      nonneg=ELEMENTWISE[e.name].nonnegative)
 
 
+def two_d(low, x):
+    """The node of x as a 2-D array (a vector as a column or a row)."""
+    node = low.node(low.lower(x))
+    if is_col(x.shape):
+        return low.g.make("column", (node,), "M", cheap=True)
+    if is_row(x.shape):
+        return low.g.make("row", (node,), "M", cheap=True)
+    return node
+
+
 @lowers(E.Kron)
 def lower_kron(low, e):
-    def two_d(x):
-        node = low.node(low.lower(x))
-        if is_col(x.shape):
-            return low.g.make("column", (node,), "M", cheap=True)
-        if is_row(x.shape):
-            return low.g.make("row", (node,), "M", cheap=True)
-        return node
     if is_scalar(e.left.shape) or is_scalar(e.right.shape):
         return low.lower(E.Mul((e.left, e.right)))
     same = (is_col(e.left.shape) and is_col(e.right.shape)) or \
@@ -470,7 +473,7 @@ def lower_kron(low, e):
         a, b = low.node(low.lower(e.left)), low.node(low.lower(e.right))
         node = low.g.make("kron", (a, b), "V")
     else:
-        node = low.g.make("kron", (two_d(e.left), two_d(e.right)), "M")
+        node = low.g.make("kron", (two_d(low, e.left), two_d(low, e.right)), "M")
         if kind_of(e.shape) == "V":
             node = low.g.make("ravel", (node,), "V")
     return low.single(Val("dense", node, e.shape))
@@ -487,6 +490,15 @@ def lower_vec(low, e):
         node = low.g.make("ravel", (M.args[0],), "V")
     else:
         node = low.g.make("vec", (M,), "V")
+    return low.single(Val("dense", node, e.shape))
+
+
+@lowers(E.PartialTrace)
+def lower_partial_trace(low, e):
+    W, C = two_d(low, e.arg), two_d(low, e.factor)
+    node = low.g.make("partial_trace", (W, C), "M", params=(("which", e.which),))
+    if kind_of(e.shape) == "V":
+        node = low.g.make("ravel", (node,), "V")
     return low.single(Val("dense", node, e.shape))
 
 

@@ -12,6 +12,8 @@ family:
   (A x + A^T x -> (A + A^T) x, A^T A x - A^T b -> A^T (A x - b)); c 1 + d 1 = (c + d) 1;
 - elementwise.py: .*, f(U) and u^c, scalar sub-expressions handed to SymPy (scalar.py),
   exp(0 1) = 1, f(c I) = f(0) 1 1^T + (f(c) - f(0)) I;
+- kronecker.py: Kronecker products, vec, K and partial traces reduced to matrix forms:
+  I kron I = I, a kron b^T = a b^T, vec(v) = v, K of a vector is I, tr_2(P kron Q ...) = ...;
 - reductions.py: tr, det, <.,.> and norms: tr(A^T) = tr(A), tr(x y^T) = y^T x,
   <I, M> = tr(M), <c 1, V> = c 1^T V 1, det(X^-1) = 1 / det(X), det(s M) = s^n det(M),
   ||c 1||_2 = sqrt(c^2) sqrt(n), tr(I) of a number is that number.
@@ -19,7 +21,8 @@ family:
 Constants are folded so that they print with their shape: (b - b).^2 = 0, a matrix of
 ones is 1 1^T, a dimension as a scalar is tr(I_n) (ir/constants.py).
 """
-from . import elementwise, products, reductions, structure, sums  # noqa: F401 (their rules register)
+# the families' modules register their rules when imported
+from . import elementwise, kronecker, products, reductions, structure, sums  # noqa: F401
 # MAX_EXPANSION is read in core: a change of it goes to matcalc.rules.simplify.core.
 from .core import ASSUMPTIONS, MAX_EXPANSION, SYMMETRIC_KINDS, expand, simplify
 

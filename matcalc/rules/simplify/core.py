@@ -28,9 +28,9 @@ RULES: dict[type, Callable] = {}
 reductions, structure) as they are imported."""
 
 WITHOUT_RULES = frozenset({
-    E.Symbol, E.Number, E.Zero, E.Ones, E.Commutation,    # leaves
+    E.Symbol, E.Number, E.Zero, E.Ones,    # leaves
     E.Differential, E.D,        # dX and a pending d(U): their arguments are simplified
-    E.Vec, E.LambdaMax,         # stay as they are over a simplified argument
+    E.LambdaMax,                # stays as it is over a simplified argument
 })
 """Node types that need no rule of their own."""
 

@@ -83,8 +83,9 @@ def clear_fraction(c, total, simp):
 
 
 def merge_chain(factors, simp):
-    """Drop identities, cancel X X^-1 and Q Q^T (Q orthogonal), merge X X -> X^2 and
-    diag(a) diag(b) -> diag(a .* b)."""
+    """Drop identities, cancel X X^-1 and Q Q^T (Q orthogonal), merge X X -> X^2,
+    diag(a) diag(b) -> diag(a .* b), diag(a) b -> a .* b and (A kron B)(C kron D) ->
+    A C kron B D."""
     powers = []   # (base, k): X^k
     for f in factors:
         if isinstance(f, Identity) and len(factors) > 1:
@@ -99,6 +100,11 @@ def merge_chain(factors, simp):
         elif powers and _diagonal(powers[-1]) and _diagonal((base, k)):
             left = powers.pop()[0].arg
             powers.append((E.Diag(simp(E.Hadamard(left, base.arg))), 1))
+        elif powers and _diagonal(powers[-1]) and k == 1 and base.shape[1] == 1:
+            powers.append((simp(E.Hadamard(powers.pop()[0].arg, base)), 1))   # diag(a) b
+        elif powers and _mixed_product(powers[-1], (base, k)):
+            a = powers.pop()[0]
+            powers.append((simp(E.Kron(mul(a.left, base.left), mul(a.right, base.right))), 1))
         else:
             powers.append((base, k))
     return [from_power(b, k) for b, k in powers]
@@ -133,6 +139,13 @@ def cancels(a, b, orthogonal) -> bool:
     name = lambda m: m.name if isinstance(m, E.Symbol) else None
     return (isinstance(p, Transpose) and name(p.arg) in orthogonal and p.arg == q) or \
            (isinstance(q, Transpose) and name(q.arg) in orthogonal and q.arg == p)
+
+
+def _mixed_product(first, second) -> bool:
+    """Two Kronecker products whose factors conform: (A kron B)(C kron D) = A C kron B D."""
+    (a, j), (b, k) = first, second
+    return j == k == 1 and isinstance(a, E.Kron) and isinstance(b, E.Kron) and \
+        a.left.shape[1] == b.left.shape[0] and a.right.shape[1] == b.right.shape[0]
 
 
 def _diagonal(power) -> bool:

@@ -1,5 +1,6 @@
 """Rules of the matrix structure: transposes pushed to the leaves, inverses, powers,
-identities, and the structure of a constant (diag(c 1) = c I, eig(0) = 0, 0 kron B = 0)."""
+identities, and the structure of a constant (diag(c 1) = c I, eig(0) = 0); Kronecker
+products are in kronecker.py."""
 from __future__ import annotations
 
 from ...backends.printing import text
@@ -45,7 +46,9 @@ def simplify_transpose(e, simp):
         case E.Func(name, arg):
             return E.Func(name, simp(Transpose(arg)))
         case E.Power(base, x):
-            return E.Power(simp(Transpose(base)), x)
+            return E.Power(simp(Transpose(base)), x if x.is_scalar else simp(Transpose(x)))
+        case E.Kron(l, r):
+            return simp(E.Kron(Transpose(l), Transpose(r)))
     return e
 
 
@@ -80,9 +83,11 @@ def simplify_identity(e, simp):
 
 @rule(E.MatPower)
 def simplify_matpower(e, simp):
-    """X^0 = I^k = I, 0^k = 0 for k > 0, X^1 = X."""
+    """X^0 = I^k = I, 0^k = 0 for k > 0, X^1 = X, diag(u)^k = diag(u.^k) for k > 1."""
     if e.k == 0 or isinstance(e.base, Identity):
         return Identity(e.shape[0])
+    if isinstance(e.base, E.Diag) and e.base.builds_matrix and e.k > 1:
+        return E.Diag(simp(E.Power(e.base.arg, Number(e.k))))
     if isinstance(e.base, Zero) and e.k > 0:
         return e.base
     return e.base if e.k == 1 else e
@@ -90,9 +95,22 @@ def simplify_matpower(e, simp):
 
 @rule(E.Diag)
 def simplify_diag(e, simp):
-    """diag(c 1) = c I."""
-    if e.builds_matrix and (c := constant_value(e.arg)) is not None:
-        return simp(mul(c, Identity(e.shape[0])))
+    """diag(c 1) = c I; the diagonal of diag(u) is u, of s M is s diag(M), of u v^T is u .* v."""
+    a = e.arg
+    if e.builds_matrix:
+        c = constant_value(a)
+        return e if c is None else simp(mul(c, Identity(e.shape[0])))
+    if isinstance(a, E.Diag):
+        return a.arg
+    if not isinstance(a, E.Mul):
+        return e
+    scalars = [f for f in a.factors if f.is_scalar]
+    chain = [f for f in a.factors if not f.is_scalar]
+    if scalars:
+        return simp(mul(*scalars, E.Diag(mul(*chain))))
+    for i in range(1, len(chain)):
+        if chain[i - 1].shape[1] == 1 and not chain[i - 1].is_scalar:      # (u)(v^T)
+            return simp(E.Hadamard(mul(*chain[:i]), Transpose(mul(*chain[i:]))))
     return e
 
 
@@ -100,12 +118,6 @@ def simplify_diag(e, simp):
 def simplify_eig(e, simp):
     """eig(0) = 0."""
     return Zero(e.shape) if isinstance(e.arg, Zero) else e
-
-
-@rule(E.Kron)
-def simplify_kron(e, simp):
-    """0 kron B = A kron 0 = 0."""
-    return Zero(e.shape) if any(isinstance(c, Zero) for c in e.children) else e
 
 
 @rule(E.SingularFactor, E.TopEigvec)
