@@ -462,14 +462,12 @@ class TopEigvec(Expr):
 
 @node
 class Extremum(Expr):
-    """The largest (``which`` "max") or smallest ("min") entry of a vector, and the indicator
-    of the entries equal to it ("ismax", "ismin": 1 there, else 0; the gradient)."""
+    """The largest (``which`` "max") or smallest ("min") entry of a vector or matrix, and the
+    indicator of the entry equal to it ("ismax", "ismin": 1 there, else 0; the gradient)."""
     arg: Expr
     which: str = "max"
 
     def _shape(self):
-        require(resolve(self.arg.shape[1]) == 1, f"{self.which} needs a vector, not a {{}}; of "
-                "the entries of a matrix X write " + self.which + "(vec(X))", self.arg.shape)
         return SCALAR if self.which in ("max", "min") else self.arg.shape
 
 

@@ -7,7 +7,7 @@ returns G with <W, e> = <G, dX>. It moves everything off dX by the rules
     <W, s E>    = <s W, E>  (s scalar)  <W, tr E>  = <W I, E>
     <W, E M>    = <<W, M>, E>  (E scalar, M the rest)
     <W, A .* E> = <W .* A, E>           <W, <A, E>> = <W A, E>
-    <W, diag E> = <diag W, E>
+    <W, diag E> = <diag W, E>           <s vec(G), vec E> = <s G, E>
 
 so G = adjoint(df, 1) is the gradient, and for a vector-valued dF the
 Jacobian transposed applied to W. Linear algebra, not trace juggling: every
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from .. import deadline
 from ..ir import expr as E
+from ..ir.constants import ones_of
 from ..ir.traverse import free_symbols
 from ..errors import UnsupportedError
 from ..ir.expr import Identity, Number, Transpose, add, mul
@@ -56,7 +57,42 @@ def adjoint(e: E.Expr, W: E.Expr, dX: E.Differential) -> E.Expr | None:
             return adjoint(arg, E.Diag(W), dX)
         case E.Mul(factors):
             return _adjoint_product(factors, W, dX)
+        case E.Vec(arg):
+            return adjoint(arg, _unvec(W, arg.shape), dX)
     raise UnsupportedError(f"{type(e).__name__} is not linear in {dX}; cannot read off <G, dX>")
+
+
+def _unvec(W, shape):
+    """G with vec(G) = W, for G of the shape given, where W is built of vecs of that shape
+    (vec commutes with sums, scalar factors and entrywise operations): <W, vec E> = <G, E>."""
+    match W:
+        case E.Vec(G) if G.shape == shape:
+            return G
+        case E.Transpose(E.Transpose(G)):
+            return _unvec(G, shape)
+        case E.Transpose(E.Mul(factors) | E.Add(factors)):      # (s v^T)^T = s v
+            parts = [f if f.is_scalar else Transpose(f) for f in factors]
+            return _unvec(mul(*parts) if isinstance(W.arg, E.Mul) else add(*parts), shape)
+        case E.Ones():
+            return mul(*ones_of(shape))
+        case E.Zero():
+            return E.Zero(shape)
+        case E.Mul(factors) if sum(not f.is_scalar for f in factors) == 1:
+            return mul(*(f if f.is_scalar else _unvec(f, shape) for f in factors))
+        case E.Add(terms):
+            return add(*(_unvec(t, shape) for t in terms))
+        case E.Hadamard(left, right):
+            return E.Hadamard(_unvec(left, shape), _unvec(right, shape))
+        case E.Func(name, arg):
+            return E.Func(name, _unvec(arg, shape))
+        case E.Power(base, exponent):
+            return E.Power(_unvec(base, shape), exponent)
+        case E.Extremum(arg, which) if not W.is_scalar:
+            return E.Extremum(_unvec(arg, shape), which)
+    raise UnsupportedError(f"the gradient through vec(.) against the weight {W} needs it "
+                           "unstacked into a matrix (unvec), which matcalc does not write; write "
+                           "the function of the entries on the matrix itself (1^T X 1 for "
+                           "1^T vec(X), <B, X> for vec(B)^T vec(X))")
 
 
 def split_product(factors, dX):
