@@ -10,6 +10,9 @@ evaluate().
 from __future__ import annotations
 
 import importlib.util
+import json
+import os
+import subprocess
 
 import numpy as np
 import pytest
@@ -17,6 +20,7 @@ import pytest
 import matcalc as mc
 from matcalc.backends.numeric import evaluate
 from harness import EXACT_ATOL, EXACT_RTOL, FD_ATOL, FD_RTOL, SEEDS, SIZES
+from test_katex import RENDER, italic_words, katex, math
 from oracle import (assert_close, central_gradient, central_jacobian, logsumexp, rng_values,
                     softmax, softmax_jacobian, vec)
 
@@ -247,7 +251,8 @@ def test_the_attention_head_jacobian_is_the_softmax_jacobian_times_K_t():
     J = mc.jacobian("softmax(K^T q / sqrt(d))", wrt="q", shapes={"d": "scalar"})
     rng = np.random.default_rng(5)
     values = {"K": rng.standard_normal((3, 5)), "q": rng.standard_normal(3), "d": 3.0}
-    closed = softmax_jacobian(values["K"].T @ values["q"] / np.sqrt(3.0)) @ values["K"].T / np.sqrt(3.0)
+    K, q = values["K"], values["q"]
+    closed = softmax_jacobian(K.T @ q / np.sqrt(3.0)) @ K.T / np.sqrt(3.0)
     assert_close(J.evaluate(values), closed, rtol=1e-10, atol=1e-12)
     assert_close(J.evaluate(values), central_jacobian(
         lambda v: softmax(v["K"].T @ v["q"] / np.sqrt(v["d"])), values, "q"), rtol=1e-6, atol=1e-8)
@@ -320,3 +325,23 @@ def test_max_and_the_max_norm_are_not_differentiable_at_a_tie():
         "||x||_p: no entry of x is 0 (a kink: the derivative there is a subgradient)"]
     assert str(mc.conditions("lambda_min(X)")[0]) == \
         "lambda_min(X): X symmetric with a simple smallest eigenvalue"
+
+
+# ---- LaTeX: renders in KaTeX strict mode, no words in italics ------------------------------
+
+def latex_outputs():
+    for case in CASES:
+        cid, text, _, shapes, _, _, _, _ = case
+        g = result(case)
+        yield from ((f"{cid} {what}", tex) for what, tex in [
+            ("f", mc.parse(text, shapes=shapes).latex), ("gradient", g.latex),
+            ("derivation", math(g._repr_latex_()))])
+
+
+def test_latex_renders_in_katex_and_reads_like_a_textbook():
+    cases = list(latex_outputs())
+    assert [f"{where}: {w}" for where, tex in cases for w in italic_words(tex)] == []
+    done = subprocess.run(["node", str(RENDER)], input=json.dumps([t for _, t in cases]),
+                          capture_output=True, text=True, timeout=300, check=True,
+                          env={**os.environ, "MATCALC_KATEX": katex()})
+    assert [cases[i][0] + ": " + message for i, message in json.loads(done.stdout)] == []

@@ -2,8 +2,8 @@
 
 A row gives a node class its name in text (``tr(X)``) and in LaTeX, and the names the
 parser reads for it. ``which`` tells apart the rows of one node class that differ by a
-field (SingularFactor: polar or top). ``SHORTHANDS`` are names the parser expands into
-other nodes; nothing prints them.
+field (SingularFactor: polar or top; LambdaMax: max or min). ``SHORTHANDS`` are names the
+parser expands into other nodes; nothing prints them.
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ class Structural:
     node: type
     latex: str
     aliases: tuple = ()
-    which: str | None = None       # the node's ``which`` field: SingularFactor's polar or top
+    which: str | None = None       # the node's ``which`` field: polar or top, max or min, ...
 
     def build(self, arg: E.Expr) -> E.Expr:
         return self.node(arg) if self.which is None else self.node(arg, self.which)

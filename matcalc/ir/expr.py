@@ -444,8 +444,8 @@ class LambdaMax(Expr):
     which: str = "max"
 
     def _shape(self):
-        require(is_square(self.arg.shape), f"lambda_{self.which} needs a square matrix, not a {{}}",
-                self.arg.shape)
+        require(is_square(self.arg.shape),
+                f"lambda_{self.which} needs a square matrix, not a {{}}", self.arg.shape)
         return SCALAR
 
 
