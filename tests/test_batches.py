@@ -218,6 +218,44 @@ def test_generated_code_equals_evaluate(case):
                              what=f"{cid} {label}: {backend.__name__} of {r}")
 
 
+def p_norm_hessian(x, p):
+    """(p - 1) (||x||_p^(1-p) diag(|x|^(p-2)) - g g^T / ||x||_p), g the gradient."""
+    N = p_norm(x, p)
+    g = np.sign(x) * np.abs(x) ** (p - 1) / N ** (p - 1)
+    return (p - 1) * (np.diag(np.abs(x) ** (p - 2)) / N ** (p - 1) - np.outer(g, g) / N)
+
+
+def attention_gradient(K, q, v, d):
+    return K @ softmax_jacobian(K.T @ q / np.sqrt(d)) @ v / np.sqrt(d)
+
+
+@pytest.mark.parametrize("text, shapes, closed", [
+    ("||x||_3", {}, lambda x, p: p_norm_hessian(x, 3.0)),
+    ("||x||_p", {"p": "scalar"}, p_norm_hessian),
+    ("v^T softmax(K^T q / sqrt(d))", {"d": "scalar"}, None),
+])
+def test_hessians(text, shapes, closed):
+    """Against central differences of the closed-form gradient, and the closed form."""
+    wrt = "q" if "q" in text else "x"
+    H = mc.hessian(text, wrt=wrt, shapes=shapes)
+    for seed in SEEDS:
+        rng = np.random.default_rng(seed)
+        if wrt == "x":
+            values = {"x": rng_values(rng, {"x": "nonzero_vector:4"})["x"],
+                      "p": 3.0 if "3" in text else 2.5}
+            grad = lambda v: np.sign(v["x"]) * np.abs(v["x"]) ** (v["p"] - 1) / \
+                p_norm(v["x"], v["p"]) ** (v["p"] - 1)
+        else:
+            values = {"K": rng.standard_normal((3, 5)), "q": rng.standard_normal(3),
+                      "v": rng.standard_normal(5), "d": 2.0}
+            grad = lambda v: attention_gradient(**v)
+        got = H.evaluate({k: values[k] for k in values if k != "p" or "p" in shapes})
+        assert_close(got, central_jacobian(grad, values, wrt), rtol=1e-5, atol=1e-6,
+                     what=f"Hessian of {text}: {H}")
+        if closed is not None:
+            assert_close(got, closed(values["x"], values["p"]), rtol=1e-8, atol=1e-10)
+
+
 # ---- values and Jacobians of the batch functions -------------------------------------
 
 def test_softmax_and_logsumexp_of_a_matrix_act_on_each_column():
