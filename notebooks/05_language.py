@@ -59,3 +59,43 @@ d = mc.derivative("sum(x.^t)", wrt="t", shapes={"t": "scalar"})
 print(f"d/dt sum(x.^t) = {d}   where {', '.join(map(str, d.conditions))}   verified: {d.verify().ok}")
 g = mc.gradient("1^T x.^x", wrt="x")
 print(f"grad 1^T x.^x = {g}   verified: {g.verify().ok}")
+
+# ## Batches, norms and order statistics
+#
+# `softmax(Z)` and `logsumexp(Z)` of a matrix act on each column (a batch of examples as
+# columns; rows by transposing), `mean` averages, and the ones vector before a row builds
+# the outer product that broadcasts a bias (`X W + 1 b^T`). One attention head
+# `softmax(K^T q / sqrt(d))` has the gradient `K (diag(p) - p p^T) v / sqrt(d)` of
+# `v^T p` with respect to q.
+
+# %%
+batch = {"W": ("k", "n"), "X": ("n", "m"), "Y": ("k", "m"), "b": "k"}
+head = {"K": ("n", "m"), "q": "n", "v": "m", "d": "scalar"}
+for text, wrt, shapes in [
+        ("-sum(Y .* log(softmax(W X)))", "W", batch),
+        ("sum(logsumexp(W X + b 1^T))", "b", batch),
+        ("mean((X^T w - y).^2)", "w", {"X": ("n", "m"), "w": "n", "y": "m"}),
+        ("v^T softmax(K^T q / sqrt(d))", "q", head),
+        ("v^T softmax(K^T q / sqrt(d))", "K", head)]:
+    g = mc.gradient(text, wrt=wrt, shapes=shapes)
+    print(f"{text:32} wrt {wrt}:  {g}   verified: {g.verify().ok}")
+
+# %% [markdown]
+# The max norm, p-norms (p a number or a scalar symbol), `lambda_min`, `max` and `min` are
+# differentiable where their extremum is unique; `conditions` says so, `verify()` draws
+# points where it holds, and `evaluate` refuses a point where it fails. The gradient of
+# `max(x)` is the indicator `ismax(x)` of the largest entry.
+
+# %%
+for text, wrt in [("||A x - b||_inf", "x"), ("||x||_3", "x"), ("||x||_p", "x"),
+                  ("||x||_p", "p"), ("lambda_min(X)", "X"), ("max(A x)", "x"),
+                  ("min(X)", "X"), ("||vec(X)||_inf", "X")]:
+    g = mc.gradient(text, wrt=wrt, shapes={"p": "scalar"},
+                    assume={"X": "symmetric"} if "lambda" in text else None)
+    print(f"{text:16} wrt {wrt}:  {g}   verified: {g.verify().ok}")
+print([str(c) for c in mc.conditions("max(x) + ||x||_inf")])
+try:
+    mc.gradient("max(x)", wrt="x").evaluate({"x": [1.0, 3.0, 3.0]})
+except mc.NotDifferentiableError as err:
+    print(err)
+print(mc.gradient("||x||_inf", wrt="x").numpy_source())

@@ -433,7 +433,8 @@ def test_a_norm_subscript_leaves_the_braces_alone(latex, plain, fn):
     assert_close(numeric.evaluate(e, values), fn(values), what=latex)
 
 
-@pytest.mark.parametrize("text", ["||x||_12", "||x||_21", r"\|x\|_2}", "||x||_{2", r"\|x\|^(2)_2"])
+@pytest.mark.parametrize("text", ["||x||_pq", "||x||_{2.}", "||x||_infty", r"\|x\|_2}", "||x||_{2",
+                                  r"\|x\|^(2)_2"])
 def test_what_is_no_norm_subscript_is_refused(text):
     with pytest.raises(mc.ParseError):
         mc.parse(text)

@@ -33,7 +33,7 @@ HESSIANS = cases(problems.LOSSES, ("hessian",))
 
 # Known engine gaps: case id -> reason. Marked xfail(strict=True) so that a fix shows
 # up as an unexpected pass.
-XFAIL = {"L18": "softmax of each column of a matrix is not in the language"}
+XFAIL = {}
 
 
 def params(chosen, with_gaps=True):

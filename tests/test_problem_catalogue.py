@@ -12,7 +12,7 @@ from matcalc.problems import CASES, PROBLEMS, check_answer, solve
 
 IDS = [p.id for p in PROBLEMS]
 # Known engine gaps: case id -> reason, xfail(strict=True) so that a fix shows up.
-XFAIL = {"L18": "softmax of each column of a matrix is not in the language"}
+XFAIL = {}
 ALL_CASES = [pytest.param(p, id=p.id, marks=[pytest.mark.xfail(strict=True, reason=XFAIL[p.id])]
                           if p.id in XFAIL else []) for p in CASES]
 

@@ -62,7 +62,8 @@ def latex_derivation(lhs: str, steps: list[Step], result: str) -> str:
 RULE_LATEX: list[tuple[str, str | Callable[[re.Match[str]], str]]]
 RULE_LATEX = [(r"(?<=[\w)])\s+(?=[\w(])", r"\\, "), (r"\bgrad\\, f\b", r"\\nabla{}f"),
               (r"\^-T", r"^{-\\top}"), (r"\^-1", r"^{-1}"), (r"\^T", r"^{\\top}"),
-              (r"\^\(([^)]*)\)", r"^{\1}"), (r"<", r"\\langle "), (r">", r"\\rangle "),
+              (r"\.\^\(([^)]*)\)", r"^{\\circ (\1)}"), (r"\^\(([^)]*)\)", r"^{\1}"),
+              (r"_inf\b", r"_\\infty"), (r"<", r"\\langle "), (r">", r"\\rangle "),
               (r"\|\|", r"\\|"), (r"\.\*", r"\\odot "),
               (r"(?:\\, )?\bkron\b(?:\\, )?", r" \\otimes "), (r"\bsym\(", r"\\operatorname{sym}("),
               (r"\bsum_(\w)", r"\\textstyle\\sum_{\1}"),

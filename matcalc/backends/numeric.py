@@ -331,6 +331,11 @@ def _(e: E.Norm, env):
     a = ev(e.arg, env)
     if e.kind == "l1":
         return np.array([[np.sum(np.abs(a))]])
+    if e.kind == "max":
+        return np.array([[np.max(np.abs(a))]])
+    if e.kind == "lp":
+        p = float(ev(e.order[0], env)[0, 0])
+        return np.array([[np.sum(np.abs(a) ** p) ** (1 / p)]])
     if e.kind not in NORMS:
         raise MatcalcError(f"cannot evaluate the norm {e}")
     return np.array([[np.linalg.norm(a, NORMS[e.kind])]])
@@ -384,16 +389,18 @@ def commutation(m: int, n: int) -> np.ndarray:
 
 @ev.register
 def _(e: E.Softmax, env):
+    """Of each column."""
     u = ev(e.arg, env)
-    w = np.exp(u - np.max(u))
-    return w / np.sum(w)
+    w = np.exp(u - np.max(u, axis=0))
+    return w / np.sum(w, axis=0)
 
 
 @ev.register
 def _(e: E.LogSumExp, env):
+    """Of each column: a row."""
     u = ev(e.arg, env)
-    m = np.max(u)
-    return np.array([[m + np.log(np.sum(np.exp(u - m)))]])
+    m = np.max(u, axis=0)
+    return (m + np.log(np.sum(np.exp(u - m), axis=0))).reshape(1, -1)
 
 
 @ev.register
@@ -409,13 +416,25 @@ def _(e: E.SingularFactor, env):
 
 @ev.register
 def _(e: E.LambdaMax, env):
-    return np.array([[np.linalg.eigvalsh(ev(e.arg, env))[-1]]])
+    return np.array([[np.linalg.eigvalsh(ev(e.arg, env))[-1 if e.which == "max" else 0]]])
 
 
 @ev.register
 def _(e: E.TopEigvec, env):
-    v = np.linalg.eigh(ev(e.arg, env))[1][:, -1]
+    v = np.linalg.eigh(ev(e.arg, env))[1][:, -1 if e.which == "top" else 0]
     return np.outer(v, v)
+
+
+@ev.register
+def _(e: E.Extremum, env):
+    """max(x), min(x); ismax(x), ismin(x): 1.0 at the entry equal to it, else 0.0, and nan
+    where it is attained more than once (max has no gradient there)."""
+    u = ev(e.arg, env)
+    extremum = np.max(u) if e.which.endswith("max") else np.min(u)
+    if len(e.which) == 3:
+        return np.array([[extremum]])
+    hits = u == extremum
+    return hits.astype(float) if np.sum(hits) == 1 else np.full(u.shape, np.nan)
 
 
 @ev.register

@@ -76,6 +76,7 @@ class Printer:
     hadamard: str
     kron: str
     ediv: str
+    infinity: str
     lparen: str
     symbol: Callable[[str], str]
     differential: Callable[[str, int], str]
@@ -300,8 +301,11 @@ class Printer:
         """A norm inside a norm is in parentheses: ||x (||y||_2)||_2, whose inner bars
         cannot read as closing the outer norm."""
         vector = e.arg.shape[1] == 1
-        sub = {"euclid": "2" if vector else "F", "l1": "1", "spectral": "2",
-               "nuclear": "*"}.get(e.kind, e.p)
+        sub = {"euclid": "2" if vector else "F", "l1": "1", "spectral": "2", "nuclear": "*",
+               "max": self.infinity}.get(e.kind, e.p)
+        if e.order:           # the p of ||x||_p: a symbol, or a number as a numeral (3/2)
+            p = e.order[0]
+            sub = str(p.value) if isinstance(p, E.Number) else self(p)
         self.norms += 1
         try:
             s = self.norm(self(e.arg), sub)
@@ -327,6 +331,7 @@ class Printer:
     @node.register(E.SingularFactor)
     @node.register(E.LambdaMax)
     @node.register(E.TopEigvec)
+    @node.register(E.Extremum)
     def structural(self, e):
         """A structural function, by its name in the catalogue: tr(X), svtop(X)."""
         return self.call(structural_of(e).name, self(e.arg)), ATOM
@@ -335,6 +340,7 @@ class Printer:
 class TextPrinter(Printer):
     transpose, inverse, inverse_transpose = "T", "-1", "-T"
     hadamard, kron, ediv = ".*", "kron", "./"
+    infinity = "inf"
     lparen = "("
 
     def symbol(self, name):
@@ -378,12 +384,16 @@ class TextPrinter(Printer):
         return f"<{a}, {b}>"
 
     def norm(self, arg, p):
-        return f"||{arg}||_{p}"
+        """||x||_2, ||x||_p, ||x||_{3/2}: a subscript of more than one letter or number in
+        braces."""
+        return f"||{arg}||_{p}" if p.isdigit() or len(p) == 1 or p == "inf" else \
+            f"||{arg}||_{{{p}}}"
 
 
 class LatexPrinter(Printer):
     transpose, inverse, inverse_transpose, hadamard, kron, ediv = (
         r"\top", "{-1}", r"{-\top}", r"\odot", r"\otimes", r"\oslash")
+    infinity = r"\infty"
     lparen = r"\left("
 
     def symbol(self, name):

@@ -158,8 +158,7 @@ def canonical_name(name: str) -> str:
 @cache
 def all_names() -> list[str]:
     """Every name the parser accepts as a function, longest first."""
-    names = set(ELEMENTWISE) | set(ALIASES) | set(SHORTHANDS) | {
-        s.name for s in STRUCTURAL.values() if s.parsed}
+    names = set(ELEMENTWISE) | set(ALIASES) | set(SHORTHANDS) | set(STRUCTURAL)
     return sorted(names, key=lambda n: (-len(n), n))
 
 

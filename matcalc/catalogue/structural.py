@@ -2,15 +2,15 @@
 
 A row gives a node class its name in text (``tr(X)``) and in LaTeX, and the names the
 parser reads for it. ``which`` tells apart the rows of one node class that differ by a
-field (SingularFactor: polar or top). A row that is not ``parsed`` is only printed: vec(X)
-arises in derivatives, never in input. ``SHORTHANDS`` are names the parser expands into
-other nodes; nothing prints them.
+field (SingularFactor: polar or top; LambdaMax: max or min). ``SHORTHANDS`` are names the
+parser expands into other nodes; nothing prints them.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from ..ir import expr as E
+from ..ir.constants import dimension
 from ..errors import UnsupportedError
 
 
@@ -20,7 +20,7 @@ class Structural:
     node: type
     latex: str
     aliases: tuple = ()
-    which: str | int | None = None   # the node's ``which`` field: SingularFactor, PartialTrace
+    which: str | int | None = None   # the node's ``which`` field: polar or top, max or min, ...
     parsed: bool = True
 
     def build(self, arg: E.Expr) -> E.Expr:
@@ -36,7 +36,7 @@ STRUCTURAL = {s.name: s for s in [
     Structural("tr", E.Trace, operator("tr"), ("trace",)),
     Structural("det", E.Det, r"\det"),
     Structural("diag", E.Diag, operator("diag")),
-    Structural("vec", E.Vec, operator("vec"), parsed=False),
+    Structural("vec", E.Vec, operator("vec")),
     Structural("tr_1", E.PartialTrace, r"\operatorname{tr}_{1}", ("operatorname{tr}_{1}",),
                which=1, parsed=False),       # read by SHORTHANDS: the product is taken apart
     Structural("tr_2", E.PartialTrace, r"\operatorname{tr}_{2}", ("operatorname{tr}_{2}",),
@@ -46,8 +46,14 @@ STRUCTURAL = {s.name: s for s in [
     Structural("eig", E.Eig, operator("eig")),
     Structural("polar", E.SingularFactor, operator("polar"), which="polar"),
     Structural("svtop", E.SingularFactor, operator("svtop"), which="top"),
-    Structural("lambda_max", E.LambdaMax, r"\lambda_{\max}", ("lambda_{\\max}",)),
-    Structural("eigtop", E.TopEigvec, operator("eigtop")),
+    Structural("lambda_max", E.LambdaMax, r"\lambda_{\max}", ("lambda_{\\max}",), which="max"),
+    Structural("lambda_min", E.LambdaMax, r"\lambda_{\min}", ("lambda_{\\min}",), which="min"),
+    Structural("eigtop", E.TopEigvec, operator("eigtop"), which="top"),
+    Structural("eigbottom", E.TopEigvec, operator("eigbottom"), which="bottom"),
+    Structural("max", E.Extremum, r"\max", which="max"),
+    Structural("min", E.Extremum, r"\min", which="min"),
+    Structural("ismax", E.Extremum, operator("ismax"), which="ismax"),
+    Structural("ismin", E.Extremum, operator("ismin"), which="ismin"),
 ]}
 
 BY_NODE = {(s.node, s.which): s for s in STRUCTURAL.values()}
@@ -64,6 +70,13 @@ def _sum(A):
         return E.Trace(A.arg)
     total = E.mul(E.Transpose(E.Ones((A.shape[0], 1))), A)
     return total if A.shape[1] == 1 else E.mul(total, E.Ones((A.shape[1], 1)))
+
+
+def _mean(A):
+    """mean(v) = 1^T v / n; mean(X) = 1^T X 1 / (m n), the mean of all its entries (as
+    NumPy's mean without an axis); mean(eig(X)) = tr(X) / n."""
+    count = E.mul(*(dimension(d) for d in A.shape if d != 1))
+    return E.mul(_sum(A), E.Power(count, E.Number(-1)))
 
 
 def _prod(A):
@@ -105,6 +118,7 @@ SHORTHANDS = {
     "norm1": lambda x: _vector_norm(x, "1"),
     "logdet": lambda X: E.Func("log", E.Det(X)),
     "sum": _sum,
+    "mean": _mean,
     "prod": _prod,
     "tr_1": _partial_trace(1),
     "tr_2": _partial_trace(2),

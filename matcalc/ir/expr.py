@@ -364,20 +364,27 @@ class Inner(Expr):
 
 @node
 class Norm(Expr):
-    """A norm as written: ``p`` is "" (none), "2", "F", "1" or "*".
+    """A norm as written: ``p`` is "" (none), "2", "F", "1", "*" or "inf"; ``order`` holds the
+    p of any other vector norm ||x||_p (a number or a scalar symbol; then p is "").
 
     Its ``kind``: "euclid" (||v||, ||v||_2, ||X||, ||X||_F: sqrt<A, A>), "l1" (||v||_1),
-    "spectral" (||X||_2) or "nuclear" (||X||_*).
+    "max" (||v||_inf), "lp" (||v||_p), "spectral" (||X||_2) or "nuclear" (||X||_*).
     """
     arg: Expr
     p: str = ""
+    order: tuple[Expr, ...] = ()
 
     def _shape(self):
+        require(not (self.order or self.p == "inf") or resolve(self.arg.shape[1]) == 1,
+                "||.||_p and ||.||_inf are for vectors, not a {}; of the entries of a matrix "
+                "X write ||vec(X)||_p", self.arg.shape)
         return SCALAR
 
     @property
     def kind(self) -> str:
         vector = resolve(self.arg.shape[1]) == 1
+        if self.order or self.p == "inf":
+            return "lp" if self.order else "max"
         if self.p == "1":
             return "l1" if vector else "matrix-l1"
         if self.p in ("", "F") or vector:
@@ -405,24 +412,20 @@ class Diag(Expr):
 
 @node
 class Softmax(Expr):
-    """softmax(u) = exp(u) / (1^T exp(u))."""
+    """softmax(u) = exp(u) / (1^T exp(u)); of a matrix, the softmax of each column."""
     arg: Expr
 
     def _shape(self):
-        require(resolve(self.arg.shape[1]) == 1, "softmax needs a vector, not a {}",
-                self.arg.shape)
         return self.arg.shape
 
 
 @node
 class LogSumExp(Expr):
-    """logsumexp(u) = log(1^T exp(u))."""
+    """logsumexp(u) = log(1^T exp(u)); of a matrix, the row of each column's logsumexp."""
     arg: Expr
 
     def _shape(self):
-        require(resolve(self.arg.shape[1]) == 1, "logsumexp needs a vector, not a {}",
-                self.arg.shape)
-        return SCALAR
+        return (1, self.arg.shape[1])
 
 
 @node
@@ -449,22 +452,36 @@ class SingularFactor(Expr):
 
 @node
 class LambdaMax(Expr):
-    """The largest eigenvalue of a symmetric matrix."""
+    """The largest (``which`` "max") or smallest ("min") eigenvalue of a symmetric matrix."""
     arg: Expr
+    which: str = "max"
 
     def _shape(self):
-        require(is_square(self.arg.shape), "lambda_max needs a square matrix, not a {}",
-                self.arg.shape)
+        require(is_square(self.arg.shape),
+                f"lambda_{self.which} needs a square matrix, not a {{}}", self.arg.shape)
         return SCALAR
 
 
 @node
 class TopEigvec(Expr):
-    """v1 v1^T for the top unit eigenvector v1 of a symmetric matrix (grad of lambda_max)."""
+    """v v^T for the top (``which`` "top") or bottom ("bottom") unit eigenvector v of a
+    symmetric matrix: the gradient of lambda_max (lambda_min)."""
     arg: Expr
+    which: str = "top"
 
     def _shape(self):
         return self.arg.shape
+
+
+@node
+class Extremum(Expr):
+    """The largest (``which`` "max") or smallest ("min") entry of a vector or matrix, and the
+    indicator of the entry equal to it ("ismax", "ismin": 1 there, else 0; the gradient)."""
+    arg: Expr
+    which: str = "max"
+
+    def _shape(self):
+        return SCALAR if self.which in ("max", "min") else self.arg.shape
 
 
 @node
@@ -602,5 +619,5 @@ def has(e: Expr, *node_types) -> bool:
 __all__ = ["Expr", "Symbol", "Differential", "D", "Number", "Identity", "Zero", "Ones", "Add",
            "Mul", "Hadamard", "Transpose", "Inverse", "MatPower", "Power", "Trace", "Det",
            "Inner", "Norm", "Diag", "Softmax", "LogSumExp", "Eig", "SingularFactor", "LambdaMax",
-           "TopEigvec", "Kron", "PartialTrace", "Vec", "Commutation", "Func", "add", "mul",
-           "as_expr", "has", "describe"]
+           "TopEigvec", "Extremum", "Kron", "PartialTrace", "Vec", "Commutation", "Func", "add",
+           "mul", "as_expr", "has", "describe"]

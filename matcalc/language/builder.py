@@ -248,7 +248,24 @@ class Builder(Transformer_NonRecursive):
 
     @_located
     def norm(self, _open, arg, _close, sub=None):
-        return E.Norm(arg, re.sub(r"[_{}\s]", "", str(sub)) if sub else "")
+        """||x||_2, ||X||_F, ||x||_1, ||X||_*, ||x||_inf, and ||x||_p for any number p >= 1
+        or scalar symbol p (||x||_{2} is ||x||_2)."""
+        sub = re.sub(r"[_{}\s]", "", str(sub)) if sub else ""
+        if sub in ("inf", "\\infty", "∞"):
+            return E.Norm(arg, "inf")
+        if sub[:1].isdigit():
+            p = sympy.Rational(sub)
+            if p < 1:
+                raise UnsupportedError(f"||.||_{sub} is no norm: p must be at least 1")
+            return E.Norm(arg, str(p)) if p in (1, 2) else E.Norm(arg, order=(E.Number(p),))
+        if sub in ("", "F", "*"):
+            return E.Norm(arg, sub)
+        if sub not in self.symbols:
+            self.symbols[sub] = self._new_symbol(sub)
+        p = self.symbols[sub]
+        if not isinstance(p, E.Symbol) or not _force_scalar(p):
+            raise ShapeError(f"the p of ||.||_p must be a scalar symbol, not {sub}")
+        return E.Norm(arg, order=(p,))
 
     @_located
     def abs(self, _open, arg, _close):

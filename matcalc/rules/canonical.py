@@ -7,7 +7,7 @@ returns G with <W, e> = <G, dX>. It moves everything off dX by the rules
     <W, s E>    = <s W, E>  (s scalar)  <W, tr E>  = <W I, E>
     <W, E M>    = <<W, M>, E>  (E scalar, M the rest)
     <W, A .* E> = <W .* A, E>           <W, <A, E>> = <W A, E>
-    <W, diag E> = <diag W, E>
+    <W, diag E> = <diag W, E>           <s vec(G), vec E> = <s G, E>
     <W, E kron B> = <tr_2(W (I kron B^T)), E>       <W, A kron E> = <tr_1((A^T kron I) W), E>
     <W, tr_2(E (I kron C))> = <W kron C^T, E>    <W, tr_1((C kron I) E)> = <C^T kron W, E>
 
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from .. import deadline
 from ..ir import expr as E
+from ..ir.constants import ones_of
 from ..ir.traverse import free_symbols
 from ..errors import UnsupportedError
 from ..ir.expr import Identity, Number, Transpose, add, mul
@@ -63,6 +64,8 @@ def adjoint(e: E.Expr, W: E.Expr, dX: E.Differential) -> E.Expr | None:
                        adjoint(right, E.PartialTrace(W, Transpose(left), 1), dX))
         case E.PartialTrace():
             return _adjoint_partial_trace(e, W, dX)
+        case E.Vec(arg):
+            return adjoint(arg, _unvec(W, arg.shape), dX)
     raise UnsupportedError(f"{type(e).__name__} is not linear in {dX}; cannot read off <G, dX>")
 
 
@@ -78,6 +81,39 @@ def _adjoint_partial_trace(e, W, dX):
     return add(adjoint(M, E.Kron(Transpose(C), W), dX),
                adjoint(C, E.PartialTrace(mul(E.Kron(Identity(C.shape[0]), W), Transpose(M)),
                                          Identity(e.shape[0]), 2), dX))
+
+
+def _unvec(W, shape):
+    """G with vec(G) = W, for G of the shape given, where W is built of vecs of that shape
+    (vec commutes with sums, scalar factors and entrywise operations): <W, vec E> = <G, E>."""
+    match W:
+        case E.Vec(G) if G.shape == shape:
+            return G
+        case E.Transpose(E.Transpose(G)):
+            return _unvec(G, shape)
+        case E.Transpose(E.Mul(factors) | E.Add(factors)):      # (s v^T)^T = s v
+            parts = [f if f.is_scalar else Transpose(f) for f in factors]
+            return _unvec(mul(*parts) if isinstance(W.arg, E.Mul) else add(*parts), shape)
+        case E.Ones():
+            return mul(*ones_of(shape))
+        case E.Zero():
+            return E.Zero(shape)
+        case E.Mul(factors) if sum(not f.is_scalar for f in factors) == 1:
+            return mul(*(f if f.is_scalar else _unvec(f, shape) for f in factors))
+        case E.Add(terms):
+            return add(*(_unvec(t, shape) for t in terms))
+        case E.Hadamard(left, right):
+            return E.Hadamard(_unvec(left, shape), _unvec(right, shape))
+        case E.Func(name, arg):
+            return E.Func(name, _unvec(arg, shape))
+        case E.Power(base, exponent):
+            return E.Power(_unvec(base, shape), exponent)
+        case E.Extremum(arg, which) if not W.is_scalar:
+            return E.Extremum(_unvec(arg, shape), which)
+    raise UnsupportedError(f"the gradient through vec(.) against the weight {W} needs it "
+                           "unstacked into a matrix (unvec), which matcalc does not write; write "
+                           "the function of the entries on the matrix itself (1^T X 1 for "
+                           "1^T vec(X), <B, X> for vec(B)^T vec(X))")
 
 
 def split_product(factors, dX):

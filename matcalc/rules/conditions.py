@@ -70,6 +70,12 @@ def _eigen_gap(A):
     return len(w) < 2 or w[-1] - w[-2] > 1e-8 * max(abs(w[-1]), 1.0)
 
 
+def _unique_top(v):
+    """The largest entry of v stands apart from the next one."""
+    w = np.sort(np.ravel(v))
+    return len(w) < 2 or w[-1] - w[-2] > 1e-8 * max(abs(w[-1]), 1.0)
+
+
 def _full_rank(A):
     s = np.linalg.svd(np.atleast_2d(A), compute_uv=False)
     return s[-1] > 1e-10 * s[0]
@@ -82,9 +88,20 @@ NORMS = {
     "l1": KINK,
     "spectral": Requirement("the largest singular value of {} is simple", _singular_gap),
     "nuclear": Requirement("{} of full rank", _full_rank),
+    "max": Requirement("the largest |entry| of {} is unique and not 0",
+                       lambda v: _unique_top(np.abs(v)) and np.max(np.abs(v)) > 1e-12),
 }
 
-SIMPLE_TOP_EIGENVALUE = Requirement("{} symmetric with a simple largest eigenvalue", _eigen_gap)
+SIMPLE_EIGENVALUE = {
+    "max": Requirement("{} symmetric with a simple largest eigenvalue", _eigen_gap),
+    "min": Requirement("{} symmetric with a simple smallest eigenvalue",
+                       lambda A: _eigen_gap(-np.atleast_2d(A))),
+}
+
+UNIQUE_EXTREMUM = {
+    "max": Requirement("the largest entry of {} is unique", _unique_top),
+    "min": Requirement("the smallest entry of {} is unique", lambda v: _unique_top(-v)),
+}
 
 RULES: dict[type, Callable] = {}     # node class -> its conditions (rule)
 
@@ -98,12 +115,24 @@ def rule(node_type):
 
 @rule(E.Norm)
 def norm_rule(e):
+    """||x||_p: x != 0 for a number p > 1; no zero entry for p = 1 or a symbol p."""
+    if e.kind == "lp":
+        p = e.order[0]
+        smooth = isinstance(p, E.Number) and p.value > 1
+        return [Condition(e, e.arg, NORMS["euclid"] if smooth else KINK)]
     return [Condition(e, e.arg, NORMS[e.kind])] if e.kind in NORMS else []
 
 
 @rule(E.LambdaMax)
 def lambda_max_rule(e):
-    return [Condition(e, e.arg, SIMPLE_TOP_EIGENVALUE)]
+    return [Condition(e, e.arg, SIMPLE_EIGENVALUE[e.which])]
+
+
+@rule(E.Extremum)
+def extremum_rule(e):
+    """max(x) and min(x), and their indicators ismax(x) and ismin(x), are smooth (the
+    indicators constant) where the extremum is attained at one entry only."""
+    return [Condition(e, e.arg, UNIQUE_EXTREMUM[e.which[-3:]])]
 
 
 @rule(E.Inverse)

@@ -321,22 +321,68 @@ def norm_rule(e, d):
     return NORM_RULES[e.kind].apply(e, d)
 
 
-@rule(E.Softmax, "d softmax(u) = (diag(s) - s s^T) du = s .* du - s (s^T du)")
+@norm_rule_of("max", "d||x||_inf = <sign(x) .* ismax(abs(x)), dx>")
+def max_norm_rule(e, d):
+    """For x whose largest |x_i| is unique and not 0: the gradient is sign(x_i) e_i there."""
+    x = e.arg
+    return E.Inner(Hadamard(E.Func("sign", x), E.Extremum(E.Func("abs", x), "ismax")), d(x))
+
+
+@norm_rule_of("lp", "d||x||_p = <sign(x) .* abs(x).^(p-1), dx> / ||x||_p^(p-1)")
+def lp_norm_rule(e, d):
+    """For x without zero entries (for a number p > 1, x != 0). Of a varying p, from
+    log ||x||_p = log(sum |x_i|^p) / p: d||x||_p = (<abs(x).^p, log(abs(x))> ||x||_p^(1-p)
+    - ||x||_p log ||x||_p) dp / p."""
+    x, p = e.arg, e.order[0]
+    a = E.Func("abs", x)
+    dx, dp = d(x), d(p)
+    below = lambda k: Number(p.value - k) if isinstance(p, Number) else add(p, Number(-k))
+    rest = E.Power(e, mul(Number(-1), below(1)))              # ||x||_p^(1-p)
+    return add(dx and mul(E.Inner(Hadamard(E.Func("sign", x), E.Power(a, below(1))), dx), rest),
+               dp and mul(add(mul(E.Inner(E.Power(a, p), E.Func("log", a)), rest),
+                              mul(Number(-1), e, E.Func("log", e))), E.Power(p, Number(-1)), dp))
+
+
+def _of_columns(e) -> bool:
+    return e.arg.shape[1] != 1
+
+
+@rule(E.Softmax, lambda e: "d softmax(Z) = S .* dZ - S .* (1 1^T (S .* dZ)), S = softmax(Z)"
+      if _of_columns(e) else "d softmax(u) = (diag(s) - s s^T) du = s .* du - s (s^T du)")
 def softmax_rule(e, d):
-    """s = softmax(u)."""
+    """s = softmax(u); of a matrix, the rule of each column: 1^T (S .* dZ) is the row of
+    the columns' s^T du."""
     du = d(e.arg)
+    if _of_columns(e):
+        ones = E.Ones((e.shape[0], 1))
+        weighted = Hadamard(e, du)
+        return add(weighted, mul(Number(-1), Hadamard(e, mul(ones, Transpose(ones), weighted))))
     return add(Hadamard(e, du), mul(Number(-1), e, mul(Transpose(e), du)))
 
 
-@rule(E.LogSumExp, "d logsumexp(u) = <softmax(u), du>")
+@rule(E.LogSumExp, lambda e: "d logsumexp(Z) = 1^T (softmax(Z) .* dZ)" if _of_columns(e)
+      else "d logsumexp(u) = <softmax(u), du>")
 def logsumexp_rule(e, d):
+    if _of_columns(e):
+        return mul(Transpose(E.Ones((e.arg.shape[0], 1))), Hadamard(E.Softmax(e.arg), d(e.arg)))
     return E.Inner(E.Softmax(e.arg), d(e.arg))
 
 
-@rule(E.LambdaMax, "d lambda_max(X) = v1^T dX v1 = <v1 v1^T, dX>")
+@rule(E.LambdaMax, lambda e: f"d lambda_{e.which}(X) = v^T dX v = <v v^T, dX>, v its unit "
+      "eigenvector")
 def lambda_max_rule(e, d):
-    """For a symmetric X whose lambda_max is simple."""
-    return E.Inner(E.TopEigvec(e.arg), d(e.arg))
+    """For a symmetric X whose lambda_max (lambda_min) is simple."""
+    return E.Inner(E.TopEigvec(e.arg, "top" if e.which == "max" else "bottom"), d(e.arg))
+
+
+@rule(E.Extremum, lambda e: f"d {e.which}(x) = <is{e.which}(x), dx>" if len(e.which) == 3
+      else f"d {e.which}(x) = 0")
+def extremum_rule(e, d):
+    """At a unique largest (smallest) entry x_i: the gradient is e_i, the indicator ismax(x)
+    (ismin(x)); the indicator itself is constant near such a point."""
+    if len(e.which) != 3:
+        return None
+    return E.Inner(E.Extremum(e.arg, "is" + e.which), d(e.arg))
 
 
 @rule(E.Diag, "d diag(X) = diag(dX)")

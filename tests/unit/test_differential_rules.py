@@ -19,10 +19,8 @@ from matcalc.rules.differential import RULES, differential_of
 from oracle import assert_close, logsumexp, sigma, softmax, sym, vec
 
 
-def vec_inner(shapes):
-    """<v, vec(X)>: the language has no vec, so the tree is built by hand."""
-    X, v = E.Symbol("X", shapes["X"]), E.Symbol("v", (shapes["X"][0] + "*" + shapes["X"][1], 1))
-    return E.Inner(v, E.Vec(X))
+def column_softmax(Z):
+    return np.apply_along_axis(softmax, 0, Z)
 
 
 def traced_blocks(M, rows, cols):
@@ -88,7 +86,19 @@ ROWS = [
      {"X": ("n", "m"), "A": ("k*m", "n*p")}, None),
     ("Power-vector-exponent", "(1 + x.^2).^x", "x", lambda v: (1 + v["x"] ** 2) ** v["x"], None,
      None),
-    ("Vec", vec_inner, "X", lambda v: v["v"] @ vec(v["X"]), {"X": ("m", "n")}, None),
+    ("Vec", "v^T vec(X)", "X", lambda v: v["v"] @ vec(v["X"]), {"X": ("m", "n")}, None),
+    ("Softmax-columns", "softmax(A X)", "X", lambda v: column_softmax(v["A"] @ v["X"]),
+     {"A": ("m", "k"), "X": ("k", "n")}, None),
+    ("LogSumExp-columns", "logsumexp(X)", "X",
+     lambda v: np.log(np.sum(np.exp(v["X"]), axis=0)), {"X": ("m", "n")}, None),
+    ("Norm-inf", "||A x||_inf", "x", lambda v: np.max(np.abs(v["A"] @ v["x"])), None, None),
+    ("Norm-3", "||x||_3", "x", lambda v: np.sum(np.abs(v["x"]) ** 3) ** (1 / 3), None, None),
+    ("Norm-p", "||x||_{3/2}", "x", lambda v: np.sum(np.abs(v["x"]) ** 1.5) ** (2 / 3), None,
+     None),
+    ("LambdaMin", "lambda_min(S)", "S", lambda v: np.linalg.eigvalsh(sym(v["S"]))[0], None,
+     {"S": "symmetric"}),
+    ("Extremum-max", "max(A x)", "x", lambda v: np.max(v["A"] @ v["x"]), None, None),
+    ("Extremum-min", "min(X)", "X", lambda v: np.min(v["X"]), {"X": ("m", "n")}, None),
     ("Func-sin", "sin(X)", "X", lambda v: np.sin(v["X"]), {"X": ("m", "n")}, None),
     ("Func-log", "log(1 + x.^2)", "x", lambda v: np.log(1 + v["x"] ** 2), None, None),
     ("Func-sigma", "sigma(A x)", "x", lambda v: sigma(v["A"] @ v["x"]), None, None),

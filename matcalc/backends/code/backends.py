@@ -89,15 +89,25 @@ def array_module_spellings(ns: str) -> dict:
         "vec": ns + '.ravel({0}, order="F")',       # column-major: the columns stacked
         "reshape": ns + ".reshape({0}, {shape})",
         "norm_l1": ns + ".abs({0}).sum()",
+        "norm_max": ns + ".abs({0}).max()",
+        "norm_lp": "_norm_p({0}, {1})",
         "norm_spectral": ns + ".linalg.norm({0}, 2)",
         "norm_nuclear": ns + '.linalg.norm({0}, "nuc")',
         "lambda_max": ns + ".linalg.eigvalsh({0})[-1]",
+        "lambda_min": ns + ".linalg.eigvalsh({0})[0]",
+        "max": "{0}.max()",
+        "min": "{0}.min()",
+        "ismax": "_ismax({0})",
+        "ismin": "_ismin({0})",
         "softmax": "_softmax({0})",
         "logsumexp": "_logsumexp({0})",
+        "softmax_columns": "_softmax_columns({0})",
+        "logsumexp_columns": "_logsumexp_columns({0})",
         "eig": "_eig({0})",
         "polar": "_polar({0})",
         "svtop": "_svtop({0})",
         "eigtop": "_eigtop({0})",
+        "eigbottom": "_eigbottom({0})",
         "logdet": "_logdet({0})",
         "logdet_spd": "_logdet_spd({0})",
         "slog": "_slog({0})",
@@ -153,6 +163,28 @@ def _logsumexp(u):
     m = u.max()
     return m + {ns}.log({ns}.exp(u - m).sum())
 ''',
+        "_softmax_columns": f'''
+def _softmax_columns(U):
+    """The softmax of each column."""
+    W = {ns}.exp(U - U.max(axis=0))
+    return W / W.sum(axis=0)
+''',
+        "_logsumexp_columns": f'''
+def _logsumexp_columns(U):
+    """The logsumexp of each column."""
+    m = U.max(axis=0)
+    return m + {ns}.log({ns}.exp(U - m).sum(axis=0))
+''',
+        "_norm_p": f'''
+def _norm_p(x, p):
+    return ({ns}.abs(x) ** p).sum() ** (1.0 / p)
+''',
+        **{f"_is{m}": f'''
+def _is{m}(x):
+    """1.0 at the one entry equal to x.{m}(), else 0.0; nan where it is attained twice."""
+    hits = x == x.{m}()
+    return {ns}.where(hits.sum() == 1, hits * 1.0, {ns}.nan)
+''' for m in ("max", "min")},
         "_commutation": f'''
 def _commutation(m, n):
     """K with K vec(X) = vec(X^T) for X of shape (m, n)."""
@@ -186,6 +218,11 @@ def _svtop(X):
         "_eigtop": f'''
 def _eigtop(X):
     v = {ns}.linalg.eigh(X)[1][:, -1]
+    return {ns}.outer(v, v)
+''',
+        "_eigbottom": f'''
+def _eigbottom(X):
+    v = {ns}.linalg.eigh(X)[1][:, 0]
     return {ns}.outer(v, v)
 ''',
     }

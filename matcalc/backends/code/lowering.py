@@ -384,9 +384,10 @@ def lower_norm(low, e):
         sq.nonneg = True
         return low.scalar(Coef(1.0, ((sq, 0.5),)))
     a = low.node(low.lower(e.arg))
-    if kind not in ("l1", "spectral", "nuclear"):
+    if kind not in ("l1", "max", "lp", "spectral", "nuclear"):
         raise UnsupportedError(f"no code generation for the norm {e}")
-    node = low.g.make("norm_" + kind, (a,), "S", nonneg=True)
+    p = (low.node(low.lower(e.order[0])),) if e.order else ()
+    node = low.g.make("norm_" + kind, (a, *p), "S", nonneg=True)
     return low.scalar(low.as_power(node))
 
 
@@ -408,12 +409,12 @@ def lower_diag(low, e):
 
 @lowers(E.Softmax)
 def lower_softmax(low, e):
-    return low.unary("softmax", e, nonneg=True)
+    return low.unary("softmax_columns" if is_matrix(e.arg.shape) else "softmax", e, nonneg=True)
 
 
 @lowers(E.LogSumExp)
 def lower_log_sum_exp(low, e):
-    return low.unary("logsumexp", e)
+    return low.unary("logsumexp_columns" if is_matrix(e.arg.shape) else "logsumexp", e)
 
 
 @lowers(E.Eig)
@@ -428,12 +429,17 @@ def lower_singular_factor(low, e):
 
 @lowers(E.LambdaMax)
 def lower_lambda_max(low, e):
-    return low.unary("lambda_max", e)
+    return low.unary("lambda_" + e.which, e)
 
 
 @lowers(E.TopEigvec)
 def lower_top_eigvec(low, e):
-    return low.unary("eigtop", e)
+    return low.unary("eig" + e.which, e)
+
+
+@lowers(E.Extremum)
+def lower_extremum(low, e):
+    return low.unary(e.which, e)
 
 
 @lowers(E.Func)

@@ -71,8 +71,8 @@ def simplify_softmax(e, simp):
 
 @rule(E.LogSumExp)
 def simplify_logsumexp(e, simp):
-    """logsumexp(c 1) = c + log(n)."""
+    """logsumexp(c 1) = c + log(n); of the columns of c 1 1^T, (c + log(n)) 1^T."""
     c = constant_value(e.arg)
     if c is None:
         return e
-    return simp(add(c, E.Func("log", dimension(e.arg.shape[0]))))
+    return simp(mul(add(c, E.Func("log", dimension(e.arg.shape[0]))), *ones_of(e.shape)))
