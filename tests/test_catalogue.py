@@ -202,11 +202,12 @@ def test_structural_rows_print_by_their_names(name):
     assert text(e) == f"{name}({text(arg)})"
     assert latex(e) == rf"{row.latex}\left({latex(arg)}\right)"
     katex_only(row.latex)
-    shapes = {e.arg.name: e.arg.shape}
-    assert mc.parse(text(e), shapes=shapes) == e
-    assert mc.parse(latex(e), shapes=shapes) == e
-    for alias in row.aliases:
-        assert mc.parse(f"{alias}({text(e.arg)})", shapes=shapes) == e
+    if row.parsed:
+        shapes = {e.arg.name: e.arg.shape}
+        assert mc.parse(text(e), shapes=shapes) == e
+        assert mc.parse(latex(e), shapes=shapes) == e
+        for alias in row.aliases:
+            assert mc.parse(f"{alias}({text(e.arg)})", shapes=shapes) == e
 
 
 # ---- every node in every pass ---------------------------------------------------------

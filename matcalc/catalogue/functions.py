@@ -158,7 +158,8 @@ def canonical_name(name: str) -> str:
 @cache
 def all_names() -> list[str]:
     """Every name the parser accepts as a function, longest first."""
-    names = set(ELEMENTWISE) | set(ALIASES) | set(SHORTHANDS) | set(STRUCTURAL)
+    names = set(ELEMENTWISE) | set(ALIASES) | set(SHORTHANDS) | {
+        s.name for s in STRUCTURAL.values() if s.parsed}
     return sorted(names, key=lambda n: (-len(n), n))
 
 

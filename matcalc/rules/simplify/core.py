@@ -30,7 +30,7 @@ reductions, structure) as they are imported."""
 WITHOUT_RULES = frozenset({
     E.Symbol, E.Number, E.Zero, E.Ones,    # leaves
     E.Differential, E.D,        # dX and a pending d(U): their arguments are simplified
-    E.Vec, E.LambdaMax, E.Extremum,     # stay as they are over a simplified argument
+    E.LambdaMax, E.Extremum,    # stay as they are over a simplified argument
 })
 """Node types that need no rule of their own."""
 
