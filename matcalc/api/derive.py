@@ -74,10 +74,22 @@ def simplify(f, assume: dict | None = None, shapes: dict | None = None) -> E.Exp
 
 
 def _require_scalar(f, what):
-    if not f.is_scalar:
+    """f is a scalar. The second derivative of a vector or matrix F, a tensor of order 3 in
+    vec layout, is refused with what to write instead: the Hessian of <C, F>, C constant,
+    is the sum of the entries' Hessians weighted by C."""
+    if f.is_scalar:
+        return
+    if what == "a gradient":
         raise MatcalcError(f"{text(f)} is a {E.describe(f.shape)}, not a scalar: {what} "
                            "needs a scalar function; use jacobian() for the derivative of "
                            "a vector or matrix")
+    c = "c" if f.shape[1] == 1 else "C"
+    raise UnsupportedError(f"{text(f):.60} is a {E.describe(f.shape)}, not a scalar: its "
+                           "second derivative is a tensor of order 3 (in vec layout), which "
+                           f"matcalc does not represent; take {what.replace('a ', 'the ', 1)} "
+                           f"of a scalar such as <{c}, {text(f):.40}> ({c} constant: the "
+                           f"entries' Hessians weighted by {c}), or jacobian() for the first "
+                           "derivative")
 
 
 def _gradient_expr(f, X, assume, symmetric="sym", steps=None):

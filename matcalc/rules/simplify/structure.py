@@ -98,8 +98,8 @@ def simplify_diag(e, simp):
 
 @rule(E.Eig)
 def simplify_eig(e, simp):
-    """eig(0) = 0."""
-    return Zero(e.shape) if isinstance(e.arg, Zero) else e
+    """eig(0) = 0; the eigenvalue of a scalar (a 1 x 1 matrix) is itself."""
+    return Zero(e.shape) if isinstance(e.arg, Zero) else e.arg if e.arg.is_scalar else e
 
 
 @rule(E.Kron)
@@ -110,8 +110,11 @@ def simplify_kron(e, simp):
 
 @rule(E.SingularFactor, E.TopEigvec)
 def refuse_singular_factor_of_zero(e, simp):
-    """polar(0), svtop(0) and eigtop(0) do not exist: U, V, v1 of 0 are not unique."""
+    """polar(0), svtop(0) and eigtop(0) do not exist: U, V, v1 of 0 are not unique. Of a
+    scalar s (a 1 x 1 matrix, s = sign(s) |s| 1): polar(s) = svtop(s) = sign(s), eigtop(s) = 1."""
     if isinstance(e.arg, Zero):
         raise NotDifferentiableError(f"{text(e)} is undefined: the zero matrix has no "
                                      "unique singular vectors or eigenvectors")
+    if e.arg.is_scalar:
+        return Number(1) if isinstance(e, E.TopEigvec) else E.Func("sign", e.arg)
     return e
