@@ -515,7 +515,7 @@ def test_the_alternatives_the_messages_name_work():
     np.testing.assert_allclose(H.evaluate({"c": c, "A": A, "x": y}),
                                A.T @ np.diag(c * np.exp(A @ y)) @ A, rtol=1e-10)
     block = mc.hessian("x^T A y", wrt=["x", "y"])["y", "x"].to_numpy()
-    np.testing.assert_allclose(block(A=A), A.T)
+    np.testing.assert_allclose(block(A=A, x=y), A.T)
 
 
 def test_eig_polar_svtop_and_eigtop_of_a_scalar_are_its_own():

@@ -233,7 +233,7 @@ def test_a_block_explains_its_derivation(results):
     text_ = results["t x^T A x + t^3"]["x", "t"].explain()
     assert "grad_x f = t (A + A^T) x" in text_
     assert "d(grad_x f) = d(t (A + A^T) x)" in text_
-    assert text_.endswith("Hessian block: (A + A^T) x")
+    assert text_.endswith("Hessian block H[x, t]: (A + A^T) x")
 
 
 def test_a_block_generates_code_equal_to_evaluate(results, rng):

@@ -235,7 +235,9 @@ def _hessian_block(g: Gradient, Y: E.Symbol | None, kind):
     if H is not None and X.shape[1] == 1 and Y.shape[1] == 1:
         H = _symmetric_form(H, assume) if X == Y else H
         steps.append(Step((f"read off {lhs} = H {text(E.Differential(Y))}",), H, "H"))
-    return kind(g.expr, Y, H, assume, map=dG, gradient=g, source=g.base, steps=tuple(steps))
+    label = {} if kind is Hessian else {"label": f"Hessian block H[{X.name}, {Y.name}]"}
+    return kind(g.expr, Y, H, assume, map=dG, gradient=g, source=g.base, steps=tuple(steps),
+                **label)
 
 
 def _symmetric_part(G):

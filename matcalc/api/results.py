@@ -274,7 +274,7 @@ class HessianBlock(Hessian):
         return f"H[{text(E.Differential(self.wrt))}] = {text(self.map, self.context)}"
 
     def __repr__(self):
-        return f"<Hessian block H[{self.row.name}, {self.wrt.name}] of {text(self.function)}: {self}>"
+        return f"<{self.label} of {text(self.function)}: {self}>"
 
     @property
     def boxed(self) -> str:
