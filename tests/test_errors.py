@@ -518,8 +518,9 @@ def test_the_alternatives_the_messages_name_work():
     np.testing.assert_allclose(block(A=A, x=y), A.T)
 
 
-def test_eig_polar_svtop_and_eigtop_of_a_scalar_are_its_own():
-    """Of a 1 x 1 matrix s: eig(s) = s, polar(s) = svtop(s) = sign(s), eigtop(s) = 1."""
+def test_eig_polar_svtop_and_eigtop_of_a_scalar_or_vector():
+    """Of a 1 x 1 matrix s: eig(s) = s, polar(s) = svtop(s) = sign(s), eigtop(s) = 1; of a
+    vector x, polar(x) = svtop(x) = x / ||x||_2."""
     for text, value in [("eig(t)", lambda t: t), ("polar(t)", np.sign), ("svtop(t)", np.sign),
                         ("eigtop(t)", lambda t: 1.0)]:
         g = mc.gradient(f"t^2 {text}", wrt="t", shapes={"t": "scalar"})
@@ -529,6 +530,15 @@ def test_eig_polar_svtop_and_eigtop_of_a_scalar_are_its_own():
         np.testing.assert_allclose(g.evaluate({"t": t}), (f(t + h) - f(t - h)) / (2 * h),
                                    rtol=1e-6)
     assert str(mc.gradient("mu eig(32 ||x||_2) / 2", wrt="x")) == "16 mu x / ||x||_2"
+    # of a vector x = (x / ||x||) ||x|| 1: polar(x) = svtop(x) = x / ||x||
+    rng = np.random.default_rng(5)
+    x, a = rng.standard_normal(4), rng.standard_normal(4)
+    u = x / np.linalg.norm(x)
+    for text in ("a^T polar(x)", "svtop(x^T) a"):
+        g = mc.gradient(text, wrt="x")
+        np.testing.assert_allclose(g.evaluate({"x": x, "a": a}),
+                                   (a - u * (u @ a)) / np.linalg.norm(x), rtol=1e-10)
+        assert g.verify()
 
 
 def test_eulers_number_from_sympy_reads_back_as_exp_1():
