@@ -3,8 +3,10 @@
 Commands:
 
     grad   gradient G with df = <G, dX> (several variables: --wrt W,b)
-    hess   Hessian (a matrix for a vector variable; H[dX] and its vec form otherwise)
-    jac    Jacobian (dF = J dx; dX -> dF and its vec form for matrices)
+    hess   Hessian (a matrix for a vector variable; H[dX] and its vec form otherwise;
+           several variables: the blocks H[x, y])
+    jac    Jacobian (dF = J dx; dX -> dF and its vec form for matrices; several variables:
+           one per variable)
     deriv  derivative of order --order with respect to a scalar (--shape "t scalar")
     diff   the differential df = <G, dX>
     check  is --answer the gradient (or --kind hessian) of the expression?
@@ -37,7 +39,7 @@ from .errors import MatcalcError
 import matcalc as mc
 
 from . import problems as P
-from .api.results import Gradients, Jacobian
+from .api.results import Gradients, HessianBlock, Hessians, Jacobian
 from .backends.printing import text
 from .deadline import set_time_limit
 from .ir.expr import Symbol
@@ -162,14 +164,22 @@ def _wrt(args):
 # ---- the derivation commands -------------------------------------------------------------
 
 def _results(result):
-    """The single results inside (a Gradients mapping holds one per variable)."""
+    """The single results inside (a Gradients or Jacobians mapping holds one per variable, a
+    Hessians mapping one per pair of variables)."""
+    if isinstance(result, Hessians):
+        return list(result.values())
     return list(result.by_name.values()) if isinstance(result, Gradients) else [result]
 
 
-def _vec_form(r) -> str | None:
-    """'J = B^T kron A' for a Jacobian or Hessian printed as a map dX -> ..."""
+def _vec_form(r, several=False) -> str | None:
+    """'J = B^T kron A' for a Jacobian or Hessian printed as a map dX -> ...; with several
+    variables, named by its block: 'H[x, X] = y^T kron I', 'J[X] = ...'."""
     if isinstance(r, Jacobian) and r.expr is not None and str(r) != text(r.expr):
-        return f"vec form: {'H' if r.label == 'Hessian' else 'J'} = {text(r.expr)}"
+        head = "H" if r.label == "Hessian" else "J"
+        if several:
+            head = r.label.removeprefix("Hessian block ") if isinstance(r, HessianBlock) \
+                else f"J[{r.wrt.name}]"
+        return f"vec form: {head} = {text(r.expr)}"
     return None
 
 
@@ -190,8 +200,9 @@ def derive(args, stdin) -> int:
     options = _options(args)
     numpy_source = mc.numpy_source if args.numpy else None
     wrt = _wrt(args)
-    if isinstance(wrt, list) and args.command != "grad":
-        raise UsageError(f"several variables (--wrt {args.wrt}) work with grad only")
+    if isinstance(wrt, list) and args.command not in ("grad", "hess", "jac"):
+        raise UsageError(f"several variables (--wrt {args.wrt}) work with grad, hess and jac "
+                         "only")
     return _each(args, stdin, lambda text, out: _derive_one(args, text, wrt, options,
                                                             numpy_source, out))
 
@@ -216,7 +227,7 @@ def _derive_one(args, text, wrt, options, numpy_source, out) -> int:
         out += [str(r.differential) for r in parts]
     else:
         out += str(result).split("\n")
-        out += [vec for vec in map(_vec_form, parts) if vec]
+        out += [vec for vec in (_vec_form(r, several) for r in parts) if vec]
     if args.latex:
         out += [r.differential.latex if command == "diff" else r.boxed if several else r.latex
                 for r in parts]
