@@ -7,7 +7,8 @@
 from .api.check import CheckResult, check
 from .api.compile import compile
 from .api.derive import derivative, differential, gradient, hessian, hvp, jacobian, simplify
-from .api.results import DifferentialForm, Gradient, Gradients, Hessian, Jacobian, Result
+from .api.results import (DifferentialForm, Gradient, Gradients, Hessian, HessianBlock, Hessians,
+                          Jacobian, Jacobians, Result)
 from .api.verification import VerifyReport
 from .backends.code import numpy_source, to_jax, to_numpy
 from .deadline import set_time_limit, time_limit
@@ -23,7 +24,8 @@ __version__ = "0.1.0"
 
 __all__ = ["parse", "simplify", "gradient", "differential", "hessian", "jacobian", "derivative",
            "hvp", "check", "conditions", "compile", "numpy_source", "to_numpy", "to_jax",
-           "Expr", "Result", "Gradient", "Gradients", "Jacobian", "Hessian", "DifferentialForm",
+           "Expr", "Result", "Gradient", "Gradients", "Jacobian", "Jacobians", "Hessian",
+           "HessianBlock", "Hessians", "DifferentialForm",
            "VerifyReport", "CheckResult", "Condition", "MatcalcError", "ParseError",
            "ShapeError", "UnknownFunctionError", "UnsupportedError", "NotDifferentiableError",
            "NotDefinedError", "TooLargeError", "TimeLimitError", "set_time_limit", "time_limit"]

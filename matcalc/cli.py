@@ -3,8 +3,10 @@
 Commands:
 
     grad   gradient G with df = <G, dX> (several variables: --wrt W,b)
-    hess   Hessian (a matrix for a vector variable; H[dX] and its vec form otherwise)
-    jac    Jacobian (dF = J dx; dX -> dF and its vec form for matrices)
+    hess   Hessian (a matrix for a vector variable; H[dX] and its vec form otherwise;
+           several variables: the blocks H[x, y])
+    jac    Jacobian (dF = J dx; dX -> dF and its vec form for matrices; several variables:
+           one per variable)
     deriv  derivative of order --order with respect to a scalar (--shape "t scalar")
     diff   the differential df = <G, dX>
     check  is --answer the gradient (or --kind hessian) of the expression?
@@ -42,7 +44,7 @@ from .errors import MatcalcError, ShapeError
 import matcalc as mc
 
 from . import problems as P
-from .api.results import Gradients, Jacobian
+from .api.results import Gradients, HessianBlock, Hessians, Jacobian
 from .api.steps import latex_derivation
 from .backends.code import jax_source
 from .backends.printing import text
@@ -174,14 +176,22 @@ def _wrt(args):
 # ---- the derivation commands -------------------------------------------------------------
 
 def _results(result):
-    """The single results inside (a Gradients mapping holds one per variable)."""
+    """The single results inside (a Gradients or Jacobians mapping holds one per variable, a
+    Hessians mapping one per pair of variables)."""
+    if isinstance(result, Hessians):
+        return list(result.values())
     return list(result.by_name.values()) if isinstance(result, Gradients) else [result]
 
 
-def _vec_form(r) -> str | None:
-    """'J = B^T kron A' for a Jacobian or Hessian printed as a map dX -> ..."""
+def _vec_form(r, several=False) -> str | None:
+    """'J = B^T kron A' for a Jacobian or Hessian printed as a map dX -> ...; with several
+    variables, named by its block: 'H[x, X] = y^T kron I', 'J[X] = ...'."""
     if isinstance(r, Jacobian) and r.expr is not None and str(r) != text(r.expr):
-        return f"vec form: {'H' if r.label == 'Hessian' else 'J'} = {text(r.expr)}"
+        head = "H" if r.label == "Hessian" else "J"
+        if several:
+            head = r.label.removeprefix("Hessian block ") if isinstance(r, HessianBlock) \
+                else f"J[{r.wrt.name}]"
+        return f"vec form: {head} = {text(r.expr)}"
     return None
 
 
@@ -201,8 +211,9 @@ def _note_constant(results):
 def derive(args, stdin) -> int:
     options = _options(args)
     wrt = _wrt(args)
-    if isinstance(wrt, list) and args.command != "grad":
-        raise UsageError(f"several variables (--wrt {args.wrt}) work with grad only")
+    if isinstance(wrt, list) and args.command not in ("grad", "hess", "jac"):
+        raise UsageError(f"several variables (--wrt {args.wrt}) work with grad, hess and jac "
+                         "only")
     backend = _code_backend(args)
     single = None if backend is None else \
         f"--{backend} writes one module, for one expression: give one expression at a time"
@@ -286,7 +297,7 @@ def _derive_one(args, text, wrt, options, backend, out) -> int:
         out += [str(r.differential) for r in parts]
     else:
         out += str(result).split("\n")
-        out += [vec for vec in map(_vec_form, parts) if vec]
+        out += [vec for vec in (_vec_form(r, several) for r in parts) if vec]
     if args.latex and args.steps:
         out += [latex_derivation(r.lhs_latex, list(r.steps), r.boxed) if r.steps else r.boxed
                 for r in parts]

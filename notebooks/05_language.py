@@ -99,3 +99,37 @@ try:
 except mc.NotDifferentiableError as err:
     print(err)
 print(mc.gradient("||x||_inf", wrt="x").numpy_source())
+
+# ## Mixed second derivatives and Jacobians with respect to several variables
+#
+# `hessian(f, wrt=["x", "y"])` gives the block Hessian: `H["x", "y"]` is the Jacobian of
+# grad_x f with respect to y, size(x) x size(y) in vec layout, so `H["y", "x"]` is its
+# transpose and `H["x", "x"]` the Hessian with respect to x. A block of matrix variables
+# is the linear map `H[dY]` (and its Kronecker form, `.kron`). `full(values)` stacks the
+# blocks into the Hessian with respect to (vec x; vec y); `verify()` checks every block
+# against central differences of its gradient.
+
+# %%
+import numpy as np
+
+H = mc.hessian("1/2 ||A x + B y - c||_2^2", wrt=["x", "y"])
+print(H)
+print(H.verify())
+rng = np.random.default_rng(0)
+values = {"A": rng.standard_normal((4, 3)), "B": rng.standard_normal((4, 2)),
+          "c": rng.standard_normal(4), "x": rng.standard_normal(3), "y": rng.standard_normal(2)}
+M = np.hstack([values["A"], values["B"]])
+print("full Hessian = [A B]^T [A B]:", np.allclose(H.full(values), M.T @ M))
+
+# %%
+H = mc.hessian("x^T X y", wrt=["x", "X"])
+print(H)
+print("vec form of H[x, X]:", H["x", "X"].kron, "  of H[X, x]:", H["X", "x"].kron)
+print(H.verify())
+H
+
+# %%
+J = mc.jacobian("sigma(W x + b)", wrt=["W", "b"])
+print(J)
+print("vec form of J[W]:", J["W"].kron)
+print(J.verify())

@@ -153,6 +153,22 @@ def test_several_variables(capsys):
                           r"\nabla_{W} f = x b^{\top}", r"\nabla_{b} f = W^{\top} x"]
 
 
+def test_hessian_and_jacobian_blocks_of_several_variables(capsys):
+    code, out, _ = run(capsys, "hess", "x^T X y", "--wrt", "x,X", "--verify")
+    assert code == 0
+    assert lines(out)[:6] == ["H[x, x] = 0", "H[x, X][dX] = dX y", "H[X, x][dx] = dx y^T",
+                              "H[X, X][dX] = 0", "vec form: H[x, X] = y^T kron I",
+                              "vec form: H[X, x] = y kron I"]
+    assert lines(out)[-1].startswith("verified")
+    code, out, _ = run(capsys, "hess", "x^T A y", "--wrt", "x,y", "--latex")
+    assert lines(out) == ["H[x, x] = 0", "H[x, y] = A", "H[y, x] = A^T", "H[y, y] = 0",
+                          r"\nabla^2_{x x} f = 0", r"\nabla^2_{x y} f = A",
+                          r"\nabla^2_{y x} f = A^{\top}", r"\nabla^2_{y y} f = 0"]
+    code, out, _ = run(capsys, "jac", "A x + X y", "--wrt", "x,X")
+    assert (code, lines(out)) == (0, ["J[x] = A", "J[X]: dX -> dX y",
+                                      "vec form: J[X] = y^T kron I"])
+
+
 def test_leading_minus_is_an_expression(capsys):
     assert run(capsys, "grad", "-exp(-x^T x)", "--wrt", "x")[:2] == (0, "2 exp(-x^T x) x\n")
     assert run(capsys, "grad", "-x^Tx", "--wrt", "x")[:2] == (0, "-2 x\n")
@@ -552,7 +568,7 @@ def test_unknown_function(capsys):
     (["grad", "tr(A X)", "--wrt", "X", "--assume", "A"], "--assume 'A'"),
     (["grad", "tr(A X)", "--wrt", "X", "--assume", "A weird"], "unknown assumption 'weird'"),
     (["grad", "tr(A X)", "--wrt", "X", "--assume", "Q symmetric"], "does not occur"),
-    (["hess", "x^T W b", "--wrt", "W,b"], "grad only"),
+    (["deriv", "t^2 s", "--wrt", "t,s"], "work with grad, hess and jac only"),
     (["grad", "tr(A X)", "--wrt", ","], "--wrt needs a variable"),
     (["problems", "--only", "P99"], "no problem 'P99'"),
 ])

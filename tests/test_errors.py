@@ -455,6 +455,101 @@ def test_misused_arguments_of_results(method):
                         pass
 
 
+# ---- what stays unsupported says what is missing and what to write instead ----------------
+
+UNSUPPORTED = [
+    # call, words saying what is missing, words of the alternative
+    (lambda: mc.gradient("x^T eig(X)", wrt="X"), "eigenvectors of X as functions of X",
+     "sum(eig(X)) = tr(X), prod(eig(X)) = det(X) or lambda_max(X)"),
+    (lambda: mc.gradient("tr(eigtop(X) A)", wrt="X"), "eigenvectors of X",
+     "gradient of lambda_max(X), which has no Hessian"),
+    (lambda: mc.hessian("lambda_max(X)", wrt="X", assume={"X": "symmetric"}),
+     "eigenvectors of X", "gradient of lambda_max(X)"),
+    (lambda: mc.hessian("||X||_*", wrt="X"), "singular vectors of X",
+     "polar(X) is the gradient of ||X||_*, which has no Hessian"),
+    (lambda: mc.gradient("a^T svtop(X) b", wrt="X"), "singular vectors of X",
+     "svtop(X) is the gradient of ||X||_2"),
+    (lambda: mc.gradient("||X||_1", wrt="X"), "the 1-norm of a matrix", "sum(abs(X))"),
+    (lambda: mc.gradient("norm1(X)", wrt="X"), "for vectors", "sum(abs(X))"),
+    (lambda: mc.hessian("A x", wrt="x"), "tensor of order 3", "<c, A x>"),
+    (lambda: mc.hvp("X^T X", wrt="X"), "tensor of order 3", "<C, X^T X>"),
+    (lambda: mc.hessian("A x + y", wrt=["x", "y"]), "tensor of order 3", "<c, A x + y>"),
+    (lambda: mc.parse("a^T eigvec(X) b"), "eigenvectors of a matrix as a function",
+     "eigtop(X) = v1 v1^T"),
+    (lambda: mc.parse("eigvecs(X)"), "eigenvectors", "lambda_max(X)"),
+    (lambda: mc.parse("svd(X)"), "singular value decomposition", "polar(X) = U V^T"),
+    (lambda: mc.parse("pinv(A) b"), "pseudo-inverse", "(A^T A)^-1 A^T"),
+    (lambda: mc.parse("prod(x)"), "prod(eig(X)) = det(X) only", "exp(sum(log(x)))"),
+    (lambda: mc.gradient("u^3 + 0^u", wrt="u"), "no finite value", "0^u is 0 for u > 0"),
+    (lambda: mc.compile("x^T y", wrt=["x", "y"], order=2), "does not compile the Hessian blocks",
+     "H['x', 'y'].to_numpy()"),
+]
+
+
+@pytest.mark.parametrize("call, missing, instead", UNSUPPORTED,
+                         ids=[u[1][:30] + ": " + u[2][:20] for u in UNSUPPORTED])
+def test_unsupported_says_what_is_missing_and_what_to_write(call, missing, instead):
+    err = error_of(call)
+    assert isinstance(err, mc.UnsupportedError), type(err)
+    assert missing in str(err) and instead in str(err), str(err)
+
+
+def test_a_refused_name_is_located():
+    err = error_of(mc.parse, "x^T pinv(A) b")
+    assert caret(err) == ("x^T pinv(A) b", 4)
+
+
+def test_the_alternatives_the_messages_name_work():
+    """What the messages offer instead: sum(abs(X)), exp(sum(log(x))), (A^T A)^-1 A^T,
+    <c, F>, the Hessian blocks' code."""
+    rng = np.random.default_rng(3)
+    X, x, c = rng.standard_normal((3, 2)), rng.uniform(0.5, 2, 3), rng.standard_normal(3)
+    A, y = rng.standard_normal((3, 3)), rng.standard_normal(3)
+    np.testing.assert_allclose(mc.gradient("sum(abs(X))", wrt="X").evaluate({"X": X}),
+                               np.sign(X))
+    np.testing.assert_allclose(mc.gradient("exp(sum(log(x)))", wrt="x").evaluate({"x": x}),
+                               np.prod(x) / x)
+    pseudo = mc.parse("(A^T A)^-1 A^T", shapes={"A": (3, 2)}).evaluate({"A": X})
+    np.testing.assert_allclose(pseudo, np.linalg.pinv(X))
+    H = mc.hessian("<c, exp(A x)>", wrt="x")     # sum_i c_i H(exp(a_i^T x))
+    np.testing.assert_allclose(H.evaluate({"c": c, "A": A, "x": y}),
+                               A.T @ np.diag(c * np.exp(A @ y)) @ A, rtol=1e-10)
+    block = mc.hessian("x^T A y", wrt=["x", "y"])["y", "x"].to_numpy()
+    np.testing.assert_allclose(block(A=A, x=y), A.T)
+
+
+def test_eig_polar_svtop_and_eigtop_of_a_scalar_or_vector():
+    """Of a 1 x 1 matrix s: eig(s) = s, polar(s) = svtop(s) = sign(s), eigtop(s) = 1; of a
+    vector x, polar(x) = svtop(x) = x / ||x||_2."""
+    for text, value in [("eig(t)", lambda t: t), ("polar(t)", np.sign), ("svtop(t)", np.sign),
+                        ("eigtop(t)", lambda t: 1.0)]:
+        g = mc.gradient(f"t^2 {text}", wrt="t", shapes={"t": "scalar"})
+        assert g.verify()
+        t, h = -0.7, 1e-6
+        f = lambda u: u ** 2 * value(u)
+        np.testing.assert_allclose(g.evaluate({"t": t}), (f(t + h) - f(t - h)) / (2 * h),
+                                   rtol=1e-6)
+    assert str(mc.gradient("mu eig(32 ||x||_2) / 2", wrt="x")) == "16 mu x / ||x||_2"
+    # of a vector x = (x / ||x||) ||x|| 1: polar(x) = svtop(x) = x / ||x||
+    rng = np.random.default_rng(5)
+    x, a = rng.standard_normal(4), rng.standard_normal(4)
+    u = x / np.linalg.norm(x)
+    for text in ("a^T polar(x)", "svtop(x^T) a"):
+        g = mc.gradient(text, wrt="x")
+        np.testing.assert_allclose(g.evaluate({"x": x, "a": a}),
+                                   (a - u * (u @ a)) / np.linalg.norm(x), rtol=1e-10)
+        assert g.verify()
+
+
+def test_eulers_number_from_sympy_reads_back_as_exp_1():
+    g = mc.gradient("log(det(exp(1) T))", wrt="T")
+    assert str(g) == "T^-T" and g.verify()
+    g = mc.gradient("exp(1) x^T x", wrt="x")
+    assert str(g) == "2 exp(1) x"
+    x = np.array([0.3, -0.2])
+    np.testing.assert_allclose(g.evaluate({"x": x}), 2 * np.e * x)
+
+
 # ---- numbers and literals ----------------------------------------------------------------
 
 @pytest.mark.parametrize("text", ["1/0", "0/0", "x / 0", "x ./ 0", r"\frac{x}{0}", "3/00"])

@@ -14,7 +14,9 @@ random strings over that alphabet. For each input:
 The run is deterministic (fixed seeds). The default run checks a few
 thousand inputs; ``MATCALC_LONG=1`` checks ``LONG_INPUTS`` (>= 100,000).
 Counts are printed (``pytest -s``) and written to ``.fuzz-counts.json``
-beside this file when ``MATCALC_FUZZ_RECORD`` names a path.
+beside this file when ``MATCALC_FUZZ_RECORD`` names a path; the gradients refused are
+counted by reason too (``refusal_reason``: the error's type and its first clause, the
+expression left out), and the summary lists the commonest.
 
 Failures that are known bugs outside the parser are matched by ``KNOWN`` and
 counted apart; each has a minimal reproducer marked xfail(strict=True) at the
@@ -156,6 +158,7 @@ class Report:
     counts: collections.Counter = field(default_factory=collections.Counter)
     failures: list = field(default_factory=list)      # (stage, text, wrt, type, message)
     known: collections.Counter = field(default_factory=collections.Counter)
+    refusals: collections.Counter = field(default_factory=collections.Counter)   # by reason
     seconds: float = 0.0
 
     def fail(self, stage, text, wrt, err, expr=None):
@@ -170,7 +173,19 @@ class Report:
         lines = [f"{n:>8}  {what}" for what, n in sorted(self.counts.items())]
         lines += [f"{n:>8}  known bug: {test}" for test, n in sorted(self.known.items())]
         lines.append(f"{len(self.failures):>8}  unexpected failures ({self.seconds:.1f} s)")
+        lines += [f"{n:>8}  refused: {why}" for why, n in self.refusals.most_common(12)]
         return "\n".join(lines)
+
+
+def refusal_reason(err: mc.MatcalcError) -> str:
+    """The kind of a refusal: the error's type and the first clause of its message, without
+    the expression it names, its shape or numbers."""
+    first = re.split(r"[;:\n]", str(err), maxsplit=1)[0]
+    if first.endswith("not a scalar"):
+        first = "f is not a scalar (a vector or matrix)"
+    first = re.sub(r"the differential of (\w*).*? is not supported",
+                   lambda m: f"the differential of {m[1] or '...'}(...) is not supported", first)
+    return f"{type(err).__name__}: {re.sub(r'[0-9]+', 'N', first)[:90]}"
 
 
 def shapes_of(e: mc.Expr) -> dict:
@@ -222,8 +237,9 @@ def check(text: str, report: Report, differentiate: bool = True):
     except mc.TimeLimitError:
         report.counts["gradient: time limit"] += 1
         return
-    except mc.MatcalcError:
+    except mc.MatcalcError as err:
         report.counts["gradient: MatcalcError"] += 1
+        report.refusals[refusal_reason(err)] += 1
         return
     except TimeoutError:
         report.fail("gradient", text, wrt,
@@ -256,6 +272,7 @@ def _record(name, report):
         data = json.loads(Path(path).read_text()) if Path(path).exists() else {}
         data[name] = {**report.counts, "unexpected failures": len(report.failures),
                       **{f"known: {k}": v for k, v in report.known.items()},
+                      **{f"refused: {k}": v for k, v in report.refusals.items()},
                       "seconds": round(report.seconds, 1)}
         Path(path).write_text(json.dumps(data, indent=2, sort_keys=True))
 

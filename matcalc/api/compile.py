@@ -5,7 +5,7 @@ from __future__ import annotations
 from .. import arguments, deadline
 from ..backends.code import Output, Program, is_matrix, load
 from ..backends.printing import text
-from ..errors import MatcalcError
+from ..errors import UnsupportedError
 from ..ir import expr as E
 from ..ir.traverse import free_symbols
 from ..rules.simplify import simplify
@@ -29,7 +29,8 @@ def compile(f, wrt, order: int = 2, shapes: dict | None = None,
     With a list of names, ``wrt=["W_1", "W_2"]`` and ``order=1``, one function returns
     ``(value, (gradient_W_1, gradient_W_2))``, the gradients in the order of wrt, from
     one forward pass: every subexpression, transposed or not, is computed once (the
-    backpropagation of a network). ``order=2`` with a list is not supported yet.
+    backpropagation of a network). ``order=2`` with a list is refused:
+    ``hessian(f, wrt=[...])`` gives the blocks, each with its own generated code.
 
     >>> import numpy as np
     >>> fgh = compile("1/2 x^T A x + b^T x", wrt="x", assume={"A": "symmetric"})
@@ -80,10 +81,13 @@ def _program(f, wrt, order, shapes, assume, name, direction) -> Program:
 def _joint_program(f, names, order, shapes, assume, name) -> Program:
     """The Program of the value and the gradients for several variables, one DAG."""
     if order != 1:
-        raise MatcalcError(f"compile with several variables ({', '.join(names)}) gives the "
-                           "value and the gradients: pass order=1; the Hessian blocks "
-                           "between variables are not supported yet (compile(f, wrt=name) "
-                           "gives one variable's Hessian or Hessian-vector product)")
+        raise UnsupportedError(f"compile with several variables ({', '.join(names)}) gives "
+                               "the value and the gradients: pass order=1; it does not "
+                               "compile the Hessian blocks between them: hessian(f, wrt="
+                               f"{names!r}) gives them, and each block its own code "
+                               f"(H[{names[0]!r}, {names[-1]!r}].to_numpy()); compile(f, "
+                               "wrt=name) gives one variable's Hessian or Hessian-vector "
+                               "product")
     f_expr, _, assume = prepare(f, names[0], shapes, assume)
     variables = [prepare(f_expr, n, shapes, assume)[1] for n in names]
     gradients = gradient(f_expr, names, shapes, assume)

@@ -3,6 +3,7 @@
     gradient    df = <G, dX>                   -> G, shaped like X
     jacobian    dF = J dx  (vec(dF) = J vec(dX)) -> J, size(F) x size(X)
     hessian     d^2 f = <H[dX1], dX2>: the Jacobian of the gradient; H[dX] = dG
+                (several variables: the blocks H[x, y], the Jacobian of grad_x f wrt y)
     derivative  F^(k)(t) for a scalar t
     hvp         H[v], without forming H
 
@@ -26,7 +27,8 @@ from ..lazy import sympy
 from ..rules.canonical import gradient_from_differential, jacobian_from_differential, vec_jacobian
 from ..rules.differential import Step, differential_of
 from ..rules.simplify import ASSUMPTIONS, SYMMETRIC_KINDS, expand, simplify as normal_form
-from .results import HVP, DifferentialForm, Gradient, Gradients, Hessian, Jacobian, Result
+from .results import (HVP, DifferentialForm, Gradient, Gradients, Hessian, HessianBlock, Hessians,
+                      Jacobian, Jacobians, Result)
 
 MAX_ORDER = 30                 # derivative(): each order differentiates and simplifies again
 MAX_DERIVATIVE_SIZE = 2_000    # operations in F^(k) before F^(k+1) is refused
@@ -72,10 +74,22 @@ def simplify(f, assume: dict | None = None, shapes: dict | None = None) -> E.Exp
 
 
 def _require_scalar(f, what):
-    if not f.is_scalar:
+    """f is a scalar. The second derivative of a vector or matrix F, a tensor of order 3 in
+    vec layout, is refused with what to write instead: the Hessian of <C, F>, C constant,
+    is the sum of the entries' Hessians weighted by C."""
+    if f.is_scalar:
+        return
+    if what == "a gradient":
         raise MatcalcError(f"{text(f)} is a {E.describe(f.shape)}, not a scalar: {what} "
                            "needs a scalar function; use jacobian() for the derivative of "
                            "a vector or matrix")
+    c = "c" if f.shape[1] == 1 else "C"
+    raise UnsupportedError(f"{text(f):.60} is a {E.describe(f.shape)}, not a scalar: its "
+                           "second derivative is a tensor of order 3 (in vec layout), which "
+                           f"matcalc does not represent; take {what.replace('a ', 'the ', 1)} "
+                           f"of a scalar such as <{c}, {text(f):.40}> ({c} constant: the "
+                           f"entries' Hessians weighted by {c}), or jacobian() for the first "
+                           "derivative")
 
 
 def _gradient_expr(f, X, assume, symmetric="sym", steps=None):
@@ -155,12 +169,20 @@ def _jacobian_parts(F, X, assume, tidy=normal_form, steps=None, lhs="dF"):
 
 
 @deadline.bounded
-def jacobian(F, wrt: str, shapes: dict | None = None, assume: dict | None = None) -> Jacobian:
+def jacobian(F, wrt, shapes: dict | None = None, assume: dict | None = None
+             ) -> Jacobian | Jacobians:
     """J with dF = J dX: m x n for vectors; size(F) x size(X) in vec layout otherwise.
+
+    With a list of names, the Jacobian with respect to each (a ``Jacobians`` mapping;
+    dF = J[x] dx + J[y] dy).
 
     >>> str(jacobian("A x", wrt="x"))
     'A'
     """
+    if not isinstance(wrt, str):
+        names = arguments.variable_names(wrt)
+        F = _parse(F, shapes, assume)[0]
+        return Jacobians({name: jacobian(F, name, shapes, assume) for name in names})
     F, X, assume = prepare(F, wrt, shapes, assume)
     steps: list[Step] = []
     dF, J = _jacobian_parts(F, X, assume, steps=steps)
@@ -170,22 +192,52 @@ def jacobian(F, wrt: str, shapes: dict | None = None, assume: dict | None = None
 
 
 @deadline.bounded
-def hessian(f, wrt: str, shapes: dict | None = None, assume: dict | None = None) -> Hessian:
+def hessian(f, wrt, shapes: dict | None = None, assume: dict | None = None
+            ) -> Hessian | Hessians:
     """The Hessian: n x n for a vector x; for a matrix X the map H[dX] and its vec form.
+
+    With a list of names, the block Hessian (``Hessians``): ``H["x", "y"]`` is the Jacobian
+    of grad_x f with respect to y, size(x) x size(y) in vec layout, so that H["y", "x"] is
+    its transpose and H["x", "x"] the Hessian with respect to x.
 
     >>> str(hessian("1/2 ||A x - b||_2^2", wrt="x"))
     'A^T A'
+    >>> str(hessian("x^T A y", wrt=["x", "y"])["x", "y"])
+    'A'
     """
-    f, X, assume = prepare(f, wrt, shapes, assume)
+    if not isinstance(wrt, str):
+        names = arguments.variable_names(wrt)
+        f = _parse(f, shapes, assume)[0]
+        gradients = [_gradient_result(*prepare(f, name, shapes, assume)) for name in names]
+        blocks = {(g.wrt.name, v.wrt.name): _hessian_block(g, v.wrt, HessianBlock)
+                  for g in gradients for v in gradients}
+        return Hessians(blocks, Gradients({g.wrt.name: g for g in gradients}))
+    return _hessian_block(_gradient_result(*prepare(f, wrt, shapes, assume)), None, Hessian)
+
+
+def _gradient_result(f, X, assume) -> Gradient:
+    """grad_X f with its derivation, for a Hessian."""
     _require_scalar(f, "a Hessian")
     steps: list[Step] = []
-    g = Gradient(f, X, _gradient_expr(f, X, assume, steps=steps), assume, steps=tuple(steps))
-    steps.append(Step(("read off the gradient",), g.expr, "grad f"))
-    dG, H = _jacobian_parts(g.expr, X, assume, tidy=expand, steps=steps, lhs="d(grad f)")
-    if H is not None and X.shape[1] == 1:
-        H = _symmetric_form(H, assume)
-        steps.append(Step((f"read off d(grad f) = H {text(E.Differential(X))}",), H, "H"))
-    return Hessian(g.expr, X, H, assume, map=dG, gradient=g, source=f, steps=tuple(steps))
+    return Gradient(f, X, _gradient_expr(f, X, assume, steps=steps), assume, steps=tuple(steps))
+
+
+def _hessian_block(g: Gradient, Y: E.Symbol | None, kind):
+    """The Jacobian of the gradient g = grad_X f with respect to Y (X when Y is None):
+    d(grad_X f) = H dY, in matrix form for vectors (symmetric on the diagonal), in vec
+    layout otherwise; ``map`` is d(grad_X f) itself."""
+    X, assume = g.wrt, g.assume
+    Y = X if Y is None else Y
+    lhs = "d(grad f)" if kind is Hessian else f"d(grad_{X.name} f)"
+    steps = list(g.steps) + [Step(("read off the gradient",), g.expr,
+                                  "grad f" if kind is Hessian else f"grad_{X.name} f")]
+    dG, H = _jacobian_parts(g.expr, Y, assume, tidy=expand, steps=steps, lhs=lhs)
+    if H is not None and X.shape[1] == 1 and Y.shape[1] == 1:
+        H = _symmetric_form(H, assume) if X == Y else H
+        steps.append(Step((f"read off {lhs} = H {text(E.Differential(Y))}",), H, "H"))
+    label = {} if kind is Hessian else {"label": f"Hessian block H[{X.name}, {Y.name}]"}
+    return kind(g.expr, Y, H, assume, map=dG, gradient=g, source=g.base, steps=tuple(steps),
+                **label)
 
 
 def _symmetric_part(G):

@@ -5,7 +5,10 @@ verifies and turns into code.
     Gradient        G with df = <G, dX>, shaped like X
     Jacobian        J with dF = J dX (vec layout); ``map`` is dF itself
     Hessian         the Jacobian of the gradient; for a matrix X the map H[dX] = dG
+    HessianBlock    H[x, y]: the Jacobian of grad_x f with respect to y
     Gradients       the gradients of one f with respect to several variables
+    Jacobians       the Jacobians of one F with respect to several variables
+    Hessians        the block Hessian of one f with respect to several variables
     DifferentialForm  df = <G, dX> as printed
     HVP             H[v] along a direction symbol v
 """
@@ -254,6 +257,97 @@ class Hessian(Jacobian):
         return rf"H[{latex(E.Differential(self.wrt))}] = {latex(self.map, self.context)}"
 
 
+@dataclass(frozen=True, repr=False)
+class HessianBlock(Hessian):
+    """H[x, y] of a block Hessian: the Jacobian of grad_x f (``gradient``) with respect to
+    y (``wrt``), size(x) x size(y) in vec layout: vec d(grad_x f) = H[x, y] vec(dy).
+    ``map`` is d(grad_x f) as a linear map of dy, H[dy]. On the diagonal it is the Hessian
+    with respect to x; H[y, x] is H[x, y]^T (the second derivatives commute)."""
+    label: str = "Hessian block"
+
+    @property
+    def row(self) -> E.Symbol:
+        """x, the variable whose gradient this block differentiates."""
+        assert self.gradient is not None, "a block knows the gradient it differentiates"
+        return self.gradient.wrt
+
+    @property
+    def is_matrix(self) -> bool:
+        """Whether the block prints as a matrix: both variables are vectors (or scalars)."""
+        return self.expr is not None and self.row.shape[1] == 1 and self.wrt.shape[1] == 1
+
+    def __str__(self):
+        if self.is_matrix:
+            return text(self.expr, self.context)
+        assert self.map is not None, "a block has its map"
+        return f"H[{text(E.Differential(self.wrt))}] = {text(self.map, self.context)}"
+
+    def __repr__(self):
+        return f"<{self.label} of {text(self.function)}: {self}>"
+
+    @property
+    def boxed(self) -> str:
+        """nabla^2_{x y} f = ... for vectors, nabla^2_{X Y} f [dY] = ... otherwise."""
+        head = rf"\nabla^2_{{{latex(self.row)} {latex(self.wrt)}}} f"
+        if self.is_matrix:
+            return f"{head} = {self.latex}"
+        return rf"{head}\,[{latex(E.Differential(self.wrt))}] = {latex(self.map, self.context)}"
+
+
+@dataclass(frozen=True)
+class Hessians(Mapping):
+    """The block Hessian of one f with respect to several variables x_1, ..., x_k:
+    ``H[x_i, x_j]`` (a HessianBlock) for every pair, in the order of wrt; iterating gives
+    the pairs. ``full(values)`` is the Hessian with respect to the stacked variable
+    (vec x_1; ...; vec x_k). ``gradients`` are the gradients the blocks differentiate."""
+    blocks: dict
+    gradients: Gradients
+
+    def __getitem__(self, pair):
+        if not (isinstance(pair, tuple) and pair in self.blocks):
+            x, y = next(iter(self.blocks))
+            raise KeyError(f"{pair!r}: a block is named by two variables of "
+                           f"{list(self.gradients)}, as H[{x!r}, {y!r}]")
+        return self.blocks[pair]
+
+    def __iter__(self):
+        return iter(self.blocks)
+
+    def __len__(self):
+        return len(self.blocks)
+
+    def __str__(self):
+        """One line per block: H[x, y] = A, or H[X, Y][dY] = ... for a linear map."""
+        return "\n".join(f"H[{b.row.name}, {b.wrt.name}]" + (
+            f" = {b}" if b.is_matrix else f"[{text(E.Differential(b.wrt))}] = "
+            f"{text(b.map, b.context)}") for b in self.blocks.values())
+
+    @property
+    def latex(self) -> str:
+        rows = r" \\ ".join(b.boxed.replace("=", "&=", 1) for b in self.blocks.values())
+        return rf"\begin{{aligned}} {rows} \end{{aligned}}"
+
+    def _repr_latex_(self):
+        return rf"$\displaystyle {self.latex}$"
+
+    @deadline.bounded
+    def evaluate(self, values: dict) -> dict:
+        """{(x, y): H[x, y] as a size(x) x size(y) array in vec layout}."""
+        return {pair: b.evaluate(values) for pair, b in self.blocks.items()}
+
+    @deadline.bounded
+    def full(self, values: dict) -> np.ndarray:
+        """The whole Hessian, with respect to z = (vec x_1; ...; vec x_k) in the order of wrt:
+        its (i, j) block is H[x_i, x_j]."""
+        blocks = self.evaluate(values)
+        return np.block([[blocks[r, c] for c in self.gradients] for r in self.gradients])
+
+    @deadline.bounded
+    def verify(self, **options) -> VerifyReport:
+        """Every block against central differences of its gradient (Hessian.verify)."""
+        return combined([b.verify(**options) for b in self.blocks.values()])
+
+
 @dataclass(frozen=True)
 class Gradients(Mapping):
     """The gradients of one f with respect to several variables, by name."""
@@ -282,6 +376,35 @@ class Gradients(Mapping):
     @deadline.bounded
     def verify(self, **options) -> VerifyReport:
         return combined([g.verify(**options) for g in self.by_name.values()])
+
+
+@dataclass(frozen=True)
+class Jacobians(Gradients):
+    """The Jacobians of one F with respect to several variables, by name: dF = J[x] dx +
+    J[y] dy (vec layout). ``full(values)`` is the Jacobian with respect to the stacked
+    variable (vec x_1; ...; vec x_k)."""
+
+    def __str__(self):
+        """One line per variable: J[x] = A, or J[X]: dX -> ... for a linear map."""
+        return "\n".join(f"J[{name}] = {j}" if _is_matrix(j) else f"J[{name}]: {j}"
+                          for name, j in self.by_name.items())
+
+    def _repr_latex_(self):
+        rows = r" \\ ".join(
+            j.boxed.replace("=", "&=", 1) if _is_matrix(j)
+            else rf"d_{{{latex(j.wrt)}}} F &= {latex(j.map, j.context)}"
+            for j in self.by_name.values())
+        return rf"$\displaystyle \begin{{aligned}} {rows} \end{{aligned}}$"
+
+    @deadline.bounded
+    def full(self, values: dict) -> np.ndarray:
+        """size(F) x (size(x_1) + ... + size(x_k)): the blocks side by side."""
+        return np.hstack([j.evaluate(values) for j in self.by_name.values()])
+
+
+def _is_matrix(j: Jacobian) -> bool:
+    """Whether a Jacobian prints as a matrix: F and the variable are vectors (or scalars)."""
+    return j.expr is not None and j.wrt.shape[1] == 1 and j.base.shape[1] == 1
 
 
 @dataclass(frozen=True)

@@ -83,14 +83,15 @@ def _prod(A):
     """prod(eig(X)) = det(X); no other product of entries is supported."""
     if isinstance(A, E.Eig):
         return E.Det(A.arg)
-    raise UnsupportedError("prod(.) is supported for prod(eig(X)) = det(X) only")
+    raise UnsupportedError("prod(.) is supported for prod(eig(X)) = det(X) only; for the "
+                           "product of the entries of a positive vector x write exp(sum(log(x)))")
 
 
 def _vector_norm(x, p):
     """norm2(x) = ||x||_2 and norm1(x) = ||x||_1, for vectors (a matrix's says which norm)."""
     if x.shape[1] != 1:
         raise UnsupportedError(f"norm{p}(.) is for vectors; for a matrix write ||X||_F "
-                               "(Frobenius), ||X||_2 (spectral) or ||X||_1 (entrywise)")
+                               "(Frobenius), ||X||_2 (spectral) or sum(abs(X)) (entrywise)")
     return E.Norm(x, p)
 
 
@@ -111,6 +112,20 @@ def _partial_trace(which):
         return E.PartialTrace(W, k.right if which == 2 else k.left, which)
     return build
 
+
+EIGENVECTORS = ("the eigenvectors of a matrix as a function of it are not supported: their "
+                "derivative is a tensor of order 3 or more, which matcalc does not represent; "
+                "what it offers: eigtop(X) = v1 v1^T for the top eigenvector of a symmetric "
+                "X, lambda_max(X), sum(eig(X)) = tr(X) and prod(eig(X)) = det(X)")
+UNSUPPORTED = {    # names users type for what matcalc does not represent: what to write instead
+    "eigvec": EIGENVECTORS, "eigvecs": EIGENVECTORS, "eigenvectors": EIGENVECTORS,
+    "svd": "the singular value decomposition as a function of a matrix is not supported "
+           "(the derivatives of its factors are tensors of order 3 or more); what it offers: "
+           "||X||_* (the sum of the singular values), ||X||_2 (the largest), polar(X) = U V^T "
+           "and svtop(X) = u1 v1^T",
+    "pinv": "the pseudo-inverse is not supported; for A of full column rank write "
+            "(A^T A)^-1 A^T, of full row rank A^T (A A^T)^-1",
+}
 
 SHORTHANDS = {
     "inv": E.Inverse,

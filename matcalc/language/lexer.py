@@ -15,8 +15,8 @@ from lark import Lark, Token
 from lark.exceptions import (UnexpectedCharacters, UnexpectedEOF, UnexpectedInput,
                              UnexpectedToken)
 
-from ..catalogue import functions
-from ..errors import ParseError, UnknownFunctionError
+from ..catalogue import functions, structural
+from ..errors import ParseError, UnknownFunctionError, UnsupportedError
 
 
 GREEK = ["alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta",
@@ -184,8 +184,13 @@ def check_unknown_functions(text):
 
 
 def _unknown(word, known, text, offset, hint=None):
-    hint = hint or next(iter(difflib.get_close_matches(word, sorted(known), n=1)), None)
+    """UnknownFunctionError with the closest known name; UnsupportedError saying what to
+    write instead for a name of what matcalc does not represent (eigvec, svd, pinv)."""
     line, column = _position(text, offset)
+    if word in structural.UNSUPPORTED:
+        raise UnsupportedError(f"{word}: {structural.UNSUPPORTED[word]}").locate(text, line,
+                                                                               column)
+    hint = hint or next(iter(difflib.get_close_matches(word, sorted(known), n=1)), None)
     raise UnknownFunctionError(f"unknown function '{word}'"
                                + (f"; did you mean '{hint}'?" if hint else ""), text, line, column)
 

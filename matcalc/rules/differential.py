@@ -137,12 +137,35 @@ def _expand(state, layer, pending, expanded):
         deadline.check("differentiating")
         node_rule = RULES.get(type(p.arg))
         if node_rule is None:
-            raise UnsupportedError(f"no rule for the differential of {type(p.arg).__name__}")
+            raise UnsupportedError(no_rule(p.arg))
         mapping[p] = node_rule.apply(p.arg, pending)
         used.append(node_rule.label_of(p.arg))
     state = _drop_zeros(replace_all(state, {k: v for k, v in mapping.items()
                                               if v is not None}, expanded), mapping)
     return state, tuple(dict.fromkeys(used))
+
+
+SPECTRAL_VECTORS = ("it needs the {} of {{X}} as functions of {{X}}, which matcalc does not "
+                    "represent")
+NO_RULE = {    # node type -> (what is missing, how to write it otherwise) for its differential
+    E.Eig: (SPECTRAL_VECTORS.format("eigenvectors"),
+            "write sum(eig({X})) = tr({X}), prod(eig({X})) = det({X}) or lambda_max({X})"),
+    E.TopEigvec: (SPECTRAL_VECTORS.format("eigenvectors"),
+                  "eigtop({X}) = v1 v1^T is the gradient of lambda_max({X}), which has no "
+                  "Hessian in matcalc"),
+    E.SingularFactor: (SPECTRAL_VECTORS.format("singular vectors"),
+                       "{e} is the gradient of {norm}, which has no Hessian in matcalc"),
+}
+
+
+def no_rule(e) -> str:
+    """Why d(e) is refused: what is missing and, where there is one, what to write instead."""
+    if type(e) not in NO_RULE:
+        return f"no rule for the differential of {text(e):.60} ({type(e).__name__})"
+    missing, instead = NO_RULE[type(e)]
+    norm = "||X||_2" if getattr(e, "which", None) == "top" else "||X||_*"
+    fill = lambda t: t.format(X=text(e.arg), e=text(e), norm=norm.replace("X", text(e.arg)))
+    return f"the differential of {text(e):.60} is not supported: {fill(missing)}; {fill(instead)}"
 
 
 def _pending(state) -> list:
@@ -317,7 +340,9 @@ def nuclear_norm_rule(e, d):
 def norm_rule(e, d):
     """The rule of the norm's kind."""
     if e.kind not in NORM_RULES:
-        raise UnsupportedError(f"the differential of the norm {e}")
+        raise UnsupportedError(f"the differential of {text(e):.60} is not supported: the 1-norm "
+                               "of a matrix has none here; for the sum of |X_ij| write "
+                               f"sum(abs({text(e.arg)}))")
     return NORM_RULES[e.kind].apply(e, d)
 
 

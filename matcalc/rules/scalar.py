@@ -112,6 +112,12 @@ def _tree(s, atoms, shape):
     name = SYMPY_TO_NAME.get(type(s))
     if name is not None:
         return E.Func(name, back(s.args[0]))
+    if s == sympy.E:
+        return E.Func("exp", E.Number(1))
+    if not s.is_finite and s.is_number:
+        raise UnsupportedError(f"the result has no finite value: SymPy finds {s} (from a "
+                               "power or logarithm of 0, such as 0^u); write the expression "
+                               "without it (0^u is 0 for u > 0)")
     raise UnsupportedError(f"cannot express {s} in matcalc's language")
 
 

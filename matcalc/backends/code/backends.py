@@ -40,7 +40,8 @@ class Backend:
             name = dict(params)["name"]
             code = ELEMENTWISE[name].code
             if self.name not in code:
-                raise UnsupportedError(f"{name} has no spelling in {self.name} code")
+                raise UnsupportedError(f"{name} has no spelling in {self.name} code; "
+                                       f"generate NumPy code instead (to_numpy())")
             return code[self.name]
         if op not in self.spellings:
             raise UnsupportedError(f"no {self.name} spelling of the operation {op}")

@@ -56,6 +56,9 @@ def _program(obj, name, args, backend, assume=None) -> Program:
                        required=variables)
     if hasattr(obj, "by_name"):
         raise MatcalcError("generate code for one gradient at a time, e.g. g['x']")
+    if hasattr(obj, "blocks"):
+        raise MatcalcError("generate code for one block of a Hessian at a time, e.g. "
+                           "H['x', 'y']")
     raise MatcalcError(f"cannot generate code for {type(obj).__name__}: pass an expression "
                        "or a result of gradient(), hessian(), jacobian(), hvp() or derivative()")
 

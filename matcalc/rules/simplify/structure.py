@@ -116,14 +116,21 @@ def simplify_diag(e, simp):
 
 @rule(E.Eig)
 def simplify_eig(e, simp):
-    """eig(0) = 0."""
-    return Zero(e.shape) if isinstance(e.arg, Zero) else e
+    """eig(0) = 0; the eigenvalue of a scalar (a 1 x 1 matrix) is itself."""
+    return Zero(e.shape) if isinstance(e.arg, Zero) else e.arg if e.arg.is_scalar else e
 
 
 @rule(E.SingularFactor, E.TopEigvec)
 def refuse_singular_factor_of_zero(e, simp):
-    """polar(0), svtop(0) and eigtop(0) do not exist: U, V, v1 of 0 are not unique."""
+    """polar(0), svtop(0) and eigtop(0) do not exist: U, V, v1 of 0 are not unique. Of a
+    scalar s (a 1 x 1 matrix, s = sign(s) |s| 1): polar(s) = svtop(s) = sign(s), eigtop(s) = 1;
+    of a vector x (x = (x / ||x||) ||x|| 1): polar(x) = svtop(x) = x / ||x||, and so of x^T."""
     if isinstance(e.arg, Zero):
         raise NotDifferentiableError(f"{text(e)} is undefined: the zero matrix has no "
                                      "unique singular vectors or eigenvectors")
+    if e.arg.is_scalar:
+        return Number(1) if isinstance(e, E.TopEigvec) else E.Func("sign", e.arg)
+    if isinstance(e, E.SingularFactor) and 1 in (e.arg.shape[0], e.arg.shape[1]):
+        column = e.arg if e.arg.shape[1] == 1 else simp(Transpose(e.arg))
+        return simp(mul(e.arg, E.Power(E.Norm(column), Number(-1))))
     return e
