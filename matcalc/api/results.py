@@ -291,6 +291,7 @@ class HessianBlock(Hessian):
         head = rf"\nabla^2_{{{latex(self.row)} {latex(self.wrt)}}} f"
         if self.is_matrix:
             return f"{head} = {self.latex}"
+        assert self.map is not None, "a block has its map"
         return rf"{head}\,[{latex(E.Differential(self.wrt))}] = {latex(self.map, self.context)}"
 
 
