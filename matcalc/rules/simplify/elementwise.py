@@ -7,6 +7,7 @@ from ...ir.constants import constant_value, dimension, ones_of
 from ...ir.expr import Identity, Mul, Number, Zero, add, mul
 from ..scalar import shorter_elementwise, simplify_scalar
 from .core import rule
+from .structure import transpose_outside
 
 
 @rule(E.Hadamard)
@@ -46,7 +47,7 @@ def simplify_power(e, simp):
 @rule(E.Func)
 def simplify_func(e, simp):
     """log(1 + exp(u)) = softplus(u), log(1^T exp(u)) = logsumexp(u),
-    f(c I) = f(0) 1 1^T + (f(c) - f(0)) I; a scalar f(u) by SymPy."""
+    f(c I) = f(0) 1 1^T + (f(c) - f(0)) I; a scalar f(u) by SymPy; f(x^T W^T) = f(W x)^T."""
     match e:
         case E.Func("log", E.Add((E.Number(1) | E.Ones(), E.Func("exp", u)))):
             return E.Func("softplus", u)
@@ -58,7 +59,7 @@ def simplify_func(e, simp):
         c = mul(*(f for f in factors if f.is_scalar))
         f0, fc = E.Func(e.name, Number(0)), E.Func(e.name, c)
         return simp(add(mul(f0, *ones_of(e.shape)), mul(add(fc, -f0), I)))
-    return simplify_scalar(e) if e.arg.is_scalar else e
+    return simplify_scalar(e) if e.arg.is_scalar else transpose_outside(e, simp)
 
 
 @rule(E.Softmax)

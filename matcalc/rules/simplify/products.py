@@ -15,7 +15,8 @@ from .sums import collect
 @rule(E.Mul)
 def simplify_mul(e, simp):
     """A zero factor makes 0; ones folded and contracted; the chain merged; the scalars
-    multiplied by SymPy; a scalar chain read its simpler way round; softmax recognised."""
+    multiplied by SymPy; a scalar chain read its simpler way round; softmax recognised; a
+    negative number taken into a difference."""
     flat = mul(*e.factors)
     factors = flat.factors if isinstance(flat, Mul) else (e,)
     if any(isinstance(f, Zero) for f in factors):
@@ -25,7 +26,7 @@ def simplify_mul(e, simp):
     contracted = contract_ones(chain)
     if contracted is not None:
         return simp(mul(*scalars, contracted))
-    chain = merge_chain(chain, simp)
+    chain = merge_chain(softmax_sums(chain), simp)
     if not chain and not e.is_scalar:
         chain = [Identity(e.shape[0])]
     if len(scalars) <= 1 and not (scalars and isinstance(scalars[0], Number)):
@@ -47,8 +48,44 @@ def simplify_mul(e, simp):
         cleared = clear_fraction(coefficient[0], chain[0], simp)
         if cleared is not None:
             return cleared
+    coefficient, chain = absorb_sign(coefficient, chain, simp)
     out = mul(*coefficient, *chain)
     return out if out is not None else Number(1)
+
+
+def absorb_sign(coefficient, chain, simp):
+    """-c A (x - m) = c A (m - x): a negative number taken into the one difference of the
+    chain, which then reads with no more minus signs (-S^-1 (x - m) -> S^-1 (m - x))."""
+    sums = [i for i, f in enumerate(chain) if isinstance(f, E.Add) and not f.is_scalar]
+    differences = len(sums) + sum(1 for f in chain
+                                  if isinstance(f, Transpose) and isinstance(f.arg, E.Add))
+    if len(coefficient) != 1 or len(sums) != 1 or differences != 1 or not isinstance(coefficient[0], Number) \
+            or coefficient[0].value >= 0:
+        return coefficient, chain
+    terms = chain[sums[0]].terms
+    negative = sum(1 for t in terms if _negative(t))
+    if not 0 < len(terms) - negative <= negative:
+        return coefficient, chain
+    c = -coefficient[0].value
+    flipped = simp(add(*(mul(Number(-1), t) for t in terms)))
+    return [] if c == 1 else [Number(c)], chain[:sums[0]] + [flipped] + chain[sums[0] + 1:]
+
+
+def _negative(t) -> bool:
+    """A term with a negative leading number: -x, -2 A B."""
+    lead = t.factors[0] if isinstance(t, Mul) else t
+    return isinstance(lead, Number) and lead.value < 0
+
+
+def softmax_sums(chain):
+    """1^T softmax(u) = softmax(u)^T 1 = 1: the entries of a softmax sum to one."""
+    ones_row = lambda f: isinstance(f, Transpose) and isinstance(f.arg, E.Ones)
+    for i in range(len(chain) - 1):
+        a, b = chain[i], chain[i + 1]
+        if ones_row(a) and isinstance(b, E.Softmax) or \
+                isinstance(a, Transpose) and isinstance(a.arg, E.Softmax) and isinstance(b, E.Ones):
+            return softmax_sums(chain[:i] + chain[i + 2:])
+    return chain
 
 
 def recognize_softmax(coefficient, chain, simp):

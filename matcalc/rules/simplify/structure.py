@@ -7,13 +7,28 @@ from ...errors import NotDifferentiableError
 from ...ir import expr as E
 from ...ir.constants import constant_value
 from ...ir.expr import Identity, Inverse, MatPower, Number, Transpose, Zero, add, mul
+from ...ir.shapes import resolve
+from ..scalar import printed
 from .core import rule
+
+
+def transposes(e: E.Expr) -> int:
+    """How many transposes e prints with (X^T and X^-T alike)."""
+    text = printed(e)
+    return text.count("^T") + text.count("^-T")
+
+
+def is_column(e: E.Expr) -> bool:
+    return resolve(e.shape[1]) == 1 and not e.is_scalar
 
 
 @rule(E.Transpose)
 def simplify_transpose(e, simp):
     """(A B)^T = B^T A^T, (A^T)^T = A, A^T = A for symmetric A, (X^-1)^T = X^-1 for
-    symmetric X; a scalar, I, diag(v) and v1 v1^T are their own transposes."""
+    symmetric X; a scalar, I, diag(v) and v1 v1^T are their own transposes. Two
+    transposes stay outside, as textbooks write them: that of a column sum, (x - m)^T
+    (row_sum_transposed), and that of an elementwise function, tanh(W x)^T, unless the
+    transposed argument reads simpler (tanh(x^T W^T)^T = tanh(W x))."""
     a = e.arg
     if a.is_scalar:
         return a
@@ -30,7 +45,7 @@ def simplify_transpose(e, simp):
             return a
         case E.Zero(dims):
             return Zero((dims[1], dims[0]))
-        case E.Add(terms):
+        case E.Add(terms) if not is_column(a):
             return simp(add(*(Transpose(t) for t in terms)))
         case E.Mul(factors):
             scalars = [f for f in factors if f.is_scalar]
@@ -43,10 +58,23 @@ def simplify_transpose(e, simp):
         case E.Hadamard(l, r):
             return simp(E.Hadamard(Transpose(l), Transpose(r)))
         case E.Func(name, arg):
-            return E.Func(name, simp(Transpose(arg)))
+            inside = simp(Transpose(arg))
+            return E.Func(name, inside) if transposes(inside) < transposes(arg) else e
         case E.Power(base, x):
             return E.Power(simp(Transpose(base)), x)
     return e
+
+
+def row_sum_transposed(e: E.Add, simp) -> E.Expr:
+    """A row-vector sum as the transpose of a column sum: x^T - m^T = (x - m)^T."""
+    return simp(Transpose(add(*(Transpose(t) for t in e.terms))))
+
+
+def transpose_outside(e: E.Func, simp) -> E.Expr:
+    """f(U) written f(U^T)^T when the argument reads simpler transposed:
+    tanh(x^T W^T) = tanh(W x)^T."""
+    inside = simp(Transpose(e.arg))
+    return Transpose(E.Func(e.name, inside)) if transposes(inside) < transposes(e.arg) else e
 
 
 @rule(E.Inverse)

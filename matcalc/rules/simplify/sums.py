@@ -6,11 +6,13 @@ from __future__ import annotations
 from functools import cmp_to_key
 
 from ...ir import expr as E
-from ...ir.expr import Identity, Mul, Number, Zero, add, mul
+from ...ir.expr import Identity, Mul, Number, Transpose, Zero, add, mul
 from ...lazy import sympy
 from ..scalar import Atoms, from_sympy, printed, simplify_scalar, tidy, to_sympy
 from .core import rule
 from .elementwise import entrywise_algebra
+from ...ir.shapes import resolve
+from .structure import is_column, row_sum_transposed
 
 
 @rule(E.Add)
@@ -36,9 +38,12 @@ def simplify_add(e, simp):
         expanded = collect(scaled, atoms)
         if len(expanded) <= len(items):
             items = expanded
-    items = factor_common(items, simp)
+    items = factor_common(scalars_into_chain(items, atoms), simp)
     items.sort(key=cmp_to_key(term_order))
-    return build_sum(items, atoms, e.shape)
+    out = build_sum(items, atoms, e.shape)
+    if isinstance(out, E.Add) and is_column(Transpose(out)):
+        return row_sum_transposed(out, simp)
+    return out
 
 
 def term_order(a, b) -> int:
@@ -96,6 +101,25 @@ def collect(terms, atoms):
         chain = tuple(f for f in factors if not f.is_scalar)
         collected[chain] = collected.get(chain, 0) + c
     return [(c, chain) for chain, c in collected.items() if c != 0]
+
+
+def scalars_into_chain(items, atoms):
+    """(1^T y) p x^T - y x^T = p 1^T y x^T - y x^T: a product u^T v that is a term's whole
+    symbolic coefficient goes into its chain after the last vector factor but one, when
+    another term ends in the same factor with a number for coefficient; the common factors
+    then come out: (p 1^T - I) y x^T."""
+    plain_ends = {chain[-1] for c, chain in items if c.is_Number and chain}
+    out = []
+    for c, chain in items:
+        k, rest = c.as_coeff_Mul()
+        product = atoms.by_symbol.get(rest)
+        columns = [i for i, f in enumerate(chain[:-1]) if resolve(f.shape[1]) == 1]
+        if product is not None and E.is_scalar_chain(product) and columns and \
+                chain[-1] in plain_ends:
+            i = columns[-1] + 1
+            c, chain = k, chain[:i] + product.factors + chain[i:]
+        out.append((c, chain))
+    return out
 
 
 def factor_common(items, simp):
