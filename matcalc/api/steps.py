@@ -46,15 +46,44 @@ def explain(title: str, lhs: str, steps: list[Step], result: str) -> str:
 
 
 def latex_derivation(lhs: str, steps: list[Step], result: str) -> str:
-    """An aligned block, one row a line, the rules in a column; the boxed result below."""
+    """An aligned block, one row a line (a long one broken before a + or -), the rules in a
+    column; the boxed result below."""
     steps = lines_of(steps)
     rows = []
     for i, s in enumerate(steps):
         rule = r" && " + r",\quad ".join(latex_rule(r) for r in s.rules) if s.rules else ""
         head = _latex_lhs(s.lhs) if s.lhs else lhs if i == 0 else ""
-        rows.append(head + " &= " + latex(s.expr) + rule)
+        first, *rest = broken(latex(s.expr))
+        rows.append(head + " &= " + first + rule)
+        rows += [r" &\quad " + part for part in rest]
     body = r" \\ ".join(rows)
+    if len(answer := broken(result)) > 1:       # a long answer: its rows boxed together
+        result = r"\begin{aligned} &" + r" \\ &\quad ".join(answer) + r" \end{aligned}"
     return rf"\begin{{gathered}} \begin{{aligned}} {body} \end{{aligned}} \\[1ex] \boxed{{{result}}} \end{{gathered}}"
+
+
+LINE_WIDTH = 110     # characters of LaTeX in one row of a derivation, about a printed line
+
+
+def broken(formula: str, width: int = LINE_WIDTH) -> list[str]:
+    """A long line's LaTeX cut before its outermost + and - signs into rows of about width
+    characters; the later rows begin with their sign. A short line is one row."""
+    cuts, depth = [0], 0
+    for i, ch in enumerate(formula):
+        if ch == "{" or formula.startswith(r"\left", i):
+            depth += 1
+        elif ch == "}" or formula.startswith(r"\right", i):
+            depth -= 1
+        elif depth == 0 and i > 0 and formula[i - 1:i + 2] in (" + ", " - "):
+            cuts.append(i)
+    pieces = [formula[a:b].strip() for a, b in zip(cuts, cuts[1:] + [len(formula)])]
+    rows = [pieces[0]]
+    for piece in pieces[1:]:
+        if len(rows[-1]) + len(piece) > width:
+            rows.append(piece)
+        else:
+            rows[-1] += " " + piece
+    return rows
 
 
 RULE_LATEX = [(r"(?<=[\w)])\s+(?=[\w(])", r"\\, "), (r"\bgrad\\, f\b", r"\\nabla{}f"),

@@ -13,7 +13,7 @@ from .structure import transpose_outside
 @rule(E.Hadamard)
 def simplify_hadamard(e, simp):
     """0 .* A = 0;  (c 1 1^T) .* A = c A for a constant c (1 .* A = A);
-    (c A) .* B = c (A .* B) for a scalar c."""
+    (c A) .* B = c (A .* B) for a scalar c; I .* M = diag(diag(M)); 1 ./ u .* x = x ./ u."""
     l, r = e.left, e.right
     if isinstance(l, Zero) or isinstance(r, Zero):
         return Zero(e.shape)
@@ -26,7 +26,17 @@ def simplify_hadamard(e, simp):
         strip = lambda m: mul(*(f for f in m.factors if not f.is_scalar)) \
             if isinstance(m, Mul) else m
         return simp(mul(*scalars, E.Hadamard(strip(l), strip(r))))
+    for identity, other in ((l, r), (r, l)):
+        if isinstance(identity, Identity):          # I .* M = diag(diag(M))
+            return simp(E.Diag(E.Diag(other)))
+    if _divisor(l) and not _divisor(r):
+        return simp(E.Hadamard(r, l))
     return entrywise_algebra(e)
+
+
+def _divisor(e) -> bool:
+    """u.^-c: a quotient is written numerator first, x ./ sqrt(u), not 1 ./ sqrt(u) .* x."""
+    return isinstance(e, E.Power) and isinstance(e.exponent, Number) and e.exponent.value < 0
 
 
 def entrywise_algebra(e):
@@ -38,10 +48,10 @@ def entrywise_algebra(e):
 
 @rule(E.Power)
 def simplify_power(e, simp):
-    """A scalar power by SymPy; U^1 = U."""
+    """A scalar power by SymPy; U^1 = U; (x^T).^2 = (x.^2)^T."""
     if e.base.is_scalar:
         return simplify_scalar(e)
-    return e.base if e.exponent == Number(1) else e
+    return e.base if e.exponent == Number(1) else transpose_outside(e, simp)
 
 
 @rule(E.Func)

@@ -6,8 +6,9 @@ from __future__ import annotations
 from ...ir import expr as E
 from ...ir.constants import constant_value, ones_of
 from ...ir.expr import Identity, Inverse, MatPower, Mul, Number, Transpose, Zero, add, mul
+from ...ir.shapes import resolve
 from ...lazy import sympy
-from ..scalar import Atoms, from_sympy, printed, to_sympy
+from ..scalar import Atoms, from_sympy, printed, sign_algebra, to_sympy
 from .core import rule
 from .sums import collect
 
@@ -26,14 +27,14 @@ def simplify_mul(e, simp):
     contracted = contract_ones(chain)
     if contracted is not None:
         return simp(mul(*scalars, contracted))
-    chain = merge_chain(softmax_sums(chain), simp)
+    chain = merge_chain(sums_of_columns(chain), simp)
     if not chain and not e.is_scalar:
         chain = [Identity(e.shape[0])]
     if len(scalars) <= 1 and not (scalars and isinstance(scalars[0], Number)):
         coefficient = scalars
     else:
         atoms = Atoms()
-        s = sympy.Mul(*(to_sympy(f, atoms) for f in scalars))
+        s = sign_algebra(sympy.Mul(*(to_sympy(f, atoms) for f in scalars)))
         if s == 0:
             return Zero(e.shape)
         coefficient = [] if s == 1 else [from_sympy(s, atoms)]
@@ -77,14 +78,27 @@ def _negative(t) -> bool:
     return isinstance(lead, Number) and lead.value < 0
 
 
-def softmax_sums(chain):
-    """1^T softmax(u) = softmax(u)^T 1 = 1: the entries of a softmax sum to one."""
+def sums_of_columns(chain):
+    """1^T softmax(u) = 1, the entries of a softmax summing to one; 1^T (u .* v) = u^T v and
+    1^T u.^2 = u^T u, the sum of an entrywise product being an inner product; likewise
+    with the ones on the right of a row."""
     ones_row = lambda f: isinstance(f, Transpose) and isinstance(f.arg, E.Ones)
+    column = lambda f: resolve(f.shape[1]) == 1 and not f.is_scalar
     for i in range(len(chain) - 1):
         a, b = chain[i], chain[i + 1]
-        if ones_row(a) and isinstance(b, E.Softmax) or \
-                isinstance(a, Transpose) and isinstance(a.arg, E.Softmax) and isinstance(b, E.Ones):
-            return softmax_sums(chain[:i] + chain[i + 2:])
+        if ones_row(a) and column(b):
+            summed = b
+        elif isinstance(a, Transpose) and column(a.arg) and isinstance(b, E.Ones):
+            summed = a.arg
+        else:
+            continue
+        match summed:
+            case E.Softmax():
+                return sums_of_columns(chain[:i] + chain[i + 2:])
+            case E.Hadamard(u, v):
+                return sums_of_columns(chain[:i] + [Transpose(u), v] + chain[i + 2:])
+            case E.Power(u, E.Number(2)):
+                return sums_of_columns(chain[:i] + [Transpose(u), u] + chain[i + 2:])
     return chain
 
 
@@ -102,9 +116,11 @@ def recognize_softmax(coefficient, chain, simp):
 
 
 def scalar_chain(chain, simp):
-    """x^T A x or its transpose x^T A^T x, whichever reads simpler (b^T x, not x^T b)."""
+    """x^T A x or its transpose x^T A^T x, whichever reads simpler (b^T x, not x^T b;
+    x^T sin(A x), led by a transposed symbol or 1^T, not sin(A x)^T x)."""
     reverse = [simp(Transpose(f)) for f in reversed(chain)]
-    key = lambda c: (printed(Mul(tuple(c))).count("^T"), printed(Mul(tuple(c))))
+    led = lambda c: isinstance(c[0], Transpose) and isinstance(c[0].arg, (E.Symbol, E.Ones))
+    key = lambda c: (printed(Mul(tuple(c))).count("^T"), not led(c), printed(Mul(tuple(c))))
     return min(chain, reverse, key=key)
 
 

@@ -27,7 +27,7 @@ def simplify_transpose(e, simp):
     """(A B)^T = B^T A^T, (A^T)^T = A, A^T = A for symmetric A, (X^-1)^T = X^-1 for
     symmetric X; a scalar, I, diag(v) and v1 v1^T are their own transposes. Two
     transposes stay outside, as textbooks write them: that of a column sum, (x - m)^T
-    (row_sum_transposed), and that of an elementwise function, tanh(W x)^T, unless the
+    (row_sum_transposed), and that of an elementwise function or power, tanh(W x)^T, unless the
     transposed argument reads simpler (tanh(x^T W^T)^T = tanh(W x))."""
     a = e.arg
     if a.is_scalar:
@@ -61,7 +61,8 @@ def simplify_transpose(e, simp):
             inside = simp(Transpose(arg))
             return E.Func(name, inside) if transposes(inside) < transposes(arg) else e
         case E.Power(base, x):
-            return E.Power(simp(Transpose(base)), x)
+            inside = simp(Transpose(base))
+            return E.Power(inside, x) if transposes(inside) < transposes(base) else e
     return e
 
 
@@ -70,11 +71,14 @@ def row_sum_transposed(e: E.Add, simp) -> E.Expr:
     return simp(Transpose(add(*(Transpose(t) for t in e.terms))))
 
 
-def transpose_outside(e: E.Func, simp) -> E.Expr:
-    """f(U) written f(U^T)^T when the argument reads simpler transposed:
-    tanh(x^T W^T) = tanh(W x)^T."""
-    inside = simp(Transpose(e.arg))
-    return Transpose(E.Func(e.name, inside)) if transposes(inside) < transposes(e.arg) else e
+def transpose_outside(e: E.Func | E.Power, simp) -> E.Expr:
+    """f(U) or U.^c written with the transpose outside when the argument reads simpler
+    transposed: tanh(x^T W^T) = tanh(W x)^T, (x^T).^2 = (x.^2)^T."""
+    inner = e.arg if isinstance(e, E.Func) else e.base
+    inside = simp(Transpose(inner))
+    if transposes(inside) >= transposes(inner):
+        return e
+    return Transpose(E.Func(e.name, inside) if isinstance(e, E.Func) else E.Power(inside, e.exponent))
 
 
 @rule(E.Inverse)
@@ -118,9 +122,33 @@ def simplify_matpower(e, simp):
 
 @rule(E.Diag)
 def simplify_diag(e, simp):
-    """diag(c 1) = c I."""
+    """diag(c 1) = c I; the diagonal of a matrix: diagonal_of."""
     if e.builds_matrix and (c := constant_value(e.arg)) is not None:
         return simp(mul(c, Identity(e.shape[0])))
+    return e if e.builds_matrix else diagonal_of(e, simp)
+
+
+def diagonal_of(e: E.Diag, simp) -> E.Expr:
+    """diag(I) = 1, diag(diag(x)) = x, diag(A^T) = diag(A), diag(A diag(x)) = diag(A) .* x,
+    diag(diag(x) A) = x .* diag(A), diag(s A) = s diag(A), diag(u v^T) = u .* v."""
+    a = e.arg
+    match a:
+        case E.Identity():
+            return E.Ones(e.shape)
+        case E.Diag() if a.builds_matrix:
+            return a.arg
+        case E.Transpose(b):
+            return simp(E.Diag(b))
+        case E.Mul(factors):
+            chain = [f for f in factors if not f.is_scalar]
+            if len(chain) < len(factors):
+                return simp(mul(*(f for f in factors if f.is_scalar), E.Diag(mul(*chain))))
+            if len(chain) == 2 and is_column(chain[0]) and isinstance(chain[1], Transpose):
+                return simp(E.Hadamard(chain[0], chain[1].arg))      # diag(u v^T) = u .* v
+            if isinstance(chain[-1], E.Diag) and chain[-1].builds_matrix:
+                return simp(E.Hadamard(E.Diag(mul(*chain[:-1])), chain[-1].arg))
+            if isinstance(chain[0], E.Diag) and chain[0].builds_matrix:
+                return simp(E.Hadamard(chain[0].arg, E.Diag(mul(*chain[1:]))))
     return e
 
 
