@@ -63,6 +63,8 @@ def decimal(v) -> str | None:
     """A fraction p/q written as the decimal it is, when q = 2^a 5^b and the decimal is the
     shorter (1.7, 0.044715, not 17/10, 8943/200000; 1/2 and 3/4 stay fractions): numbers
     as users write them. The numeral reads back as the same exact value."""
+    if not isinstance(v, sympy.Rational) or v.q == 1:
+        return None
     q, twos, fives = v.q, 0, 0
     while q % 2 == 0:
         q, twos = q // 2, twos + 1

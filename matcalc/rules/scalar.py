@@ -13,7 +13,7 @@ from functools import lru_cache
 
 from .. import deadline
 from ..ir import expr as E
-from ..backends.printing import text
+from ..backends.printing import decimal, text
 from ..errors import UnsupportedError
 from ..catalogue.functions import ELEMENTWISE, SYMPY_TO_NAME
 from ..lazy import sympy
@@ -145,6 +145,14 @@ def tidy(s: sympy.Expr) -> sympy.Expr:
     s = sign_algebra(s)
     if not s.has(sympy.Add):
         return s
+    decimals = {r: sympy.Dummy() for r in s.atoms(sympy.Rational) if decimal(r) is not None}
+    if decimals:     # kept as written: u (0.04 u^2 + 0.8), not u (8943 u^2 + 200000) / 10^6
+        kept = _tidy_sum(s.xreplace(decimals))
+        return kept.xreplace({d: r for r, d in decimals.items()})
+    return _tidy_sum(s)
+
+
+def _tidy_sum(s: sympy.Expr) -> sympy.Expr:
     deadline.check("simplifying a scalar")
     candidates = [sympy.factor_terms(s)]
     denominators = {a.base for a in s.atoms(sympy.Pow) if _is_divisor(a)}

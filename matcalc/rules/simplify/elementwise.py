@@ -13,7 +13,8 @@ from .structure import transpose_outside
 @rule(E.Hadamard)
 def simplify_hadamard(e, simp):
     """0 .* A = 0;  (c 1 1^T) .* A = c A for a constant c (1 .* A = A);
-    (c A) .* B = c (A .* B) for a scalar c; I .* M = diag(diag(M)); 1 ./ u .* x = x ./ u."""
+    (c A) .* B = c (A .* B) for a scalar c; I .* M = diag(diag(M)); 1 ./ u .* x = x ./ u;
+    x^T .* y^T = (x .* y)^T."""
     l, r = e.left, e.right
     if isinstance(l, Zero) or isinstance(r, Zero):
         return Zero(e.shape)
@@ -31,6 +32,8 @@ def simplify_hadamard(e, simp):
             return simp(E.Diag(E.Diag(other)))
     if _divisor(l) and not _divisor(r):
         return simp(E.Hadamard(r, l))
+    if (outside := transpose_outside(e, simp)) != e:
+        return outside
     return entrywise_algebra(e)
 
 

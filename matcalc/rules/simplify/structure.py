@@ -27,7 +27,7 @@ def simplify_transpose(e, simp):
     """(A B)^T = B^T A^T, (A^T)^T = A, A^T = A for symmetric A, (X^-1)^T = X^-1 for
     symmetric X; a scalar, I, diag(v) and v1 v1^T are their own transposes. Two
     transposes stay outside, as textbooks write them: that of a column sum, (x - m)^T
-    (row_sum_transposed), and that of an elementwise function or power, tanh(W x)^T, unless the
+    (row_sum_transposed), and that of an elementwise operation, tanh(W x)^T, unless the
     transposed argument reads simpler (tanh(x^T W^T)^T = tanh(W x))."""
     a = e.arg
     if a.is_scalar:
@@ -56,7 +56,9 @@ def simplify_transpose(e, simp):
         case E.Inverse(b):
             return a if simp.is_symmetric(b) else e
         case E.Hadamard(l, r):
-            return simp(E.Hadamard(Transpose(l), Transpose(r)))
+            inside = simp(Transpose(l)), simp(Transpose(r))
+            return E.Hadamard(*inside) if sum(map(transposes, inside)) < \
+                transposes(l) + transposes(r) else e
         case E.Func(name, arg):
             inside = simp(Transpose(arg))
             return E.Func(name, inside) if transposes(inside) < transposes(arg) else e
@@ -71,14 +73,15 @@ def row_sum_transposed(e: E.Add, simp) -> E.Expr:
     return simp(Transpose(add(*(Transpose(t) for t in e.terms))))
 
 
-def transpose_outside(e: E.Func | E.Power, simp) -> E.Expr:
-    """f(U) or U.^c written with the transpose outside when the argument reads simpler
-    transposed: tanh(x^T W^T) = tanh(W x)^T, (x^T).^2 = (x.^2)^T."""
-    inner = e.arg if isinstance(e, E.Func) else e.base
-    inside = simp(Transpose(inner))
-    if transposes(inside) >= transposes(inner):
+def transpose_outside(e: E.Func | E.Power | E.Hadamard, simp) -> E.Expr:
+    """f(U), U.^c or U .* V written with the transpose outside when the arguments read
+    simpler transposed: tanh(x^T W^T) = tanh(W x)^T, (x^T).^2 = (x.^2)^T,
+    x^T .* y^T = (x .* y)^T."""
+    parts = [e.base] if isinstance(e, E.Power) else list(e.children)
+    inside = [simp(Transpose(p)) for p in parts]
+    if sum(map(transposes, inside)) >= sum(map(transposes, parts)):
         return e
-    return Transpose(E.Func(e.name, inside) if isinstance(e, E.Func) else E.Power(inside, e.exponent))
+    return Transpose(e.with_children([*inside, e.exponent] if isinstance(e, E.Power) else inside))
 
 
 @rule(E.Inverse)
