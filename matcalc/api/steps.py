@@ -62,28 +62,47 @@ def latex_derivation(lhs: str, steps: list[Step], result: str) -> str:
     return rf"\begin{{gathered}} \begin{{aligned}} {body} \end{{aligned}} \\[1ex] \boxed{{{result}}} \end{{gathered}}"
 
 
-LINE_WIDTH = 110     # characters of LaTeX in one row of a derivation, about a printed line
+LINE_WIDTH = 70      # visible characters in one row of a derivation, about a printed line
+
+
+def visible(formula: str) -> int:
+    """About how many characters LaTeX shows: a command counts one, braces none."""
+    return len(re.sub(r"[{}]", "", re.sub(r"\\(?:left|right)\b|\\[A-Za-z]+\s?", "x", formula)))
 
 
 def broken(formula: str, width: int = LINE_WIDTH) -> list[str]:
     """A long line's LaTeX cut before its outermost + and - signs into rows of about width
-    characters; the later rows begin with their sign. A short line is one row."""
-    cuts, depth = [0], 0
+    visible characters; the later rows begin with their sign. Where every sign is inside
+    \\left( ... \\right), the rows are cut there and the parentheses closed and reopened
+    with \\right. and \\left. . A short line is one row."""
+    if visible(formula) <= width:
+        return [formula]
+    cuts, braces, groups = {}, 0, 0        # position -> depth of \left groups there
     for i, ch in enumerate(formula):
-        if ch == "{" or formula.startswith(r"\left", i):
-            depth += 1
-        elif ch == "}" or formula.startswith(r"\right", i):
-            depth -= 1
-        elif depth == 0 and i > 0 and formula[i - 1:i + 2] in (" + ", " - "):
-            cuts.append(i)
-    pieces = [formula[a:b].strip() for a, b in zip(cuts, cuts[1:] + [len(formula)])]
+        if formula.startswith(r"\left", i):
+            groups += 1
+        elif formula.startswith(r"\right", i):
+            groups -= 1
+        elif ch == "{":
+            braces += 1
+        elif ch == "}":
+            braces -= 1
+        elif braces == 0 and i > 0 and formula[i - 1:i + 2] in (" + ", " - "):
+            cuts[i] = groups
+    if not cuts:
+        return [formula]
+    depth = min(cuts.values())
+    at = [0] + [i for i, d in cuts.items() if d == depth] + [len(formula)]
+    pieces = [formula[a:b].strip() for a, b in zip(at, at[1:])]
     rows = [pieces[0]]
     for piece in pieces[1:]:
-        if len(rows[-1]) + len(piece) > width:
+        if visible(rows[-1]) + visible(piece) > width:
             rows.append(piece)
         else:
             rows[-1] += " " + piece
-    return rows
+    close, reopen = r" \right." * depth, r"\left. " * depth
+    return [(reopen if k else "") + row + (close if k < len(rows) - 1 else "")
+            for k, row in enumerate(rows)]
 
 
 RULE_LATEX = [(r"(?<=[\w)])\s+(?=[\w(])", r"\\, "), (r"\bgrad\\, f\b", r"\\nabla{}f"),
