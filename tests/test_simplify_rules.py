@@ -24,8 +24,12 @@ STRUCTURE = [
     ("(A + B)^T", "A^T + B^T"),
     ("(2 x)^T", "2 x^T"),
     ("(x^T x)^T", "x^T x"),
-    ("(x .* y)^T", "x^T .* y^T"),
-    ("exp(X)^T", "exp(X^T)"),
+    ("(x .* y)^T", "(x .* y)^T"),
+    ("x^T .* y^T", "(x .* y)^T"),
+    ("exp(X)^T", "exp(X)^T"),
+    ("tanh(x^T A^T)", "tanh(A x)^T"),
+    ("(x - y)^T A", "(x - y)^T A"),
+    ("x^T - y^T", "(x - y)^T"),
     ("diag(x)^T", "diag(x)"),
     ("S^T", "S"),
     ("(S A S^-1)^T", "S^-1 A^T S"),
@@ -43,6 +47,14 @@ STRUCTURE = [
     ("eig(0 X)", "0"),
     ("A kron (0 B)", "0"),
     ("lambda_max(X + 0 X)", "lambda_max(X)"),
+    ("x^T .^ 2", "(x.^2)^T"),
+    ("diag(A diag(x))", "diag(A) .* x"),
+    ("diag(diag(x) A^T)", "x .* diag(A)"),
+    ("diag(2 A diag(x))", "2 (diag(A) .* x)"),
+    ("diag(x y^T)", "x .* y"),
+    ("diag(diag(x))", "x"),
+    ("diag(A^T)", "diag(A)"),
+    ("diag(I) .* x", "x"),
 ]
 
 PRODUCTS = [
@@ -68,6 +80,15 @@ PRODUCTS = [
     ("(x - x + 1) (x - x + 1)^T x", "1 1^T x"),
     ("exp(x) / (1^T exp(x))", "softmax(x)"),
     ("1/2 (2 A + 4 B)", "A + 2 B"),
+    ("-A (x - y)", "A (y - x)"),
+    ("-2 (x - y)", "2 (y - x)"),
+    ("-2 (x + y)", "-2 (x + y)"),
+    ("(1^T softmax(x)) y", "y"),
+    ("1^T (x .* y)", "x^T y"),
+    ("(x .^ 2)^T (x - x + 1)", "x^T x"),
+    ("x^T sin(A x)", "x^T sin(A x)"),
+    ("det(X) sign(det(X)) / abs(det(X))", "1"),
+    ("abs(alpha) / alpha", "sign(alpha)"),
 ]
 
 SUMS = [
@@ -85,6 +106,11 @@ SUMS = [
     ("B A + C A", "(B + C) A"),
     ("2 alpha I - 4 alpha x x^T", "2 alpha (I - 2 x x^T)"),
     ("alpha (x - x + 1) + beta (x - x + 1)", "(alpha + beta) 1"),
+    ("(y - x) (x - y)^T + (x - y) (y - x)^T", "-2 (x - y) (x - y)^T"),
+    ("A^T diag(x) + diag(x) A - A^T diag(y) A", "A^T diag(x) + diag(x) A - A^T diag(y) A"),
+    ("A^T diag(x) A - A^T y y^T A", "A^T (diag(x) - y y^T) A"),
+    ("1/2 S - 1/2 S x x^T S", "1/2 (S - S x x^T S)"),
+    ("((y - y + 1)^T y) s x^T - y x^T", "(s 1^T - I) y x^T"),
 ]
 
 ELEMENTWISE = [
@@ -106,6 +132,9 @@ ELEMENTWISE = [
     ("exp(2 I) x", "(1 1^T + (-1 + exp(2)) I) x"),
     ("softmax(x - x) + x", "1 / n + x"),
     ("logsumexp(alpha (x - x + 1)) x", "(alpha + log(n)) x"),
+    ("I .* A", "diag(diag(A))"),
+    ("y ./ s .* s", "y"),
+    ("1 ./ sqrt(exp(x)) .* y", "y ./ sqrt(exp(x))"),
 ]
 
 REDUCTIONS = [
@@ -130,6 +159,7 @@ REDUCTIONS = [
     ("<y, x>", "<x, y>"),
     ("<2 A, B>", "2 <A, B>"),
     ("<alpha x, beta y>", "<x, y> alpha beta"),
+    ("<s, y ./ s>", "1^T y"),
     ("||x||", "||x||_2"),
     ("||x x^T||_2", "x^T x"),
     ("||x y^T||_F", "||x||_2 ||y||_2"),

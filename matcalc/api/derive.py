@@ -103,10 +103,10 @@ def _gradient_expr(f, X, assume, symmetric="sym", steps=None):
                           DifferentialForm(f, X, G).expr))
     if assume.get(X.name) in SYMMETRIC_KINDS and not X.is_scalar:
         if symmetric == "sym":
-            G = _symmetric_part(G)
+            G = _symmetric_form(G, assume)
         else:
-            G = E.add(G, E.Transpose(G), E.mul(E.Number(-1), E.Diag(E.Diag(G))))
-        G = normal_form(G, assume)
+            G = normal_form(E.add(G, E.Transpose(G), E.mul(E.Number(-1), E.Diag(E.Diag(G)))),
+                            assume)
         if steps is not None:
             steps.append(Step((f"{X.name} symmetric: the gradient on symmetric matrices, "
                                + ("sym(G)" if symmetric == "sym" else "2 G - diag(G)"),),
@@ -246,10 +246,16 @@ def _symmetric_part(G):
 
 
 def _symmetric_form(H, assume):
-    """H as printed: itself when it reads symmetric, else (H + H^T) / 2."""
+    """A matrix that is symmetric in value, written so that it reads symmetric: itself when
+    it does; else itself when it does multiplied out (H - H^T expands to 0), or (H + H^T) / 2
+    multiplied out, a symmetric sum (D A + A^T D - A^T E A), or simplified, the shortest."""
     if normal_form(E.Transpose(H), assume) == H:
         return H
-    return normal_form(_symmetric_part(H), assume)
+    symmetric = _symmetric_part(H)
+    candidates = [expand(symmetric, assume), normal_form(symmetric, assume)]
+    if isinstance(expand(E.add(H, E.mul(E.Number(-1), E.Transpose(H))), assume), E.Zero):
+        candidates.insert(0, H)
+    return min(candidates, key=E.size)
 
 
 @deadline.bounded

@@ -47,16 +47,64 @@ def explain(title: str, lhs: str, steps: list[Step], result: str) -> str:
 
 
 def latex_derivation(lhs: str, steps: list[Step], result: str) -> str:
-    """An aligned block, one row a line, the rules in a column; the boxed result below."""
+    """An aligned block, one row a line (a long one broken before a + or -), the rules in a
+    column; the boxed result below."""
     steps = lines_of(steps)
     rows = []
     for i, s in enumerate(steps):
         rule = r" && " + r",\quad ".join(latex_rule(r) for r in s.rules) if s.rules else ""
         head = _latex_lhs(s.lhs) if s.lhs else lhs if i == 0 else ""
-        rows.append(head + " &= " + latex(s.expr) + rule)
+        first, *rest = broken(latex(s.expr))
+        rows.append(head + " &= " + first + rule)
+        rows += [r" &\quad " + part for part in rest]
     body = r" \\ ".join(rows)
+    if len(answer := broken(result)) > 1:       # a long answer: its rows boxed together
+        result = r"\begin{aligned} &" + r" \\ &\quad ".join(answer) + r" \end{aligned}"
     return (rf"\begin{{gathered}} \begin{{aligned}} {body} \end{{aligned}} \\[1ex] "
             rf"\boxed{{{result}}} \end{{gathered}}")
+
+
+LINE_WIDTH = 70      # visible characters in one row of a derivation, about a printed line
+
+
+def visible(formula: str) -> int:
+    """About how many characters LaTeX shows: a command counts one, braces none."""
+    return len(re.sub(r"[{}]", "", re.sub(r"\\(?:left|right)\b|\\[A-Za-z]+\s?", "x", formula)))
+
+
+def broken(formula: str, width: int = LINE_WIDTH) -> list[str]:
+    """A long line's LaTeX cut before its outermost + and - signs into rows of about width
+    visible characters; the later rows begin with their sign. Where every sign is inside
+    \\left( ... \\right), the rows are cut there and the parentheses closed and reopened
+    with \\right. and \\left. . A short line is one row."""
+    if visible(formula) <= width:
+        return [formula]
+    cuts, braces, groups = {}, 0, 0        # position -> depth of \left groups there
+    for i, ch in enumerate(formula):
+        if formula.startswith(r"\left", i):
+            groups += 1
+        elif formula.startswith(r"\right", i):
+            groups -= 1
+        elif ch == "{":
+            braces += 1
+        elif ch == "}":
+            braces -= 1
+        elif braces == 0 and i > 0 and formula[i - 1:i + 2] in (" + ", " - "):
+            cuts[i] = groups
+    if not cuts:
+        return [formula]
+    depth = min(cuts.values())
+    at = [0] + [i for i, d in cuts.items() if d == depth] + [len(formula)]
+    pieces = [formula[a:b].strip() for a, b in zip(at, at[1:])]
+    rows = [pieces[0]]
+    for piece in pieces[1:]:
+        if visible(rows[-1]) + visible(piece) > width:
+            rows.append(piece)
+        else:
+            rows[-1] += " " + piece
+    close, reopen = r" \right." * depth, r"\left. " * depth
+    return [(reopen if k else "") + row + (close if k < len(rows) - 1 else "")
+            for k, row in enumerate(rows)]
 
 
 RULE_LATEX: list[tuple[str, str | Callable[[re.Match[str]], str]]]

@@ -61,6 +61,25 @@ def fraction_parts(e: E.Mul):
     return coef, num + chain, den
 
 
+def decimal(v) -> str | None:
+    """A fraction p/q written as the decimal it is, when q = 2^a 5^b and the decimal is the
+    shorter (1.7, 0.044715, not 17/10, 8943/200000; 1/2 and 3/4 stay fractions): numbers
+    as users write them. The numeral reads back as the same exact value."""
+    if not isinstance(v, sympy.Rational) or v.q == 1:
+        return None
+    q, twos, fives = v.q, 0, 0
+    while q % 2 == 0:
+        q, twos = q // 2, twos + 1
+    while q % 5 == 0:
+        q, fives = q // 5, fives + 1
+    if q != 1:
+        return None
+    places = max(twos, fives)
+    digits = str(abs(v.p) * 10 ** places // v.q).rjust(places + 1, "0")
+    point = ("-" if v.p < 0 else "") + digits[:-places] + "." + digits[-places:]
+    return point if len(point) < len(f"{v.p}/{v.q}") else None
+
+
 class Printer:
     """Layout shared by the text and LaTeX printers.
 
@@ -139,6 +158,8 @@ class Printer:
         if v < 0:
             return "-" + self.print(E.Number(-v))[0], SUM
         if isinstance(v, sympy.Rational) and v.q != 1:
+            if (point := decimal(v)) is not None:
+                return point, ATOM
             return self.rational(v.p, v.q), JUXT
         return self.number(v), ATOM
 
@@ -179,6 +200,10 @@ class Printer:
         if negative:
             return "-" + self.wrap(positive, PRODUCT), SUM
         coef, num, den = fraction_parts(product)
+        if den and decimal(coef) is not None:
+            return self.fraction(self.product(num, coef) if num else self.print(E.Number(coef))[0],
+                                 self.product(den, 1), len(den) > 1 or
+                                 self.print(den[0])[1] == JUXT), PRODUCT
         if den:
             numer = self.numerator(num, coef.p)
             group = len(den) + (coef.q != 1) > 1 or self.print(den[0])[1] == JUXT

@@ -79,7 +79,8 @@ class SymPyFunction:
     derivation: the class ``name`` of own_functions(), else SymPy's own (``sympy.log``)."""
     name: str
 
-    def function(self) -> Callable:
+    def function(self) -> type:
+        """The SymPy function: a class, which builds the application when called."""
         own = own_functions()
         return own[self.name] if self.name in own else getattr(sympy, self.name)
 

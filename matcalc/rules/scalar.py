@@ -13,7 +13,7 @@ from functools import lru_cache
 
 from .. import deadline
 from ..ir import expr as E
-from ..backends.printing import text
+from ..backends.printing import decimal, text
 from ..errors import UnsupportedError
 from ..catalogue.functions import ELEMENTWISE, SYMPY_TO_NAME
 from ..lazy import sympy
@@ -105,6 +105,9 @@ def _tree(s, atoms, shape):
                 product = E.Hadamard(product, m)
             matrices = [product]
         return E.mul(*scalars, *matrices)
+    if s.is_Pow and elementwise and abs(s.exp) == sympy.Rational(1, 2):   # roots as roots
+        root = E.Func("sqrt", back(s.base))
+        return root if s.exp > 0 else E.Power(root, E.Number(-1))
     if s.is_Pow:
         entrywise = elementwise and any(not atoms.by_symbol[a].is_scalar
                                         for a in s.exp.free_symbols if a in atoms.by_symbol)
@@ -147,8 +150,17 @@ def tidy(s: sympy.Expr) -> sympy.Expr:
     Without a sum anywhere in it, s is all three already; a sum of monomials is expanded.
     Neither of the last two is tried when its result would have more than
     MAX_EXPANDED_TERMS terms (or, over one denominator, terms times denominators)."""
+    s = sign_algebra(s)
     if not s.has(sympy.Add):
         return s
+    decimals = {r: sympy.Dummy() for r in s.atoms(sympy.Rational) if decimal(r) is not None}
+    if decimals:     # kept as written: u (0.04 u^2 + 0.8), not u (8943 u^2 + 200000) / 10^6
+        kept = _tidy_sum(s.xreplace(decimals))
+        return kept.xreplace({d: r for r, d in decimals.items()})
+    return _tidy_sum(s)
+
+
+def _tidy_sum(s: sympy.Expr) -> sympy.Expr:
     deadline.check("simplifying a scalar")
     candidates = [sympy.factor_terms(s)]
     denominators = {a.base for a in s.atoms(sympy.Pow) if _is_divisor(a)}
@@ -160,6 +172,20 @@ def tidy(s: sympy.Expr) -> sympy.Expr:
         deadline.check("simplifying a scalar")
         candidates.append(sympy.factor_terms(sympy.expand(s)))
     return min(candidates, key=sympy.count_ops)
+
+
+def sign_algebra(s: sympy.Expr) -> sympy.Expr:
+    """|u| = u sign(u), which holds for every real u, used where it cancels:
+    u sign(u) / |u| = 1, |u| / u = sign(u); s itself where it does not shorten it."""
+    absolute = ELEMENTWISE["abs"].sympy.function()
+    if not s.has(absolute, sympy.Abs):
+        return s
+    sign = ELEMENTWISE["sign"].sympy.function()
+    written = s.replace(lambda a: isinstance(a, (absolute, sympy.Abs)),
+                        lambda a: a.args[0] * sign(a.args[0]))
+    for a in s.atoms(absolute, sympy.Abs):
+        written = written.subs(a.args[0] * sign(a.args[0]), a)
+    return written if sympy.count_ops(written) < sympy.count_ops(s) else s
 
 
 def _expanded_terms(s: sympy.Expr) -> int:

@@ -85,17 +85,24 @@ def _distribute(e: E.Expr, memo: dict | None = None) -> E.Expr:
         return memo[e]
     deadline.check("multiplying out")
     out = e.with_children([_distribute(c, memo) for c in e.children]) if e.children else e
-    if isinstance(out, Mul) and math.prod(len(f.terms) for f in out.factors
-                                          if isinstance(f, E.Add) and not f.is_scalar) \
+    if isinstance(out, Mul) and math.prod(len(_summands(f)) for f in out.factors) \
             <= MAX_EXPANSION:
         for i, f in enumerate(out.factors):
-            if isinstance(f, E.Add) and not f.is_scalar:
+            if len(terms := _summands(f)) > 1:
                 rest = out.factors
                 out = add(*(_distribute(mul(*rest[:i], t, *rest[i + 1:]), memo)
-                            for t in f.terms))
+                            for t in terms))
                 break
     memo[e] = out
     return out
+
+
+def _summands(f: E.Expr) -> tuple:
+    """The terms a matrix factor multiplies out to: those of a sum, or of a transposed
+    one ((x - m)^T = x^T - m^T); itself otherwise."""
+    if isinstance(f, Transpose) and isinstance(f.arg, E.Add) and not f.is_scalar:
+        return tuple(Transpose(t) for t in f.arg.terms)
+    return f.terms if isinstance(f, E.Add) and not f.is_scalar else (f,)
 
 
 class Simplifier:

@@ -7,12 +7,14 @@ from ...ir.constants import constant_value, dimension, ones_of
 from ...ir.expr import Identity, Mul, Number, Zero, add, mul
 from ..scalar import shorter_elementwise, simplify_scalar
 from .core import rule
+from .structure import transpose_outside
 
 
 @rule(E.Hadamard)
 def simplify_hadamard(e, simp):
     """0 .* A = 0;  (c 1 1^T) .* A = c A for a constant c (1 .* A = A);
-    (c A) .* B = c (A .* B) for a scalar c."""
+    (c A) .* B = c (A .* B) for a scalar c; I .* M = diag(diag(M)); 1 ./ u .* x = x ./ u;
+    x^T .* y^T = (x .* y)^T."""
     l, r = e.left, e.right
     if isinstance(l, Zero) or isinstance(r, Zero):
         return Zero(e.shape)
@@ -25,7 +27,19 @@ def simplify_hadamard(e, simp):
         strip = lambda m: mul(*(f for f in m.factors if not f.is_scalar)) \
             if isinstance(m, Mul) else m
         return simp(mul(*scalars, E.Hadamard(strip(l), strip(r))))
+    for identity, other in ((l, r), (r, l)):
+        if isinstance(identity, Identity):          # I .* M = diag(diag(M))
+            return simp(E.Diag(E.Diag(other)))
+    if _divisor(l) and not _divisor(r):
+        return simp(E.Hadamard(r, l))
+    if (outside := transpose_outside(e, simp)) != e:
+        return outside
     return entrywise_algebra(e)
+
+
+def _divisor(e) -> bool:
+    """u.^-c: a quotient is written numerator first, x ./ sqrt(u), not 1 ./ sqrt(u) .* x."""
+    return isinstance(e, E.Power) and isinstance(e.exponent, Number) and e.exponent.value < 0
 
 
 def entrywise_algebra(e):
@@ -37,16 +51,16 @@ def entrywise_algebra(e):
 
 @rule(E.Power)
 def simplify_power(e, simp):
-    """A scalar power by SymPy; U^1 = U."""
+    """A scalar power by SymPy; U^1 = U; (x^T).^2 = (x.^2)^T."""
     if e.base.is_scalar:
         return simplify_scalar(e)
-    return e.base if e.exponent == Number(1) else e
+    return e.base if e.exponent == Number(1) else transpose_outside(e, simp)
 
 
 @rule(E.Func)
 def simplify_func(e, simp):
     """log(1 + exp(u)) = softplus(u), log(1^T exp(u)) = logsumexp(u),
-    f(c I) = f(0) 1 1^T + (f(c) - f(0)) I; a scalar f(u) by SymPy."""
+    f(c I) = f(0) 1 1^T + (f(c) - f(0)) I; a scalar f(u) by SymPy; f(x^T W^T) = f(W x)^T."""
     match e:
         case E.Func("log", E.Add((E.Number(1) | E.Ones(), E.Func("exp", u)))):
             return E.Func("softplus", u)
@@ -58,7 +72,7 @@ def simplify_func(e, simp):
         c = mul(*(f for f in factors if f.is_scalar))
         f0, fc = E.Func(e.name, Number(0)), E.Func(e.name, c)
         return simp(add(mul(f0, *ones_of(e.shape)), mul(add(fc, -f0), I)))
-    return simplify_scalar(e) if e.arg.is_scalar else e
+    return simplify_scalar(e) if e.arg.is_scalar else transpose_outside(e, simp)
 
 
 @rule(E.Softmax)

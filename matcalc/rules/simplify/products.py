@@ -6,8 +6,9 @@ from __future__ import annotations
 from ...ir import expr as E
 from ...ir.constants import constant_value, ones_of
 from ...ir.expr import Identity, Inverse, MatPower, Mul, Number, Transpose, Zero, add, mul
+from ...ir.shapes import resolve
 from ...lazy import sympy
-from ..scalar import Atoms, from_sympy, printed, to_sympy
+from ..scalar import Atoms, from_sympy, printed, sign_algebra, to_sympy
 from .core import rule
 from .sums import collect
 
@@ -15,7 +16,8 @@ from .sums import collect
 @rule(E.Mul)
 def simplify_mul(e, simp):
     """A zero factor makes 0; ones folded and contracted; the chain merged; the scalars
-    multiplied by SymPy; a scalar chain read its simpler way round; softmax recognised."""
+    multiplied by SymPy; a scalar chain read its simpler way round; softmax recognised; a
+    negative number taken into a difference."""
     flat = mul(*e.factors)
     factors = flat.factors if isinstance(flat, Mul) else (e,)
     if any(isinstance(f, Zero) for f in factors):
@@ -25,14 +27,14 @@ def simplify_mul(e, simp):
     contracted = contract_ones(chain)
     if contracted is not None:
         return simp(mul(*scalars, contracted))
-    chain = merge_chain(chain, simp)
+    chain = merge_chain(sums_of_columns(chain), simp)
     if not chain and not e.is_scalar:
         chain = [Identity(e.shape[0])]
     if len(scalars) <= 1 and not (scalars and isinstance(scalars[0], Number)):
         coefficient = scalars
     else:
         atoms = Atoms()
-        s = sympy.Mul(*(to_sympy(f, atoms) for f in scalars))
+        s = sign_algebra(sympy.Mul(*(to_sympy(f, atoms) for f in scalars)))
         if s == 0:
             return Zero(e.shape)
         coefficient = [] if s == 1 else [from_sympy(s, atoms)]
@@ -47,8 +49,57 @@ def simplify_mul(e, simp):
         cleared = clear_fraction(coefficient[0], chain[0], simp)
         if cleared is not None:
             return cleared
+    coefficient, chain = absorb_sign(coefficient, chain, simp)
     out = mul(*coefficient, *chain)
     return out if out is not None else Number(1)
+
+
+def absorb_sign(coefficient, chain, simp):
+    """-c A (x - m) = c A (m - x): a negative number taken into the one difference of the
+    chain, which then reads with no more minus signs (-S^-1 (x - m) -> S^-1 (m - x))."""
+    sums = [i for i, f in enumerate(chain) if isinstance(f, E.Add) and not f.is_scalar]
+    differences = len(sums) + sum(1 for f in chain
+                                  if isinstance(f, Transpose) and isinstance(f.arg, E.Add))
+    if len(coefficient) != 1 or len(sums) != 1 or differences != 1 \
+            or not isinstance(coefficient[0], Number) or coefficient[0].value >= 0:
+        return coefficient, chain
+    terms = chain[sums[0]].terms
+    negative = sum(1 for t in terms if _negative(t))
+    if not 0 < len(terms) - negative <= negative:
+        return coefficient, chain
+    c = -coefficient[0].value
+    flipped = simp(add(*(mul(Number(-1), t) for t in terms)))
+    return [] if c == 1 else [Number(c)], chain[:sums[0]] + [flipped] + chain[sums[0] + 1:]
+
+
+def _negative(t) -> bool:
+    """A term with a negative leading number: -x, -2 A B."""
+    lead = t.factors[0] if isinstance(t, Mul) else t
+    return isinstance(lead, Number) and lead.value < 0
+
+
+def sums_of_columns(chain):
+    """1^T softmax(u) = 1, the entries of a softmax summing to one; 1^T (u .* v) = u^T v and
+    1^T u.^2 = u^T u, the sum of an entrywise product being an inner product; likewise
+    with the ones on the right of a row."""
+    ones_row = lambda f: isinstance(f, Transpose) and isinstance(f.arg, E.Ones)
+    column = lambda f: resolve(f.shape[1]) == 1 and not f.is_scalar
+    for i in range(len(chain) - 1):
+        a, b = chain[i], chain[i + 1]
+        if ones_row(a) and column(b):
+            summed = b
+        elif isinstance(a, Transpose) and column(a.arg) and isinstance(b, E.Ones):
+            summed = a.arg
+        else:
+            continue
+        match summed:
+            case E.Softmax():
+                return sums_of_columns(chain[:i] + chain[i + 2:])
+            case E.Hadamard(u, v):
+                return sums_of_columns(chain[:i] + [Transpose(u), v] + chain[i + 2:])
+            case E.Power(u, E.Number(2)):
+                return sums_of_columns(chain[:i] + [Transpose(u), u] + chain[i + 2:])
+    return chain
 
 
 def recognize_softmax(coefficient, chain, simp):
@@ -65,9 +116,11 @@ def recognize_softmax(coefficient, chain, simp):
 
 
 def scalar_chain(chain, simp):
-    """x^T A x or its transpose x^T A^T x, whichever reads simpler (b^T x, not x^T b)."""
+    """x^T A x or its transpose x^T A^T x, whichever reads simpler (b^T x, not x^T b;
+    x^T sin(A x), led by a transposed symbol or 1^T, not sin(A x)^T x)."""
     reverse = [simp(Transpose(f)) for f in reversed(chain)]
-    key = lambda c: (printed(Mul(tuple(c))).count("^T"), printed(Mul(tuple(c))))
+    led = lambda c: isinstance(c[0], Transpose) and isinstance(c[0].arg, (E.Symbol, E.Ones))
+    key = lambda c: (printed(Mul(tuple(c))).count("^T"), not led(c), printed(Mul(tuple(c))))
     return min(chain, reverse, key=key)
 
 

@@ -8,6 +8,7 @@ from ...ir.constants import constant_value, dimension
 from ...ir.expr import Identity, Mul, Number, Transpose, Zero, add, mul
 from ..scalar import printed
 from .core import rule
+from .elementwise import entrywise_algebra
 from ...lazy import sympy
 
 
@@ -93,10 +94,24 @@ def simplify_det(e, simp):
     return e
 
 
+def entrywise_total(l, r, simp):
+    """<A, B> = 1^T (A .* B) 1 when the entrywise product is shorter: <p, y ./ p> = 1^T y."""
+    elementwise = lambda m: isinstance(m, E.Hadamard) or isinstance(m, E.Power) and not m.is_scalar
+    if not (elementwise(l) or elementwise(r)) or E.has(l, E.Differential, E.D) or \
+            E.has(r, E.Differential, E.D):
+        return None
+    product = E.Hadamard(l, r)
+    shorter = entrywise_algebra(product)
+    if shorter == product:
+        return None
+    return simp(E.Inner(E.Ones(l.shape), shorter))
+
+
 @rule(E.Inner)
 def simplify_inner(e, simp):
     """<0, B> = 0, <s, b> = s b for scalars, <I, M> = tr(M), <c 1, V> = c 1^T V 1 (the sum
-    of V), <a, b> = <b, a> in one order, scalars pulled out: <s A, B> = s <A, B>."""
+    of V), <a, b> = <b, a> in one order, scalars pulled out: <s A, B> = s <A, B>;
+    <p, y ./ p> = 1^T y (entrywise_total)."""
     l, r = e.left, e.right
     if isinstance(l, Zero) or isinstance(r, Zero):
         return Zero(E.SCALAR)
@@ -112,6 +127,8 @@ def simplify_inner(e, simp):
             left = [Transpose(E.Ones((rows, 1)))] if rows != 1 else []
             right = [E.Ones((cols, 1))] if cols != 1 else []
             return simp(mul(c, *left, v, *right))
+    if (total := entrywise_total(l, r, simp)) is not None:
+        return total
     if (len(printed(r)), printed(r)) < (len(printed(l)), printed(l)):
         return simp(E.Inner(r, l))
     pulled = []

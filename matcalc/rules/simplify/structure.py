@@ -8,13 +8,28 @@ from ...errors import NotDifferentiableError
 from ...ir import expr as E
 from ...ir.constants import constant_value
 from ...ir.expr import Identity, Inverse, MatPower, Number, Transpose, Zero, add, mul
+from ...ir.shapes import resolve
+from ..scalar import printed
 from .core import rule
+
+
+def transposes(e: E.Expr) -> int:
+    """How many transposes e prints with (X^T and X^-T alike)."""
+    text = printed(e)
+    return text.count("^T") + text.count("^-T")
+
+
+def is_column(e: E.Expr) -> bool:
+    return resolve(e.shape[1]) == 1 and not e.is_scalar
 
 
 @rule(E.Transpose)
 def simplify_transpose(e, simp):
     """(A B)^T = B^T A^T, (A^T)^T = A, A^T = A for symmetric A, (X^-1)^T = X^-1 for
-    symmetric X; a scalar, I, diag(v) and v1 v1^T are their own transposes."""
+    symmetric X; a scalar, I, diag(v) and v1 v1^T are their own transposes. Two
+    transposes stay outside, as textbooks write them: that of a column sum, (x - m)^T
+    (row_sum_transposed), and that of an elementwise operation, tanh(W x)^T, unless the
+    transposed argument reads simpler (tanh(x^T W^T)^T = tanh(W x))."""
     a = e.arg
     if a.is_scalar:
         return a
@@ -31,7 +46,7 @@ def simplify_transpose(e, simp):
             return a
         case E.Zero(dims):
             return Zero((dims[1], dims[0]))
-        case E.Add(terms):
+        case E.Add(terms) if not is_column(a):
             return simp(add(*(Transpose(t) for t in terms)))
         case E.Mul(factors):
             scalars = [f for f in factors if f.is_scalar]
@@ -42,14 +57,35 @@ def simplify_transpose(e, simp):
         case E.Inverse(b):
             return a if simp.is_symmetric(b) else e
         case E.Hadamard(l, r):
-            return simp(E.Hadamard(Transpose(l), Transpose(r)))
+            inside = simp(Transpose(l)), simp(Transpose(r))
+            return E.Hadamard(*inside) if sum(map(transposes, inside)) < \
+                transposes(l) + transposes(r) else e
         case E.Func(name, arg):
-            return E.Func(name, simp(Transpose(arg)))
+            inside = simp(Transpose(arg))
+            return E.Func(name, inside) if transposes(inside) < transposes(arg) else e
         case E.Power(base, x):
-            return E.Power(simp(Transpose(base)), x if x.is_scalar else simp(Transpose(x)))
+            inside = simp(Transpose(base)), x if x.is_scalar else simp(Transpose(x))
+            return E.Power(*inside) if sum(map(transposes, inside)) < \
+                transposes(base) + transposes(x) else e
         case E.Kron(l, r):
             return simp(E.Kron(Transpose(l), Transpose(r)))
     return e
+
+
+def row_sum_transposed(e: E.Add, simp) -> E.Expr:
+    """A row-vector sum as the transpose of a column sum: x^T - m^T = (x - m)^T."""
+    return simp(Transpose(add(*(Transpose(t) for t in e.terms))))
+
+
+def transpose_outside(e: E.Func | E.Power | E.Hadamard, simp) -> E.Expr:
+    """f(U), U.^c or U .* V written with the transpose outside when the arguments read
+    simpler transposed: tanh(x^T W^T) = tanh(W x)^T, (x^T).^2 = (x.^2)^T,
+    x^T .* y^T = (x .* y)^T."""
+    parts = [e.base] if isinstance(e, E.Power) else list(e.children)
+    inside = [simp(Transpose(p)) for p in parts]
+    if sum(map(transposes, inside)) >= sum(map(transposes, parts)):
+        return e
+    return Transpose(e.with_children([*inside, e.exponent] if isinstance(e, E.Power) else inside))
 
 
 @rule(E.Inverse)
@@ -95,22 +131,33 @@ def simplify_matpower(e, simp):
 
 @rule(E.Diag)
 def simplify_diag(e, simp):
-    """diag(c 1) = c I; the diagonal of diag(u) is u, of s M is s diag(M), of u v^T is u .* v."""
+    """diag(c 1) = c I; the diagonal of a matrix: diagonal_of."""
+    if e.builds_matrix and (c := constant_value(e.arg)) is not None:
+        return simp(mul(c, Identity(e.shape[0])))
+    return e if e.builds_matrix else diagonal_of(e, simp)
+
+
+def diagonal_of(e: E.Diag, simp) -> E.Expr:
+    """diag(I) = 1, diag(diag(x)) = x, diag(A^T) = diag(A), diag(A diag(x)) = diag(A) .* x,
+    diag(diag(x) A) = x .* diag(A), diag(s A) = s diag(A), diag(u v^T) = u .* v."""
     a = e.arg
-    if e.builds_matrix:
-        c = constant_value(a)
-        return e if c is None else simp(mul(c, Identity(e.shape[0])))
-    if isinstance(a, E.Diag):
-        return a.arg
-    if not isinstance(a, E.Mul):
-        return e
-    scalars = [f for f in a.factors if f.is_scalar]
-    chain = [f for f in a.factors if not f.is_scalar]
-    if scalars:
-        return simp(mul(*scalars, E.Diag(mul(*chain))))
-    for i in range(1, len(chain)):
-        if chain[i - 1].shape[1] == 1 and not chain[i - 1].is_scalar:      # (u)(v^T)
-            return simp(E.Hadamard(mul(*chain[:i]), Transpose(mul(*chain[i:]))))
+    match a:
+        case E.Identity():
+            return E.Ones(e.shape)
+        case E.Diag() if a.builds_matrix:
+            return a.arg
+        case E.Transpose(b):
+            return simp(E.Diag(b))
+        case E.Mul(factors):
+            chain = [f for f in factors if not f.is_scalar]
+            if len(chain) < len(factors):
+                return simp(mul(*(f for f in factors if f.is_scalar), E.Diag(mul(*chain))))
+            if len(chain) == 2 and is_column(chain[0]) and isinstance(chain[1], Transpose):
+                return simp(E.Hadamard(chain[0], chain[1].arg))      # diag(u v^T) = u .* v
+            if isinstance(chain[-1], E.Diag) and chain[-1].builds_matrix:
+                return simp(E.Hadamard(E.Diag(mul(*chain[:-1])), chain[-1].arg))
+            if isinstance(chain[0], E.Diag) and chain[0].builds_matrix:
+                return simp(E.Hadamard(chain[0].arg, E.Diag(mul(*chain[1:]))))
     return e
 
 

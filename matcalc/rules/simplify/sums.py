@@ -6,11 +6,13 @@ from __future__ import annotations
 from functools import cmp_to_key
 
 from ...ir import expr as E
-from ...ir.expr import Identity, Mul, Number, Zero, add, mul
+from ...ir.expr import Identity, Mul, Number, Transpose, Zero, add, mul
 from ...lazy import sympy
 from ..scalar import Atoms, from_sympy, printed, simplify_scalar, tidy, to_sympy
 from .core import rule
 from .elementwise import entrywise_algebra
+from ...ir.shapes import resolve
+from .structure import is_column, row_sum_transposed
 
 
 @rule(E.Add)
@@ -36,9 +38,12 @@ def simplify_add(e, simp):
         expanded = collect(scaled, atoms)
         if len(expanded) <= len(items):
             items = expanded
-    items = factor_common(items, simp)
+    items = factor_common_keeping_symmetry(scalars_into_chain(items, atoms), simp)
     items.sort(key=cmp_to_key(term_order))
-    return build_sum(items, atoms, e.shape)
+    out = build_sum(items, atoms, e.shape)
+    if isinstance(out, E.Add) and is_column(Transpose(out)):
+        return row_sum_transposed(out, simp)
+    return out
 
 
 def term_order(a, b) -> int:
@@ -72,7 +77,7 @@ def build_sum(items, atoms, shape):
     common = first.as_coeff_Mul()[1]
     ks = [_ratio(c, common) for c, _ in items]
     if len(items) > 1 and None not in ks and (
-            not common.is_Number or len({c for c, _ in items}) == 1 and not first.is_integer):
+            not common.is_Number or len({abs(c) for c, _ in items}) == 1 and not first.is_integer):
         g = sympy.gcd_list(ks) * (1 if ks[0] > 0 else -1)
         inner = add(*(mul(*coefficient(k / g, atoms), *chain)
                       for k, (_, chain) in zip(ks, items)))
@@ -88,14 +93,120 @@ def coefficient(c, atoms):
 
 
 def collect(terms, atoms):
-    """[(coefficient, chain)] with like terms added: 2 x + 3 x -> 5 x."""
-    collected: dict[tuple, sympy.Expr] = {}
+    """[(coefficient, chain)] with like terms added: 2 x + 3 x -> 5 x; a difference counts
+    as its negation with the opposite sign: (a - x) (x - a)^T + (x - a) (a - x)^T =
+    -2 (x - a) (x - a)^T."""
+    collected: dict[tuple, list] = {}     # key -> [chain, sign of chain against key, sum]
     for t in terms:
         factors = t.factors if isinstance(t, Mul) else (t,)
         c = sympy.Mul(*(to_sympy(f, atoms) for f in factors if f.is_scalar))
-        chain = tuple(f for f in factors if not f.is_scalar)
-        collected[chain] = collected.get(chain, 0) + c
-    return [(c, chain) for chain, c in collected.items() if c != 0]
+        sign, chain = one_orientation(tuple(f for f in factors if not f.is_scalar))
+        key, against = oriented_key(chain)
+        entry = collected.setdefault(key, [chain, against, 0])
+        entry[2] += sign * against * entry[1] * c
+    return [(c, chain) for chain, _, c in collected.values() if c != 0]
+
+
+def _difference(f):
+    """The sum of a factor that is a sum or the transpose of one, else None."""
+    inner = f.arg if isinstance(f, Transpose) else f
+    return inner if isinstance(inner, E.Add) and not inner.is_scalar else None
+
+
+def _negated(total: E.Add) -> E.Add:
+    """-(a - x) = x - a, built without simplifying (terms: positive ones first)."""
+    terms = [mul(Number(-1), t) if not (isinstance(t, Mul) and isinstance(t.factors[0], Number))
+             else mul(Number(-t.factors[0].value), *t.factors[1:]) for t in total.terms]
+    terms = [t.factors[1] if isinstance(t, Mul) and len(t.factors) == 2 and
+             t.factors[0] == Number(1) else t for t in terms]
+    return E.Add(tuple(sorted(terms, key=lambda t: (_leads_negative(t), printed(t)))))
+
+
+def _leads_negative(t) -> bool:
+    return isinstance(t, Mul) and isinstance(t.factors[0], Number) and bool(t.factors[0].value < 0)
+
+
+def _orientation(total: E.Add):
+    """(key, sign): one key for a sum and its negation; sign -1 for the one not chosen."""
+    mine = tuple(sorted(printed(t) for t in total.terms))
+    theirs = tuple(sorted(printed(t) for t in _negated(total).terms))
+    return (min(mine, theirs), 1 if mine <= theirs else -1)
+
+
+def oriented_key(chain):
+    """(key, sign): the chain with every difference in one orientation, and the sign
+    that orientation costs."""
+    key, sign = [], 1
+    for f in chain:
+        total = _difference(f)
+        if total is None:
+            key.append(f)
+            continue
+        k, s = _orientation(total)
+        key.append((isinstance(f, Transpose), k))
+        sign *= s
+    return tuple(key), sign
+
+
+def one_orientation(chain):
+    """(sign, chain) with a difference and its negation in one chain written alike, as
+    the later one: (a - x) (x - a)^T = -(x - a) (x - a)^T."""
+    last = {}
+    for f in chain:
+        if (total := _difference(f)) is not None:
+            last[_orientation(total)[0]] = _orientation(total)[1]
+    sign, out = 1, []
+    for f in chain:
+        total = _difference(f)
+        if total is not None and _orientation(total)[1] != last[_orientation(total)[0]]:
+            flipped = _negated(total)
+            f, sign = (Transpose(flipped) if isinstance(f, Transpose) else flipped), -sign
+        out.append(f)
+    return sign, tuple(out)
+
+
+def scalars_into_chain(items, atoms):
+    """(1^T y) p x^T - y x^T = p 1^T y x^T - y x^T: a product u^T v that is a term's whole
+    symbolic coefficient goes into its chain after the last vector factor but one, when
+    another term ends in the same factor with a number for coefficient; the common factors
+    then come out: (p 1^T - I) y x^T."""
+    plain_ends = {chain[-1] for c, chain in items if c.is_Number and chain}
+    out = []
+    for c, chain in items:
+        k, rest = c.as_coeff_Mul()
+        product = atoms.by_symbol.get(rest)
+        columns = [i for i, f in enumerate(chain[:-1]) if resolve(f.shape[1]) == 1]
+        if product is not None and E.is_scalar_chain(product) and columns and \
+                chain[-1] in plain_ends:
+            i = columns[-1] + 1
+            c, chain = k, chain[:i] + product.factors + chain[i:]
+        out.append((c, chain))
+    return out
+
+
+def factor_common_keeping_symmetry(items, simp):
+    """factor_common, unless the sum reads symmetric and would not after it:
+    diag(c) A + A^T diag(c) - A^T E A stays, 1/2 S^-1 - 1/2 S^-1 u u^T S^-1 too, while
+    W^T D W - W^T p p^T W becomes W^T (D - p p^T) W."""
+    factored = factor_common(items, simp)
+    if factored != items and reads_symmetric(items, simp) and \
+            not reads_symmetric(factored, simp):
+        return items
+    return factored
+
+
+def reads_symmetric(items, simp) -> bool:
+    """The terms of a square sum, transposed one by one, are the terms again."""
+    if not items or items[0][1] == () or items[0][1][0].shape[0] != items[0][1][-1].shape[1]:
+        return False
+    def entry(c, chain):
+        key, sign = oriented_key(chain)
+        return key, c * sign
+    flat = lambda chain: [g for f in chain for g in (f.factors if isinstance(f, Mul) and
+                                                       not E.is_scalar_chain(f) else (f,))]
+    terms = {entry(c, tuple(flat(chain))) for c, chain in items}
+    return all(entry(c, tuple(simp(Transpose(f)) for f in reversed(flat(chain)))) in terms
+               for c, chain in items)
 
 
 def factor_common(items, simp):
