@@ -199,7 +199,8 @@ def _jacobian(L, dx):
 def _diagonal_jacobian(M, dx):
     """The Jacobian of diag(M), the diagonal of a matrix M linear in dx:
     diag(diag(u)) = u;  diag(A diag(u) B) = (A .* B^T) u;  diag(A u b^T) = diag(b) A u;
-    diag(a u^T B) = diag(a) B^T u;  diag(P .* Q) = diag(P) .* diag(Q);  diag(M^T) = diag(M)."""
+    diag(a u^T B) = diag(a) B^T u;  diag(P .* Q) = diag(P) .* diag(Q);  diag(M^T) = diag(M);
+    diag(s A) = diag(A) s for a scalar s linear in dx."""
     match M:
         case E.Diag(u):
             return _jacobian(u, dx)
@@ -218,6 +219,8 @@ def _diagonal_jacobian(M, dx):
                 AB = E.Hadamard(A, Transpose(B)) if left and right else \
                     E.Diag(E.Diag(A if left else B))               # A .* I = diag(diag(A))
                 return mul(*scalars, AB, _jacobian(f.arg, dx))
+            if f.is_scalar:                             # diag(f A) = diag(A) f
+                return mul(*scalars, E.Diag(A), _jacobian(f, dx))
             if f.shape[1] == 1:
                 return mul(*scalars, E.Diag(Transpose(B)), A, _jacobian(f, dx))
             if isinstance(f, E.Transpose) and f.shape[0] == 1:
