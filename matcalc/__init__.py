@@ -9,6 +9,7 @@ from .api.compile import compile
 from .api.derive import derivative, differential, gradient, hessian, hvp, jacobian, simplify
 from .api.results import DifferentialForm, Gradient, Gradients, Hessian, Jacobian, Result
 from .api.verification import VerifyReport
+from .backends.sympy_interop import from_sympy, to_sympy
 from .backends.code import jax_source, numpy_source, to_jax, to_numpy, to_torch, torch_source
 from .deadline import set_time_limit, time_limit
 from .errors import (MatcalcError, NotDefinedError, NotDifferentiableError, ParseError,
@@ -20,7 +21,7 @@ from .rules.conditions import Condition, conditions
 
 __all__ = ["parse", "simplify", "gradient", "differential", "hessian", "jacobian", "derivative",
            "hvp", "check", "conditions", "compile", "numpy_source", "jax_source",
-           "torch_source", "to_numpy", "to_jax", "to_torch",
+           "torch_source", "to_numpy", "to_jax", "to_torch", "to_sympy", "from_sympy",
            "Expr", "Result", "Gradient", "Gradients", "Jacobian", "Hessian", "DifferentialForm",
            "VerifyReport", "CheckResult", "Condition", "MatcalcError", "ParseError",
            "ShapeError", "UnknownFunctionError", "UnsupportedError", "NotDifferentiableError",
