@@ -58,9 +58,10 @@ def explicit(a):
 
 
 def sympy_value(s, values, shape, context=()):
-    """SymPy's value of s at the values: dimensions (the sizes of the values of s's symbols
-    and of the context's, and of the result, of the given shape) and symbols replaced by numbers, I, 0 and 1 by their
-    explicit matrices, applyfunc applied; then doit()."""
+    """SymPy's value of s at the values: the dimensions (the sizes of the values of the
+    symbols of s and of the context, and of the result, of the given shape) and symbols
+    replaced by numbers, I, 0 and 1 by their explicit matrices, applyfunc and entrywise
+    powers worked out; then doit()."""
     s = sympy.sympify(s)
     sizes = {}
     for m in s.atoms(sympy.MatrixSymbol) | {c for c in context if c.is_Matrix}:

@@ -33,6 +33,8 @@ import test_codegen_properties as properties
 import test_compile_many as networks
 
 torch = pytest.importorskip("torch")
+pytestmark = pytest.mark.filterwarnings(      # torch.func's internals, not the code tested
+    "ignore:`torch.jit.script` is deprecated:DeprecationWarning")
 
 SAME_RTOL, SAME_ATOL = 1e-12, 1e-12     # torch code vs evaluate(), relative to the size
 AUTO_RTOL, AUTO_ATOL = 1e-10, 1e-12     # the generated derivative vs torch.func's
