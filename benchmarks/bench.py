@@ -10,7 +10,9 @@ What it measures, all in one process, float64, the same inputs for everyone:
 1. Evaluation: matcalc's generated NumPy code (to_numpy of the gradient,
    the Hessian, the Hessian-vector product) against hand-written closed-form
    NumPy, jitted ``jax.grad`` / ``jax.hessian`` / ``jax.jvp`` (compile time
-   reported apart) and ``torch.func.grad`` / ``hessian`` / ``jvp``, for P3, P5,
+   reported apart) and ``torch.func.grad`` / ``hessian`` / ``jvp``, and matcalc's
+   generated torch code (to_torch, compile(..., backend="torch")) against that
+   torch.func autodiff of hand-written torch f, for P3, P5,
    P12, P28 (n = 10, 100, 1000; A is n x n) and the HVP of P11 (X spd,
    n = 10, 100, 300): medians of ``timeit`` repeats, ratios, and the largest
    absolute difference from the hand-written result. ``f+g+H`` rows time
@@ -338,11 +340,16 @@ def derive(p):
                 r = mc.hvp(p.text, wrt=p.wrt, shapes=p.shapes, assume=p.assume, direction="V")
             out[kind] = to_numpy(r)
             out[kind + ":text"] = str(r)
+            if torch is not None:
+                out[kind + ":torch"] = mc.to_torch(r)
         except Exception as e:        # an engine limitation: reported, not fatal
             notes.append(f"{p.id} {kind}: {type(e).__name__}: {e}")
     if "hess" in p.kinds:
         try:
             out["fgh"] = mc.compile(p.text, p.wrt, shapes=p.shapes, assume=p.assume)
+            if torch is not None:
+                out["fgh:torch"] = mc.compile(p.text, p.wrt, shapes=p.shapes, assume=p.assume,
+                                              backend="torch")
         except Exception as e:
             notes.append(f"{p.id} compile: {type(e).__name__}: {e}")
     return out, notes
@@ -418,6 +425,15 @@ def evaluate_one(p, n, kind, values, generated):
         got = call()
         row["diff_matcalc"] = max(max_diff(a, b) for a, b in zip(got, expected)) \
             if kind == "fgh" else max_diff(got, expected)
+    gen_torch = generated.get(kind + ":torch")
+    if gen_torch is not None:
+        torch_args = [torch.as_tensor(np.asarray(values[a], dtype=np.float64))
+                      for a in gen_torch.args]
+        timed["matcalc_torch"] = lambda: gen_torch(*torch_args)
+        got = timed["matcalc_torch"]()
+        as_array = lambda t: t.numpy() if hasattr(t, "numpy") else t
+        row["diff_matcalc_torch"] = max(max_diff(as_array(a), b) for a, b in zip(got, expected)) \
+            if kind == "fgh" else max_diff(as_array(got), expected)
     row.update(median_times(timed))
     if kind == "fgh":
         return row
@@ -697,7 +713,8 @@ def plot_evaluation(eval_rows, path) -> bool:
     fig, axes = plt.subplots(1, len(problems), figsize=(3.2 * len(problems), 3.2), squeeze=False)
     for ax, pid in zip(axes[0], problems):
         mine = [r for r in rows if r["problem"] == pid]
-        for lib, style in (("matcalc", "o-"), ("hand", "s--"), ("jax", "^-"), ("torch", "v-")):
+        for lib, style in (("matcalc", "o-"), ("hand", "s--"), ("jax", "^-"), ("torch", "v-"),
+                           ("matcalc_torch", "D:")):
             points = [(r["n"], r[lib]) for r in mine if r.get(lib)]
             if points:
                 ax.loglog(*zip(*points), style, label=lib, markersize=4)
@@ -724,19 +741,24 @@ def report(eval_rows, catalogue, deriv_rows, flat_rows, startup, notes, generate
             "P12 `log(sum(exp(A x + b)))`, P28 `1/m sum(log(1 + exp(A x))) + mu/2 ||x||_2^2`, "
             "P11 `log det X` (X spd): H[V] = -X^-1 V X^-1. jax: `jax.jit(jax.grad / "
             "jax.hessian / jvp of grad)`, compile time apart; torch: `torch.func.grad / hessian "
-            "/ jvp of grad`. The differences are max |result - hand-written|.", "",
+            "/ jvp of grad`; matcalc torch: the generated torch code (`to_torch`, "
+            "`compile(..., backend=\"torch\")`) on float64 tensors. The differences are "
+            "max |result - hand-written|.", "",
             "| problem | n | result | hand-written | matcalc | hand / matcalc | jax | "
-            "jax / matcalc | jax compile | torch | torch / matcalc | max diff matcalc | "
-            "max diff jax | max diff torch |",
-            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+            "jax / matcalc | jax compile | torch | torch / matcalc | matcalc torch | "
+            "torch / matcalc torch | max diff matcalc | max diff jax | max diff torch | "
+            "max diff matcalc torch |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in eval_rows:
         out.append("| " + " | ".join([
             r["problem"], str(r["n"]), KIND_LABEL[r["kind"]], fmt_time(r.get("hand")),
             fmt_time(r.get("matcalc")), fmt_ratio(r.get("hand"), r.get("matcalc")),
             fmt_time(r.get("jax")), fmt_ratio(r.get("jax"), r.get("matcalc")),
             fmt_time(r.get("jax_compile")), fmt_time(r.get("torch")),
-            fmt_ratio(r.get("torch"), r.get("matcalc")), fmt_diff(r.get("diff_matcalc")),
-            fmt_diff(r.get("diff_jax")), fmt_diff(r.get("diff_torch"))]) + " |")
+            fmt_ratio(r.get("torch"), r.get("matcalc")), fmt_time(r.get("matcalc_torch")),
+            fmt_ratio(r.get("torch"), r.get("matcalc_torch")), fmt_diff(r.get("diff_matcalc")),
+            fmt_diff(r.get("diff_jax")), fmt_diff(r.get("diff_torch")),
+            fmt_diff(r.get("diff_matcalc_torch"))]) + " |")
     errors = [(r, lib) for r in eval_rows for lib in ("jax", "torch") if lib + "_error" in r]
     for r, lib in errors:
         out.append(f"\n{lib} failed on {r['problem']} n={r['n']} {r['kind']}: "

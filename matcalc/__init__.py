@@ -10,7 +10,8 @@ from .api.derive import derivative, differential, gradient, hessian, hvp, jacobi
 from .api.results import (DifferentialForm, Gradient, Gradients, Hessian, HessianBlock, Hessians,
                           Jacobian, Jacobians, Result)
 from .api.verification import VerifyReport
-from .backends.code import numpy_source, to_jax, to_numpy
+from .backends.sympy_interop import from_sympy, to_sympy
+from .backends.code import jax_source, numpy_source, to_jax, to_numpy, to_torch, torch_source
 from .deadline import set_time_limit, time_limit
 from .errors import (MatcalcError, NotDefinedError, NotDifferentiableError, ParseError,
                      ShapeError, TimeLimitError, TooLargeError, UnknownFunctionError,
@@ -23,7 +24,8 @@ __version__ = "0.1.0"
 """The version, written here only: pyproject.toml reads it (tool.setuptools.dynamic)."""
 
 __all__ = ["parse", "simplify", "gradient", "differential", "hessian", "jacobian", "derivative",
-           "hvp", "check", "conditions", "compile", "numpy_source", "to_numpy", "to_jax",
+           "hvp", "check", "conditions", "compile", "numpy_source", "jax_source",
+           "torch_source", "to_numpy", "to_jax", "to_torch", "to_sympy", "from_sympy",
            "Expr", "Result", "Gradient", "Gradients", "Jacobian", "Jacobians", "Hessian",
            "HessianBlock", "Hessians", "DifferentialForm",
            "VerifyReport", "CheckResult", "Condition", "MatcalcError", "ParseError",

@@ -169,6 +169,14 @@ def test_generated_code(name):
         for result in (f, g):
             assert_close(call(backend(result), values), result.evaluate(values),
                          rtol=1e-12, atol=1e-12, what=f"{backend.__name__} of {result}")
+    if importlib.util.find_spec("torch") is not None:
+        import torch
+        for result in (f, g):
+            fn = mc.to_torch(result)
+            out = fn(**{n: torch.as_tensor(values[n], dtype=torch.float64) for n in fn.args})
+            assert out.dtype == torch.float64
+            assert_close(out.numpy(), result.evaluate(values), rtol=1e-12, atol=1e-12,
+                         what=f"to_torch of {result}")
 
 
 def test_the_readme_lists_every_function():

@@ -3,7 +3,7 @@ generated function, sharing every common subexpression between them."""
 from __future__ import annotations
 
 from .. import arguments, deadline
-from ..backends.code import Output, Program, is_matrix, load
+from ..backends.code import BACKENDS, Output, Program, is_matrix, load, require
 from ..backends.printing import text
 from ..errors import UnsupportedError
 from ..ir import expr as E
@@ -15,7 +15,7 @@ from .derive import gradient, hessian, hvp, prepare
 @deadline.bounded
 def compile(f, wrt, order: int = 2, shapes: dict | None = None,
             assume: dict | None = None, name: str = "f", direction: str = "V",
-            source: bool = False):
+            source: bool = False, backend: str = "numpy"):
     """One function returning ``(value, gradient)`` (order 1) or ``(value, gradient,
     Hessian)`` (order 2) from one call; common subexpressions are computed once.
 
@@ -24,7 +24,8 @@ def compile(f, wrt, order: int = 2, shapes: dict | None = None,
     Hessian-vector product H[V] (shaped like X): the size(X) x size(X) matrix
     is infeasible for n in the hundreds. ``hvp`` reuses what the call computed
     (X^-1 for log det X), so calling it again costs only the products.
-    ``source=True`` returns the generated source instead of the function.
+    ``source=True`` returns the generated source instead of the function; ``backend``
+    names the library of the code: "numpy", "jax" or "torch" (tensors in, tensors out).
 
     With a list of names, ``wrt=["W_1", "W_2"]`` and ``order=1``, one function returns
     ``(value, (gradient_W_1, gradient_W_2))``, the gradients in the order of wrt, from
@@ -40,17 +41,21 @@ def compile(f, wrt, order: int = 2, shapes: dict | None = None,
     """
     order = arguments.count(order, "order", 2)
     source = arguments.choice(source, "source", (False, True))
+    library = BACKENDS[arguments.choice(backend, "backend", tuple(BACKENDS))]
+    if not source:
+        require(library)
     if not isinstance(wrt, str):
-        program = _joint_program(f, arguments.variable_names(wrt), order, shapes, assume, name)
+        program = _joint_program(f, arguments.variable_names(wrt), order, shapes, assume, name,
+                                 library)
     else:
-        program = _program(f, wrt, order, shapes, assume, name, direction)
+        program = _program(f, wrt, order, shapes, assume, name, direction, library)
     text_ = program.source()
     if source:
         return text_
     return load(text_, name, program.arg_names, program.pynames)
 
 
-def _program(f, wrt, order, shapes, assume, name, direction) -> Program:
+def _program(f, wrt, order, shapes, assume, name, direction, backend) -> Program:
     """The Program of value, gradient and (order 2) Hessian or HVP for one variable."""
     f_expr, X, assume = prepare(f, wrt, shapes, assume)
     value = simplify(f_expr, assume)
@@ -74,11 +79,11 @@ def _program(f, wrt, order, shapes, assume, name, direction) -> Program:
         outputs.append(Output("gradient", g.expr))
         doc.append(f"gradient: {text(g.expr)}")
     context = [X, f_expr]
-    return Program(outputs, context, None, assume, name, "numpy",
+    return Program(outputs, context, None, assume, name, backend,
                    doc="; ".join(doc), direction=direction_symbol, required=context)
 
 
-def _joint_program(f, names, order, shapes, assume, name) -> Program:
+def _joint_program(f, names, order, shapes, assume, name, backend) -> Program:
     """The Program of the value and the gradients for several variables, one DAG."""
     if order != 1:
         raise UnsupportedError(f"compile with several variables ({', '.join(names)}) gives "
@@ -97,7 +102,7 @@ def _joint_program(f, names, order, shapes, assume, name) -> Program:
         outputs.append(Output(f"gradient_{n}", gradients[n].expr, grouped=True))
         doc.append(f"gradient {n}: {text(gradients[n].expr)}")
     context = variables + [f_expr]
-    return Program(outputs, context, None, assume, name, "numpy", doc="; ".join(doc),
+    return Program(outputs, context, None, assume, name, backend, doc="; ".join(doc),
                    required=context, joint=True, batch=batch_dimensions(f_expr, variables))
 
 

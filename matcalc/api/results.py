@@ -93,6 +93,10 @@ class Result:
         """The same function on jax.numpy (jittable)."""
         return code.to_jax(self, **options)
 
+    def to_torch(self, **options):
+        """The same function on torch (float64 tensors; batched by torch.func.vmap)."""
+        return code.to_torch(self, **options)
+
     @deadline.bounded
     def evaluate(self, values: dict):
         """The value at the given inputs (NumPy: vectors 1-D, matrices 2-D, scalars float)."""

@@ -108,9 +108,11 @@ class Function:
     nonnegative: bool = False
 
 
-def spelled(numpy: str, jax: str | None = None) -> dict:
-    """The code spelling per backend; JAX's is NumPy's on jax.numpy unless given."""
-    return {"numpy": numpy, "jax": jax or numpy.replace("np.", "jnp.")}
+def spelled(numpy: str, jax: str | None = None, torch: str | None = None) -> dict:
+    """The code spelling per backend; JAX's is NumPy's on jax.numpy, PyTorch's NumPy's on
+    torch, unless given."""
+    return {"numpy": numpy, "jax": jax or numpy.replace("np.", "jnp."),
+            "torch": torch or numpy.replace("np.", "torch.")}
 
 
 def _sigmoid(z):
@@ -134,14 +136,17 @@ ELEMENTWISE = {f.name: f for f in [
     Function("tanh", SymPyFunction("tanh"), np.tanh, r"\tanh", spelled("np.tanh({0})")),
     Function("cosh", SymPyFunction("cosh"), np.cosh, r"\cosh", spelled("np.cosh({0})"),
              nonnegative=True),
-    Function("sigma", SymPyFunction("sigma"), _sigmoid, r"\sigma", spelled("_sigmoid({0})"),
+    Function("sigma", SymPyFunction("sigma"), _sigmoid, r"\sigma",
+             spelled("_sigmoid({0})", torch="torch.sigmoid({0})"),
              ("sigmoid",), nonnegative=True),
     Function("softplus", SymPyFunction("softplus"), lambda z: np.logaddexp(0.0, z),
-             operator("softplus"), spelled("np.logaddexp(0.0, {0})"), nonnegative=True),
+             operator("softplus"), spelled("np.logaddexp(0.0, {0})", torch="_softplus({0})"),
+             nonnegative=True),
     Function("relu", SymPyFunction("relu"), lambda z: np.maximum(z, 0.0), operator("relu"),
-             spelled("np.maximum({0}, 0.0)"), domain=KINK, nonnegative=True),
+             spelled("np.maximum({0}, 0.0)", torch="torch.relu({0})"), domain=KINK,
+             nonnegative=True),
     Function("step", SymPyFunction("step"), lambda z: np.heaviside(z, 0.0), operator("step"),
-             spelled("np.heaviside({0}, 0.0)"), domain=KINK),
+             spelled("np.heaviside({0}, 0.0)", torch="_step({0})"), domain=KINK),
     Function("abs", SymPyFunction("abs_"), np.abs, operator("abs"), spelled("np.abs({0})"),
              domain=KINK, nonnegative=True),
     Function("sign", SymPyFunction("sign"), np.sign, operator("sign"), spelled("np.sign({0})"),

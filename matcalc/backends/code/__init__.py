@@ -1,8 +1,9 @@
-"""Generated code: NumPy (or jax.numpy) source for expressions and their derivatives.
+"""Generated code: NumPy (or jax.numpy, or torch) source for expressions and their derivatives.
 
     numpy_source(g)             readable source of ``def f(<sorted names>): ...``
     to_numpy(g)                 that function, compiled (positional or keyword arguments)
     to_jax(g)                   the same code against jax.numpy (jittable; JAX is optional)
+    to_torch(g)                 the same code against torch, float64 (vmap-able; optional)
     compile(f, wrt, order=2)    (api/compile.py) one function returning (value, gradient,
                                 Hessian), sharing every common subexpression between the three
 
@@ -26,15 +27,17 @@ How the code is made, in passes, one module each:
 3. graph.py, program.py: the nodes form a hash-consed DAG of backend-neutral
    operations; a node used twice is computed once into a local; program.py writes
    the source of one function and loads it (the one module that runs code);
-4. backends.py: one Backend object per library (NumPy, JAX) spells every operation
+4. backends.py: one Backend object per library (NumPy, JAX, PyTorch) spells every operation
    that is not a Python operator, and owns the prelude, the helpers and how a
    scalar is returned;
 5. generate.py: the public functions.
 """
-from .backends import BACKENDS, JAX, NUMPY, Backend
-from .generate import function, jax_source, numpy_source, source, to_jax, to_numpy
+from .backends import BACKENDS, JAX, NUMPY, TORCH, Backend
+from .generate import (function, jax_source, numpy_source, require, source, to_jax, to_numpy,
+                       to_torch, torch_source)
 from .graph import is_matrix
 from .program import Output, Program, load
 
-__all__ = ["numpy_source", "jax_source", "to_numpy", "to_jax", "source", "function", "Backend",
-           "BACKENDS", "NUMPY", "JAX", "Output", "Program", "load", "is_matrix"]
+__all__ = ["numpy_source", "jax_source", "torch_source", "to_numpy", "to_jax", "to_torch",
+           "source", "function", "require", "Backend", "BACKENDS", "NUMPY", "JAX", "TORCH",
+           "Output", "Program", "load", "is_matrix"]

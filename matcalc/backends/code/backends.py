@@ -11,7 +11,8 @@ primary expression (a call, attribute or subscript): an argument followed by
 An elementwise function's spelling is its catalogue row's ``code[backend.name]``.
 
 NumPy and JAX share NumPy's API (``array_module_spellings``), each under its own
-namespace; a new library is one new Backend object.
+namespace; PyTorch's differs in a few spellings (``torch_spellings``) and makes its
+arrays in float64 (torch's default is float32). A new library is one new Backend object.
 """
 from __future__ import annotations
 
@@ -33,6 +34,10 @@ class Backend:
     spellings: dict             # op -> template
     helpers: dict               # helper name -> its source
     scalar_result: str = "{0}"  # a computed scalar as it is returned
+    title: str = ""             # the library's name in messages
+    package: str = ""           # the module the code imports, if it is optional
+    install: str = ""           # how to install that module
+    number_argument: str = "{}"  # a Python number as an argument of an entrywise function
 
     def template(self, op: str, params: tuple) -> str:
         """The spelling of an operation (its arguments and params still to fill in)."""
@@ -53,11 +58,12 @@ class Backend:
 
 
 COMMUTATION = '''\
-    K = {ns}.zeros((m * n, m * n))
+    K = {ns}.zeros((m * n, m * n){dtype})
     i, j = {ns}.meshgrid({ns}.arange(m), {ns}.arange(n), indexing="ij")
     K[(i * n + j).ravel(), (j * m + i).ravel()] = 1.0
 '''
-"""The body of _commutation: K built by item assignment, in the module ns."""
+"""The body of _commutation: K built by item assignment, in the module ns (its zeros of
+the given dtype, if any)."""
 
 
 def array_module_spellings(ns: str) -> dict:
@@ -189,7 +195,7 @@ def _is{m}(x):
         "_commutation": f'''
 def _commutation(m, n):
     """K with K vec(X) = vec(X^T) for X of shape (m, n)."""
-{COMMUTATION.format(ns=ns)}    return K
+{COMMUTATION.format(ns=ns, dtype="")}    return K
 ''',
         "_partial_trace": f'''
 def _partial_trace(W, C, which):
@@ -236,31 +242,115 @@ NUMPY = Backend(
     spellings=array_module_spellings("np"),
     helpers=array_module_helpers("np"),
     scalar_result="float({0})",         # a Python float, as numeric.evaluate gives it
+    title="NumPy",
 )
+
+
+def traced_helpers(ns: str) -> dict:
+    """The helpers whose NumPy form branches on a value, as ``where`` in the module ``ns``:
+    a library that traces the code (jax.jit, torch.func.vmap) cannot branch on a value."""
+    return {
+        "_logdet": f'''
+def _logdet(X):
+    """log det X (nan where det X <= 0, as log would give)."""
+    sign, value = {ns}.linalg.slogdet(X)
+    return {ns}.where(sign > 0, value, {ns}.nan)
+''',
+        "_from_slog": f'''
+def _from_slog(slog):
+    """The logarithm of the number (sign, log |.|) stands for: -inf at 0, nan below."""
+    return {ns}.where(slog[0] > 0, slog[1], {ns}.where(slog[0] == 0, -{ns}.inf, {ns}.nan))
+'''}
+
 
 JAX = Backend(
     name="jax",
     prelude="import numpy as np\nimport jax.numpy as jnp\n",
     reserved=frozenset({"np", "numpy", "jnp", "jax"}),
     spellings=array_module_spellings("jnp"),
-    helpers={**array_module_helpers("jnp"),
-             "_logdet": '''
-def _logdet(X):
-    """log det X (nan where det X <= 0, as log would give)."""
-    sign, value = jnp.linalg.slogdet(X)
-    return jnp.where(sign > 0, value, jnp.nan)
-''',
-             "_from_slog": '''
-def _from_slog(slog):
-    """The logarithm of the number (sign, log |.|) stands for: -inf at 0, nan below."""
-    return jnp.where(slog[0] > 0, slog[1], jnp.where(slog[0] == 0, -jnp.inf, jnp.nan))
-''',
+    helpers={**array_module_helpers("jnp"), **traced_helpers("jnp"),
              "_commutation": f'''
 def _commutation(m, n):
     """K with K vec(X) = vec(X^T) for X of shape (m, n) (built by NumPy: m, n are static)."""
-{COMMUTATION.format(ns="np")}    return jnp.asarray(K)
+{COMMUTATION.format(ns="np", dtype="")}    return jnp.asarray(K)
 '''},
     scalar_result="{0}",                # an array, so that the code can be traced
+    title="JAX", package="jax", install="pip install 'matcalc[jax]' (or pip install jax)",
 )
 
-BACKENDS = {b.name: b for b in (NUMPY, JAX)}
+FLOAT64 = "dtype=torch.float64"
+
+
+def torch_spellings() -> dict:
+    """NumPy's API on torch where torch spells it so; else torch's own spelling, with the
+    arrays it makes in float64 and no operation that vmap cannot batch."""
+    return {
+        **array_module_spellings("torch"),
+        "sum_axis": "{0}.sum(dim={axis})",
+        "power": "torch.pow({0}, {k})",
+        "power_node": "torch.pow({0}, {1})",
+        "ones_vector": f"torch.ones({{0}}, {FLOAT64})",
+        "ones_matrix": f"torch.ones(({{0}}, {{1}}), {FLOAT64})",
+        "zeros_vector": f"torch.zeros({{0}}, {FLOAT64})",
+        "zeros_matrix": f"torch.zeros(({{0}}, {{1}}), {FLOAT64})",
+        "eye": f"torch.eye({{0}}, {FLOAT64})",
+        "diag": "torch.diag_embed({0})",
+        "vdot": "torch.sum(torch.mul({0}, {1}))",      # torch.vdot takes vectors only
+        "vec": "torch.ravel({0}.T)",
+        "kron": "_kron({0}, {1})",
+        "softmax": "torch.softmax({0}, 0)",
+        "logsumexp": "torch.logsumexp({0}, 0)",
+    }
+
+
+def torch_helpers() -> dict:
+    """The helpers on torch: the data-dependent branches as torch.where (so that vmap can
+    batch them), the numbers they make in float64."""
+    helpers = array_module_helpers("torch")
+    del helpers["_sigmoid"], helpers["_softmax"], helpers["_logsumexp"]
+    return {**helpers,
+            **traced_helpers("torch"),
+            "_slog": f'''
+def _slog(c):
+    """A number as (sign, log |c|): a product of determinants kept as a sign and a logarithm."""
+    c = torch.as_tensor(c, {FLOAT64})
+    return torch.sign(c), torch.log(torch.abs(c))
+''',
+            "_commutation": f'''
+def _commutation(m, n):
+    """K with K vec(X) = vec(X^T) for X of shape (m, n)."""
+{COMMUTATION.format(ns="torch", dtype=", " + FLOAT64)}    return K
+''',
+            "_eig": '''
+def _eig(X):
+    return torch.sort(torch.linalg.eigvals(X).real, descending=True).values
+''',
+            "_kron": '''
+def _kron(A, B):
+    """A kron B (torch.kron refuses a transposed view)."""
+    return torch.kron(A.contiguous(), B.contiguous())
+''',
+            "_softplus": '''
+def _softplus(z):
+    """log(1 + exp(z)), without overflow."""
+    return torch.logaddexp(z, torch.zeros_like(z))
+''',
+            "_step": '''
+def _step(z):
+    """The unit step: 0 for z <= 0, 1 for z > 0."""
+    return torch.heaviside(z, torch.zeros_like(z))
+'''}
+
+
+TORCH = Backend(
+    name="torch",
+    prelude="import torch\n",
+    reserved=frozenset({"torch"}),
+    spellings=torch_spellings(),
+    helpers=torch_helpers(),
+    scalar_result="{0}",                # a 0-d tensor, so that vmap and autograd can trace it
+    title="PyTorch", package="torch", install="pip install torch",
+    number_argument=f"torch.tensor({{}}, {FLOAT64})",     # torch.sin(2) is a TypeError
+)
+
+BACKENDS = {b.name: b for b in (NUMPY, JAX, TORCH)}

@@ -3,6 +3,8 @@
     numpy_source(g)             readable source of ``def f(<sorted names>): ...``
     to_numpy(g)                 that function, compiled (positional or keyword arguments)
     jax_source(g), to_jax(g)    the same code against jax.numpy (jittable; JAX is optional)
+    torch_source(g), to_torch(g)   the same code against torch, in float64 (batched by
+                                torch.func.vmap; PyTorch is optional)
     source(g, backend), function(g, backend)   the same for any Backend object
 """
 from __future__ import annotations
@@ -15,11 +17,12 @@ from ...ir import expr as E
 from ...language.parser import parse
 from ...rules.simplify import ASSUMPTIONS
 from ..printing import text
-from .backends import JAX, NUMPY, Backend
+from .backends import JAX, NUMPY, TORCH, Backend
 from .graph import is_col, is_matrix, is_row
 from .program import Output, Program, load
 
-__all__ = ["numpy_source", "jax_source", "to_numpy", "to_jax", "source", "function"]
+__all__ = ["numpy_source", "jax_source", "torch_source", "to_numpy", "to_jax", "to_torch",
+           "source", "function", "require"]
 
 
 def _is_result(obj) -> bool:
@@ -69,9 +72,17 @@ def source(result_or_expr, backend: Backend, name: str = "f", args=None, assume=
     return _program(result_or_expr, name, args, backend, assume).source()
 
 
+def require(backend: Backend) -> None:
+    """MatcalcError, saying how to install it, unless the backend's library is installed."""
+    if backend.package and importlib.util.find_spec(backend.package) is None:
+        raise MatcalcError(f"{backend.title} code needs {backend.title}, which is not "
+                           f"installed: {backend.install}")
+
+
 @deadline.bounded
 def function(result_or_expr, backend: Backend, name: str = "f", args=None, assume=None):
     """The generated function written for ``backend``, compiled."""
+    require(backend)
     program = _program(result_or_expr, name, args, backend, assume)
     return load(program.source(), name, program.arg_names, program.pynames)
 
@@ -90,6 +101,12 @@ def numpy_source(result_or_expr, name: str = "f", args=None, assume=None) -> str
 def jax_source(result_or_expr, name: str = "f", args=None, assume=None) -> str:
     """The same code as numpy_source, against jax.numpy."""
     return source(result_or_expr, JAX, name, args, assume)
+
+
+@deadline.bounded
+def torch_source(result_or_expr, name: str = "f", args=None, assume=None) -> str:
+    """The same code as numpy_source, against torch (arrays it makes are float64)."""
+    return source(result_or_expr, TORCH, name, args, assume)
 
 
 @deadline.bounded
@@ -114,7 +131,13 @@ def to_jax(result_or_expr, name: str = "f", args=None, assume=None):
 
     JAX computes in float32 unless ``jax.config.update("jax_enable_x64", True)``.
     """
-    if importlib.util.find_spec("jax") is None:
-        raise MatcalcError("to_jax needs JAX, which is not installed: pip install "
-                           "'matcalc[jax]' (or pip install jax)")
     return function(result_or_expr, JAX, name, args, assume)
+
+
+@deadline.bounded
+def to_torch(result_or_expr, name: str = "f", args=None, assume=None):
+    """The generated function against torch: its arguments are tensors (a scalar a 0-d
+    tensor), float64 for results equal to evaluate()'s, and a scalar result is a 0-d tensor.
+    It runs on a batch under ``torch.func.vmap`` and differentiates under torch.func.
+    """
+    return function(result_or_expr, TORCH, name, args, assume)

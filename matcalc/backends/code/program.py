@@ -25,7 +25,7 @@ from ...errors import MatcalcError
 from ...ir import expr as E
 from ...ir.traverse import free_symbols
 from .backends import BACKENDS, Backend
-from .graph import ATOM, MATMUL, PROD, Node, is_row, python_spelling
+from .graph import ATOM, ENTRYWISE, MATMUL, OPERATORS, PROD, Node, is_row, python_spelling
 from .lowering import Lowering, inverse_counts, symbol_name
 from .products import MissingDimension
 
@@ -265,13 +265,25 @@ class Program:
         return self.backend.prelude + "\n\n" + "".join(x + "\n\n" for x in extra) + code
 
 
+def python_number(node) -> bool:
+    """A node the code computes as a Python number: a literal, a dimension, their arithmetic."""
+    return node.op in ("number", "shape") or (node.op in OPERATORS or node.op == "+") and \
+        all(python_number(a) for a in node.args)
+
+
 def spelling(node, backend: Backend):
     """(template, precedence, slots) of a node: Python's, else the backend's, a primary
-    expression whose receivers ({i}. or {i}[) must be atomic."""
+    expression whose receivers ({i}. or {i}[) must be atomic; a Python number as the argument
+    of an entrywise function is made the backend's number_argument."""
     python = python_spelling(node)
     if python is not None:
         return python
     template = backend.template(node.op, node.params)
+    if node.op in ENTRYWISE:
+        for i, a in enumerate(node.args):
+            if python_number(a):
+                template = template.replace("{%d}" % i,
+                                            backend.number_argument.replace("{}", "{%d}" % i))
     receivers = {int(i) for i in ARGUMENT_SLOT.findall(template)}
     return template, ATOM, tuple(ATOM if i in receivers else 0 for i in range(len(node.args)))
 
