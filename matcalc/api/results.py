@@ -20,7 +20,8 @@ import numpy as np
 from .. import deadline
 from ..backends import code
 from ..backends.numeric import central_difference, evaluate, to_internal
-from ..backends.printing import latex, text
+from ..backends.naming import Named, name_intermediates
+from ..backends.printing import aligned, latex, text, where_latex, where_text
 from ..errors import NotDefinedError, NotDifferentiableError
 from ..ir import expr as E
 from ..ir.traverse import free_symbols
@@ -37,6 +38,8 @@ class Result:
     ``base`` is what was differentiated (f, or the gradient for a Hessian),
     ``wrt`` the variable. ``verify()`` compares ``expr`` with central
     differences of ``base`` on random inputs that respect the assumptions.
+    It prints with named intermediates (``named``, backends/naming.py): the main
+    expression, then one ``where h = ...`` line per name; ``expr`` is the expanded one.
     """
     base: E.Expr
     wrt: E.Symbol
@@ -47,25 +50,54 @@ class Result:
     source: E.Expr | None = None      # the function f itself, when base is not f
 
     def __str__(self):
-        return text(self.expr, self.context)
+        return "\n".join([self.prefix + text(self.named.main[0], self.context),
+                          *where_text(self.named, self.context)])
 
     def __repr__(self):
-        return f"<{self.label} of {text(self.base)} wrt {self.wrt.name}: {self}>"
+        shown = str(self).replace("\n", "; ")
+        return f"<{self.label} of {text(self.base)} wrt {self.wrt.name}: {shown}>"
+
+    prefix = ""         # what str() writes before the expression: "H[dX] = ", "dX -> "
+
+    @property
+    def shown(self) -> E.Expr:
+        """The expression str() prints: expr, or the map dF of a Jacobian of matrices."""
+        return self.expr
+
+    @cached_property
+    def named(self) -> Named:
+        """The printed expression with named intermediates (backends/naming.py)."""
+        return name_intermediates([self.shown], self.context,
+                                  lambda e: len(text(e, self.context)))
 
     @property
     def latex(self) -> str:
-        return latex(self.expr, self.context)
+        """LaTeX of expr; with named intermediates, an aligned block: the expression, then a
+        row per name (\\text{where } h = ...)."""
+        if self.shown is not self.expr:
+            return latex(self.expr, self.context)
+        return aligned([latex(self.named.main[0], self.context), *self.where_latex])
+
+    @property
+    def where_latex(self) -> list[str]:
+        """The rows of the names that the boxed result uses."""
+        return where_latex(self.named, self.context)
 
     def _repr_latex_(self):
         if self.steps:
-            return f"$\\displaystyle {latex_derivation(self.lhs_latex, self.steps, self.boxed)}$"
+            return f"$\\displaystyle {latex_derivation(self.lhs_latex, self.steps, self.boxed, self.where_latex)}$"
         return f"$\\displaystyle {self.latex}$"
 
     lhs_text, lhs_latex = "df", "df"
 
     @property
     def boxed(self) -> str:
-        return self.latex
+        return self.main_latex
+
+    @property
+    def main_latex(self) -> str:
+        """LaTeX of the shown expression over its names."""
+        return latex(self.named.main[0], self.context)
 
     @property
     def function(self) -> E.Expr:
@@ -161,7 +193,7 @@ class Gradient(Result):
 
     @property
     def boxed(self) -> str:
-        return f"\\nabla_{{{latex(self.wrt)}}} f = {self.latex}"
+        return f"\\nabla_{{{latex(self.wrt)}}} f = {self.main_latex}"
 
     @property
     def differential(self) -> DifferentialForm:
@@ -174,10 +206,18 @@ class Jacobian(Result):
     map: E.Expr | None = None
     label: str = "Jacobian"
 
-    def __str__(self):
-        if self.expr is not None and (self.wrt.shape[1] == 1 and self.base.shape[1] == 1):
-            return text(self.expr, self.context)
-        return f"{text(E.Differential(self.wrt))} -> {text(self.map, self.context)}"
+    @property
+    def vectors(self) -> bool:
+        """Of a vector with respect to a vector: J itself is shown."""
+        return self.expr is not None and self.wrt.shape[1] == 1 and self.base.shape[1] == 1
+
+    @property
+    def shown(self) -> E.Expr:
+        return self.expr if self.vectors else self.map
+
+    @property
+    def prefix(self) -> str:
+        return "" if self.vectors else f"{text(E.Differential(self.wrt))} -> "
 
     @property
     def kron(self) -> E.Expr | None:
@@ -188,11 +228,15 @@ class Jacobian(Result):
     def boxed(self) -> str:
         """J = ... for vectors, the vec-layout matrix for matrices, else dF = ... ."""
         if self.expr is None:
-            return f"dF = {latex(self.map, self.context)}"
+            return f"dF = {self.main_latex}"
         x = latex(self.wrt)
-        if self.wrt.shape[1] == 1 and self.base.shape[1] == 1:
-            return rf"\frac{{\partial F}}{{\partial {x}}} = {self.latex}"
+        if self.vectors:
+            return rf"\frac{{\partial F}}{{\partial {x}}} = {self.main_latex}"
         return rf"\frac{{\partial \operatorname{{vec}} F}}{{\partial \operatorname{{vec}} {x}}} = {self.latex}"
+
+    @property
+    def where_latex(self) -> list[str]:
+        return [] if self.expr is not None and not self.vectors else super().where_latex
 
     @deadline.bounded
     def evaluate(self, values: dict):
@@ -235,16 +279,23 @@ class Hessian(Jacobian):
     gradient: Gradient | None = None
     label: str = "Hessian"
 
-    def __str__(self):
-        if self.wrt.shape[1] == 1:
-            return text(self.expr, self.context)
-        return f"H[{text(E.Differential(self.wrt))}] = {text(self.map, self.context)}"
+    @property
+    def vectors(self) -> bool:
+        return self.wrt.shape[1] == 1
+
+    @property
+    def prefix(self) -> str:
+        return "" if self.vectors else f"H[{text(E.Differential(self.wrt))}] = "
 
     @property
     def boxed(self) -> str:
-        if self.wrt.shape[1] == 1:
-            return rf"\nabla^2_{{{latex(self.wrt)}}} f = {self.latex}"
-        return rf"H[{latex(E.Differential(self.wrt))}] = {latex(self.map, self.context)}"
+        if self.vectors:
+            return rf"\nabla^2_{{{latex(self.wrt)}}} f = {self.main_latex}"
+        return rf"H[{latex(E.Differential(self.wrt))}] = {self.main_latex}"
+
+    @property
+    def where_latex(self) -> list[str]:
+        return where_latex(self.named, self.context)
 
 
 @dataclass(frozen=True)
@@ -261,12 +312,33 @@ class Gradients(Mapping):
     def __len__(self):
         return len(self.by_name)
 
+    @cached_property
+    def named(self) -> Named:
+        """The gradients with one set of names for the intermediates they share."""
+        gradients = list(self.by_name.values())
+        context = self.context
+        return name_intermediates([g.expr for g in gradients], context,
+                                  lambda e: len(text(e, context)))
+
+    @property
+    def context(self) -> tuple:
+        """f and the variables: what fixes the dimensions."""
+        gradients = list(self.by_name.values())
+        return (gradients[0].function, *(g.wrt for g in gradients))
+
     def __str__(self):
-        return "\n".join(f"grad_{name} f = {g}" for name, g in self.by_name.items())
+        named, context = self.named, self.context
+        return "\n".join([*(f"grad_{name} f = {text(m, context)}"
+                            for name, m in zip(self.by_name, named.main)),
+                          *where_text(named, context)])
 
     def _repr_latex_(self):
-        rows = r" \\ ".join(g.boxed.replace("=", "&=", 1) for g in self.by_name.values())
-        return rf"$\displaystyle \begin{{aligned}} {rows} \end{{aligned}}$"
+        named, context = self.named, self.context
+        rows = [rf"\nabla_{{{latex(g.wrt)}}} f &= {latex(m, context)}"
+                for g, m in zip(self.by_name.values(), named.main)]
+        rows += [w.replace(" = ", " &= ", 1) for w in where_latex(named, context)]
+        body = r" \\ ".join(rows)
+        return rf"$\displaystyle \begin{{aligned}} {body} \end{{aligned}}$"
 
     @deadline.bounded
     def evaluate(self, values: dict) -> dict:
@@ -295,12 +367,21 @@ class DifferentialForm:
             return E.mul(*scalars, dX)
         return E.mul(*scalars, E.Inner(E.mul(*chain), dX))
 
+    @cached_property
+    def named(self) -> Named:
+        context = (self.function, self.wrt)
+        return name_intermediates([self.expr], context, lambda e: len(text(e, context)))
+
     def __str__(self):
-        return f"df = {text(self.expr, (self.function,))}"
+        context = (self.function,)
+        return "\n".join([f"df = {text(self.named.main[0], context)}",
+                          *where_text(self.named, context)])
 
     @property
     def latex(self) -> str:
-        return f"df = {latex(self.expr, (self.function,))}"
+        context = (self.function,)
+        return aligned([f"df = {latex(self.named.main[0], context)}",
+                        *where_latex(self.named, context)])
 
     def _repr_latex_(self):
         return f"$\\displaystyle {self.latex}$"

@@ -45,8 +45,9 @@ def explain(title: str, lhs: str, steps: list[Step], result: str) -> str:
     return "\n".join(lines)
 
 
-def latex_derivation(lhs: str, steps: list[Step], result: str) -> str:
-    """An aligned block, one row a line, the rules in a column; the boxed result below."""
+def latex_derivation(lhs: str, steps: list[Step], result: str, where: list[str] = ()) -> str:
+    """An aligned block, one row a line, the rules in a column; the boxed result below, and
+    under it the rows of the names it uses (where h = ...)."""
     steps = lines_of(steps)
     rows = []
     for i, s in enumerate(steps):
@@ -54,7 +55,8 @@ def latex_derivation(lhs: str, steps: list[Step], result: str) -> str:
         head = _latex_lhs(s.lhs) if s.lhs else lhs if i == 0 else ""
         rows.append(head + " &= " + latex(s.expr) + rule)
     body = r" \\ ".join(rows)
-    return rf"\begin{{gathered}} \begin{{aligned}} {body} \end{{aligned}} \\[1ex] \boxed{{{result}}} \end{{gathered}}"
+    below = "".join(rf" \\ {w}" for w in where)
+    return rf"\begin{{gathered}} \begin{{aligned}} {body} \end{{aligned}} \\[1ex] \boxed{{{result}}}{below} \end{{gathered}}"
 
 
 RULE_LATEX = [(r"(?<=[\w)])\s+(?=[\w(])", r"\\, "), (r"\bgrad\\, f\b", r"\\nabla{}f"),

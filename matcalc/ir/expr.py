@@ -22,7 +22,7 @@ SCALAR = (1, 1)
 
 
 # Every node is a frozen dataclass; equality and the hash are Expr's (see there).
-node = dataclass(frozen=True, slots=True, eq=False)
+node = dataclass(frozen=True, slots=True, eq=False, repr=False)
 
 
 @node
@@ -127,6 +127,9 @@ class Expr:
     def __str__(self):
         return READERS["text"](self)
 
+    def __repr__(self):
+        return READERS["repr"](self)
+
     def _repr_latex_(self):
         return f"$\\displaystyle {READERS['latex'](self)}$"
 
@@ -140,8 +143,8 @@ class Expr:
 
 
 READERS: dict = {}
-"""The readers of the tree behind ``str(e)``, ``e.latex`` and ``e.evaluate()``: "text" and
-"latex" (backends/printing.py) and "evaluate" (backends/numeric.py) register themselves, so
+"""The readers of the tree behind ``str(e)``, ``repr(e)``, ``e.latex`` and ``e.evaluate()``:
+"text", "repr" and "latex" (backends/printing.py) and "evaluate" (backends/numeric.py) register themselves, so
 the tree depends on none of its readers."""
 
 

@@ -1,0 +1,244 @@
+"""Named intermediates: the subexpressions a paper gives a name (h = tanh(W_1 x + b_1),
+r = W_2 h + b_2 - y, p = softmax(A x + b)), chosen on the DAG of one or several results.
+
+A subexpression is named when it occurs more than once in the printed trees, counted up to
+transposition and the order of sums and elementwise products (tanh(b_1^T + x^T W_1^T) is
+h^T), and either it is an activation (a function of the variables, used twice) or naming it
+saves MARGIN nodes beyond its where line; only results that print longer than SHORT
+characters get names, so the seminar's short answers stay as they are. Names are chosen one
+at a time, the largest saving first, and a name counts as one node from then on, so names
+nest (h_2 = tanh(W_2 h_1)) and the printed size grows with the DAG, not the tree.
+
+Names by role: h an activation, p a softmax, r a residual (a sum with a
+symbol subtracted), delta a back-propagated
+error (an elementwise product), s a scalar, u any other vector, M any other matrix (capitals
+for matrices: H, P, R, Delta); numbered when a role has several (h_1, h_2 in the order they
+are computed, delta_1, delta_2 in the reverse order, as errors flow back), never the name of
+a symbol or dimension in use. Definitions come in dependency order.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..ir import expr as E
+from ..ir.traverse import free_symbols, replace_all, walk
+
+SHORT = 60          # characters: results printed shorter than this get no names
+MARGIN = 4          # nodes a name must save, beyond its where line (activations: 0)
+ROLES = [(E.Softmax, "p", "P"), (E.Func, "h", "H"), (E.Hadamard, "delta", "Delta")]
+"""(node class, name of a vector, name of a matrix): the role of a named value by its top node;
+a sum with a symbol subtracted (x - m, W h + b - y) is a residual, r or R."""
+
+
+@dataclass(frozen=True)
+class Named:
+    """Results written with names: ``main`` (one expression per result) over the names, and
+    ``definitions``, (name, value) pairs in dependency order, each value over earlier names."""
+    main: tuple
+    definitions: tuple = ()
+
+
+def name_intermediates(exprs, context=(), printed_length=None) -> Named:
+    """The named form of exprs (several results share one set of names). ``context``: further
+    expressions whose symbols and dimensions the names must not take; ``printed_length``
+    (expression -> characters) decides whether the results are long enough to name."""
+    exprs = tuple(exprs)
+    if printed_length is not None and sum(map(printed_length, exprs)) < SHORT:
+        return Named(exprs)
+    taken = _taken(exprs + tuple(context))
+    normal: dict = {}
+    roots, definitions = list(exprs), {}     # placeholder Symbol -> its value (over names)
+    while (best := _best_group(roots + list(definitions.values()), normal)) is not None:
+        nodes, value = best
+        name = E.Symbol(f"#{len(definitions)}", value.shape)
+        up = _normal(value, False, normal)
+        mapping = {n: name if n.is_scalar or _normal(n, False, normal) == up else E.Transpose(name)
+                   for n in nodes}
+        memo: dict = {}
+        roots = [replace_all(r, mapping, memo) for r in roots]
+        definitions = {s: replace_all(v, mapping, memo) for s, v in definitions.items()}
+        definitions[name] = replace_all(value, {n: m for n, m in mapping.items() if n != value},
+                                        memo)
+    if not definitions:
+        return Named(exprs)
+    order = _dependency_order(roots, definitions)
+    rename = _names(order, definitions, taken)
+    memo = {}
+    return Named(tuple(replace_all(r, rename, memo) for r in roots),
+                 tuple((rename[s], replace_all(definitions[s], rename, memo)) for s in order))
+
+
+def _taken(exprs) -> set:
+    """The names of the symbols in exprs and of their dimensions."""
+    taken = set()
+    for e in exprs:
+        for s in free_symbols(e):
+            if isinstance(s, E.Symbol):
+                taken.add(s.name)
+                taken.update(p for d in s.shape if isinstance(d, str) for p in d.split("*"))
+    return taken
+
+
+def _best_group(roots, normal):
+    """(the nodes of the group most worth a name, its value as the definition writes it), or
+    None. A group is the nodes equal up to transposition and order (_normal)."""
+    count = _occurrences(roots)
+    groups: dict = {}
+    for n, k in count.items():
+        if isinstance(n, E.Transpose) or not n.children or E.has(n, E.Differential, E.D):
+            continue
+        a, b = _normal(n, False, normal), _normal(n, True, normal)
+        key = (a,) if a == b else (a, b) if (a.shape[1] == 1 or a.shape[0] != 1 and
+                                             hash(a) < hash(b)) else (b, a)
+        nodes, total, transposed = groups.get(key, ((), 0, 0))
+        groups[key] = (nodes + (n,), total + k, transposed + k * (_normal(n, False, normal) != key[0]))
+    best, best_gain = None, None
+    for key, (nodes, k, transposed) in groups.items():
+        w = max(n._size for n in nodes)
+        if k < 2 or w < 2 or not free_symbols(nodes[0]):
+            continue
+        gain = (k - 1) * w - k - transposed - 2
+        activation = isinstance(nodes[0], (E.Func, E.Softmax))
+        if gain >= (0 if activation else MARGIN) and (best is None or gain > best_gain):
+            best, best_gain = (nodes, key), gain
+    if best is None:
+        return None
+    nodes, key = best
+    upright = [n for n in nodes if _normal(n, False, normal) == key[0]]
+    value = upright[0] if upright else _transposed(nodes[0])
+    return nodes, value
+
+
+def _occurrences(roots) -> dict:
+    """How often each distinct node occurs in the printed trees of roots (over the DAG)."""
+    order, seen, stack = [], set(), list(roots)
+    while stack:                     # parents before children: a node after all its parents
+        n = stack.pop()
+        if n in seen:
+            continue
+        seen.add(n)
+        order.append(n)
+        stack.extend(n.children)
+    order = _topological(order)
+    count = dict.fromkeys(order, 0)
+    for r in roots:
+        count[r] += 1
+    for n in order:
+        for c in n.children:
+            count[c] += count[n]
+    return count
+
+
+def _topological(nodes) -> list:
+    """nodes with every parent before its children."""
+    done, out = set(), []
+    for start in nodes:
+        stack = [(start, False)]
+        while stack:
+            n, expanded = stack.pop()
+            if expanded:
+                out.append(n)
+            elif n not in done:
+                done.add(n)
+                stack.append((n, True))
+                stack.extend((c, False) for c in n.children if c not in done)
+    return out[::-1]
+
+
+def _normal(e, t, memo):
+    """e (e^T if t) with transposes moved to the leaves, sums, scalar factors and elementwise
+    products in a fixed order: equal for equal values of these forms."""
+    if e.is_scalar:
+        t = False
+    if (e, t) in memo:
+        return memo[e, t]
+    sort = lambda items: tuple(sorted(items, key=hash))
+    match e:
+        case E.Transpose(a):
+            out = _normal(a, not t, memo)
+        case E.Add(terms):
+            out = E.Add(sort(_normal(c, t, memo) for c in terms))
+        case E.Mul(factors):
+            chain = [_normal(f, t, memo) for f in factors if not f.is_scalar]
+            out = E.Mul(sort(_normal(f, False, memo) for f in factors if f.is_scalar) +
+                        tuple(chain[::-1] if t else chain))
+        case E.Hadamard(a, b):
+            out = E.Hadamard(*sort((_normal(a, t, memo), _normal(b, t, memo))))
+        case E.Inner(a, b):
+            out = E.Inner(*sort((_normal(a, False, memo), _normal(b, False, memo))))
+        case E.Func() | E.Inverse() | E.MatPower():
+            out = e.with_children([_normal(c, t, memo) for c in e.children])
+        case E.Power(base, exponent):
+            out = E.Power(_normal(base, t, memo), _normal(exponent, False, memo))
+        case E.Diag() if e.builds_matrix:
+            out = e.with_children([_normal(e.arg, False, memo)])
+        case _:
+            out = e.with_children([_normal(c, False, memo) for c in e.children])
+            out = E.Transpose(out) if t else out
+    memo[e, t] = out
+    return out
+
+
+def _transposed(e):
+    """e^T, the transpose moved inside sums, products and elementwise functions:
+    tanh(x^T W^T)^T is tanh(W x)."""
+    match e:
+        case _ if e.is_scalar:
+            return e
+        case E.Transpose(a):
+            return a
+        case E.Add(terms):
+            return E.add(*map(_transposed, terms))
+        case E.Mul(factors):
+            chain = [_transposed(f) for f in factors if not f.is_scalar]
+            return E.mul(*(f for f in factors if f.is_scalar), *chain[::-1])
+        case E.Hadamard(a, b):
+            return E.Hadamard(_transposed(a), _transposed(b))
+        case E.Func(name, a):
+            return E.Func(name, _transposed(a))
+        case E.Power(base, exponent):
+            return E.Power(_transposed(base), exponent)
+    return E.Transpose(e)
+
+
+def _dependency_order(roots, definitions) -> list:
+    """The placeholders in the order their where lines come: each after the names its value
+    uses, otherwise in the order they are first printed."""
+    order, seen = [], set()
+
+    def visit(e):
+        for n in walk(e):
+            if n in definitions and n not in seen:
+                seen.add(n)
+                visit(definitions[n])
+                order.append(n)
+    for r in roots:
+        visit(r)
+    return order
+
+
+def _names(order, definitions, taken) -> dict:
+    """placeholder -> its Symbol named by role, numbered within a role where it has several."""
+    roles = {}
+    for s in order:
+        v = definitions[s]
+        vector = v.shape[1] == 1
+        residual = isinstance(v, E.Add) and any(
+            isinstance(t, E.Mul) and t.factors[0] == E.Number(-1) and len(t.factors) == 2
+            and isinstance(t.factors[1], E.Symbol) for t in v.terms)
+        letter = "s" if v.is_scalar else ("r" if vector else "R") if residual else next(
+            (one if vector else many for cls, one, many in ROLES if isinstance(v, cls)),
+            "u" if vector else "M")
+        roles.setdefault(letter, []).append(s)
+    rename, used = {}, set(taken)
+    for letter, members in roles.items():
+        if letter in ("delta", "Delta"):
+            members = members[::-1]     # errors flow back: the last computed is delta_1
+        numbers = iter(range(1, 10 ** 6))
+        for s in members:
+            name = letter if len(members) == 1 and letter not in used else None
+            while name is None or name in used:
+                name = f"{letter}_{next(numbers)}"
+            used.add(name)
+            rename[s] = E.Symbol(name, s.shape)
+    return rename
