@@ -168,7 +168,7 @@ def _results(result):
 
 def _vec_form(r) -> str | None:
     """'J = B^T kron A' for a Jacobian or Hessian printed as a map dX -> ..."""
-    if isinstance(r, Jacobian) and r.expr is not None and str(r) != text(r.expr):
+    if isinstance(r, Jacobian) and r.expr is not None and not r.vectors:
         return f"vec form: {'H' if r.label == 'Hessian' else 'J'} = {text(r.expr)}"
     return None
 
@@ -218,8 +218,8 @@ def _derive_one(args, text, wrt, options, numpy_source, out) -> int:
         out += str(result).split("\n")
         out += [vec for vec in map(_vec_form, parts) if vec]
     if args.latex:
-        out += [r.differential.latex if command == "diff" else r.boxed if several else r.latex
-                for r in parts]
+        out += [r.differential.latex for r in parts] if command == "diff" else \
+            result.latex_rows if several else [result.latex]
     if numpy_source is not None:
         out += [line for r in parts for line in numpy_source(r).rstrip("\n").split("\n")]
     if args.verify:
@@ -260,8 +260,8 @@ def problems_command(args, stdin) -> int:
     total = time.perf_counter() - start
     yes = lambda b: "yes" if b else "no"
     rows = [("id", "f", "result", "verified", "matches", "ms")]
-    rows += [(o.problem.id, o.problem.text, o.result or o.error, yes(o.verified),
-              yes(o.matches), f"{o.ms:.0f}") for o in outcomes]
+    rows += [(o.problem.id, o.problem.text, (o.result or o.error).replace("\n", "; "),
+              yes(o.verified), yes(o.matches), f"{o.ms:.0f}") for o in outcomes]
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     right = {5}
     for k, r in enumerate(rows):

@@ -332,12 +332,15 @@ class Gradients(Mapping):
                             for name, m in zip(self.by_name, named.main)),
                           *where_text(named, context)])
 
-    def _repr_latex_(self):
+    @property
+    def latex_rows(self) -> list[str]:
+        """One row per gradient (\\nabla_{W} f = ...), then one per name (\\text{where } h = ...)."""
         named, context = self.named, self.context
-        rows = [rf"\nabla_{{{latex(g.wrt)}}} f &= {latex(m, context)}"
-                for g, m in zip(self.by_name.values(), named.main)]
-        rows += [w.replace(" = ", " &= ", 1) for w in where_latex(named, context)]
-        body = r" \\ ".join(rows)
+        return [rf"\nabla_{{{latex(g.wrt)}}} f = {latex(m, context)}"
+                for g, m in zip(self.by_name.values(), named.main)] + where_latex(named, context)
+
+    def _repr_latex_(self):
+        body = r" \\ ".join(row.replace(" = ", " &= ", 1) for row in self.latex_rows)
         return rf"$\displaystyle \begin{{aligned}} {body} \end{{aligned}}$"
 
     @deadline.bounded
