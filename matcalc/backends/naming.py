@@ -13,8 +13,8 @@ Names by role: h an activation, p a softmax, r a residual (a sum with a
 symbol subtracted), delta a back-propagated
 error (an elementwise product), s a scalar, u any other vector, M any other matrix (capitals
 for matrices: H, P, R, Delta); numbered when a role has several (h_1, h_2 in the order they
-are computed, delta_1, delta_2 in the reverse order, as errors flow back), never the name of
-a symbol or dimension in use. Definitions come in dependency order.
+are computed; delta_k goes with the h_k it uses, else they count in the reverse order, as
+errors flow back), never the name of a symbol or dimension in use. Definitions come in dependency order.
 """
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from ..ir import expr as E
 from ..ir.traverse import free_symbols, replace_all, walk
 
 SHORT = 60          # characters: results printed shorter than this get no names
-MARGIN = 4          # nodes a name must save, beyond its where line (activations: 0)
+MARGIN = 3          # nodes a name must save, beyond its where line (activations: 0)
 ROLES = [(E.Softmax, "p", "P"), (E.Func, "h", "H"), (E.Hadamard, "delta", "Delta")]
 """(node class, name of a vector, name of a matrix): the role of a named value by its top node;
 a sum with a symbol subtracted (x - m, W h + b - y) is a residual, r or R."""
@@ -43,7 +43,8 @@ def name_intermediates(exprs, context=(), printed_length=None) -> Named:
     expressions whose symbols and dimensions the names must not take; ``printed_length``
     (expression -> characters) decides whether the results are long enough to name."""
     exprs = tuple(exprs)
-    if printed_length is not None and sum(map(printed_length, exprs)) < SHORT:
+    if printed_length is not None and sum(map(E.size, exprs)) < SHORT and \
+            sum(map(printed_length, exprs)) < SHORT:     # a node prints as a character at least
         return Named(exprs)
     taken = _taken(exprs + tuple(context))
     normal: dict = {}
@@ -85,7 +86,8 @@ def _best_group(roots, normal):
     count = _occurrences(roots)
     groups: dict = {}
     for n, k in count.items():
-        if isinstance(n, E.Transpose) or not n.children or E.has(n, E.Differential, E.D):
+        if isinstance(n, E.Transpose) or not n.children or E.has(n, E.Differential, E.D) or \
+                _denominator(n):
             continue
         a, b = _normal(n, False, normal), _normal(n, True, normal)
         key = (a,) if a == b else (a, b) if (a.shape[1] == 1 or a.shape[0] != 1 and
@@ -107,6 +109,12 @@ def _best_group(roots, normal):
     upright = [n for n in nodes if _normal(n, False, normal) == key[0]]
     value = upright[0] if upright else _transposed(nodes[0])
     return nodes, value
+
+
+def _denominator(e) -> bool:
+    """A negative power, which prints as a denominator (1 / ||x||^4): not named apart from its
+    fraction."""
+    return isinstance(e, E.Power) and isinstance(e.exponent, E.Number) and e.exponent.value < 0
 
 
 def _occurrences(roots) -> dict:
@@ -233,12 +241,35 @@ def _names(order, definitions, taken) -> dict:
     rename, used = {}, set(taken)
     for letter, members in roles.items():
         if letter in ("delta", "Delta"):
-            members = members[::-1]     # errors flow back: the last computed is delta_1
-        numbers = iter(range(1, 10 ** 6))
-        for s in members:
-            name = letter if len(members) == 1 and letter not in used else None
-            while name is None or name in used:
-                name = f"{letter}_{next(numbers)}"
-            used.add(name)
-            rename[s] = E.Symbol(name, s.shape)
+            continue
+        _number(letter, members, rename, used)
+    for letter in ("delta", "Delta"):
+        members = roles.get(letter, [])
+        layers = [_layer(definitions[s], rename) for s in members]
+        if None in layers or len(set(layers)) < len(layers) or \
+                any(f"{letter}_{k}" in used for k in layers):
+            _number(letter, members[::-1], rename, used)    # errors flow back
+            continue
+        for s, k in zip(members, layers):
+            used.add(f"{letter}_{k}")
+            rename[s] = E.Symbol(f"{letter}_{k}", s.shape)
     return rename
+
+
+def _number(letter, members, rename, used):
+    """Names letter (one member) or letter_1, letter_2, ... (several), skipping those used."""
+    numbers = iter(range(1, 10 ** 6))
+    for s in members:
+        name = letter if len(members) == 1 and letter not in used else None
+        while name is None or name in used:
+            name = f"{letter}_{next(numbers)}"
+        used.add(name)
+        rename[s] = E.Symbol(name, s.shape)
+
+
+def _layer(value, rename):
+    """The number k of the one numbered activation h_k that an error's value uses directly
+    (delta_k = (W^T delta_{k+1}) .* (1 - h_k.^2) goes with h_k), else None."""
+    ks = {rename[s].name.partition("_")[2] for s in free_symbols(value)
+          if s in rename and rename[s].name.partition("_")[0] in ("h", "H")}
+    return int(next(iter(ks))) if len(ks) == 1 and next(iter(ks)).isdigit() else None
