@@ -135,7 +135,7 @@ def test_short_answers_print_without_names():
     """The problem set's answers stay as they were, but where a paper names (p = softmax,
     h = sigma, s = <x, x>)."""
     named = {p.id for p in problems.PROBLEMS if "\nwhere " in problems.display(p, problems.solve(p))}
-    assert named == {"P12-hess", "P23-W", "P23-b", "P24-hess"}
+    assert named == {"P12-hess", "P20-hess", "P23-W", "P23-b", "P24-hess", "P28-hess"}
     assert str(mc.derivative("det(A - t I)", wrt="t", order=2, shapes={"t": "scalar"})) == \
         "det(A - t I) (tr((A - t I)^-1)^2 - tr((A - t I)^-2))"
 

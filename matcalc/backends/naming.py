@@ -4,8 +4,8 @@ r = W_2 h + b_2 - y, p = softmax(A x + b)), chosen on the DAG of one or several 
 A subexpression is named when it occurs more than once in the printed trees, counted up to
 transposition and the order of sums and elementwise products (tanh(b_1^T + x^T W_1^T) is
 h^T), and either it is an activation (a function of the variables, used twice) or naming it
-saves MARGIN nodes beyond its where line; only results that print longer than SHORT
-characters get names, so the seminar's short answers stay as they are. Names are chosen one
+saves MARGIN nodes beyond its where line, the latter only in results that print longer
+than SHORT characters, so that the seminar's short answers stay as they are. Names are chosen one
 at a time, the largest saving first, and a name counts as one node from then on, so names
 nest (h_2 = tanh(W_2 h_1)) and the printed size grows with the DAG, not the tree.
 
@@ -43,13 +43,12 @@ def name_intermediates(exprs, context=(), printed_length=None) -> Named:
     expressions whose symbols and dimensions the names must not take; ``printed_length``
     (expression -> characters) decides whether the results are long enough to name."""
     exprs = tuple(exprs)
-    if printed_length is not None and sum(map(E.size, exprs)) < SHORT and \
-            sum(map(printed_length, exprs)) < SHORT:     # a node prints as a character at least
-        return Named(exprs)
+    short = printed_length is not None and sum(map(E.size, exprs)) < SHORT and \
+        sum(map(printed_length, exprs)) < SHORT      # a node prints as a character at least
     taken = _taken(exprs + tuple(context))
     normal: dict = {}
     roots, definitions = list(exprs), {}     # placeholder Symbol -> its value (over names)
-    while (best := _best_group(roots + list(definitions.values()), normal)) is not None:
+    while (best := _best_group(roots + list(definitions.values()), normal, short)) is not None:
         nodes, value = best
         name = E.Symbol(f"#{len(definitions)}", value.shape)
         up = _normal(value, False, normal)
@@ -80,9 +79,10 @@ def _taken(exprs) -> set:
     return taken
 
 
-def _best_group(roots, normal):
+def _best_group(roots, normal, short=False):
     """(the nodes of the group most worth a name, its value as the definition writes it), or
-    None. A group is the nodes equal up to transposition and order (_normal)."""
+    None (of a short result, activations only). A group is the nodes equal up to
+    transposition and order (_normal)."""
     count = _occurrences(roots)
     groups: dict = {}
     for n, k in count.items():
@@ -101,7 +101,7 @@ def _best_group(roots, normal):
             continue
         gain = (k - 1) * w - k - transposed - 2
         activation = isinstance(nodes[0], (E.Func, E.Softmax))
-        if gain >= (0 if activation else MARGIN) and (best is None or gain > best_gain):
+        if (activation or not short) and gain >= (0 if activation else MARGIN) and (best is None or gain > best_gain):
             best, best_gain = (nodes, key), gain
     if best is None:
         return None
