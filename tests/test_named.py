@@ -94,6 +94,21 @@ def test_named_form_read_back_is_the_gradient(id, closed):
                          what=f"{label}: read back vs closed form")
 
 
+def test_powers_of_one_scalar_share_a_name():
+    """P25 as problems.md writes it, with s = x^T x: ||x||_2^2 and ||x||_2^4 print s and s^2;
+    the read-back form against central differences of f and the closed form."""
+    c, g = case("P25"), engine("gradient", "P25")
+    assert str(g) == "2 A x / s - 2 <x, A x> x / s^2\nwhere s = ||x||_2^2"
+    again = read_back(str(g), g)
+    for label, values in draws(c):
+        G = evaluate(again, values, g.context)
+        scale = max(1.0, np.max(np.abs(c.grad(**values))))
+        assert_close(G, central_gradient(lambda v: c.f(**v), values, "x"), rtol=FD_RTOL,
+                     atol=FD_ATOL * scale, what=f"{label}: read back vs central differences")
+        assert_close(G, c.grad(**values), rtol=EXACT_RTOL, atol=EXACT_ATOL * scale,
+                     what=f"{label}: read back vs closed form")
+
+
 # ---- every named result of the table reads back -------------------------------------------
 
 @functools.cache
@@ -135,7 +150,8 @@ def test_short_answers_print_without_names():
     """The problem set's answers stay as they were, but where a paper names (p = softmax,
     h = sigma, s = <x, x>)."""
     named = {p.id for p in problems.PROBLEMS if "\nwhere " in problems.display(p, problems.solve(p))}
-    assert named == {"P12-hess", "P20-hess", "P23-W", "P23-b", "P24-hess", "P28-hess"}
+    assert named == {"P8-hess", "P12-hess", "P20-hess", "P23-W", "P23-b", "P24-hess", "P25",
+                     "P25-hess", "P28-hess"}
     assert str(mc.derivative("det(A - t I)", wrt="t", order=2, shapes={"t": "scalar"})) == \
         "det(A - t I) (tr((A - t I)^-1)^2 - tr((A - t I)^-2))"
 

@@ -3,8 +3,9 @@ r = W_2 h + b_2 - y, p = softmax(A x + b)), chosen on the DAG of one or several 
 
 A subexpression is named when it occurs more than once in the printed trees, counted up to
 transposition and the order of sums and elementwise products (tanh(b_1^T + x^T W_1^T) is
-h^T), and either it is an activation (a function of the variables, used twice) or naming it
-saves MARGIN nodes beyond its where line, the latter only in results that print longer
+h^T), and either it is an activation (a function of the variables, used twice), or a scalar
+met only in several powers (s = ||x||_2^2 of ||x||_2^2 and ||x||_2^4, which print s and s^2),
+or naming it saves MARGIN nodes beyond its where line, the latter only in results that print longer
 than SHORT characters, so that the seminar's short answers stay as they are. Names are chosen one
 at a time, the largest saving first, and a name counts as one node from then on, so names
 nest (h_2 = tanh(W_2 h_1)) and the printed size grows with the DAG, not the tree.
@@ -18,6 +19,7 @@ errors flow back), never the name of a symbol or dimension in use. Definitions c
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from ..ir import expr as E
@@ -49,11 +51,12 @@ def name_intermediates(exprs, context=(), printed_length=None) -> Named:
     normal: dict = {}
     roots, definitions = list(exprs), {}     # placeholder Symbol -> its value (over names)
     while (best := _best_group(roots + list(definitions.values()), normal, short)) is not None:
-        nodes, value = best
+        nodes, value, powers = best
         name = E.Symbol(f"#{len(definitions)}", value.shape)
         up = _normal(value, False, normal)
-        mapping = {n: name if n.is_scalar or _normal(n, False, normal) == up else E.Transpose(name)
-                   for n in nodes}
+        mapping = {n: (name if powers[n] == 1 else E.Power(name, E.Number(powers[n]))) if powers
+                   else name if n.is_scalar or _normal(n, False, normal) == up else
+                   E.Transpose(name) for n in nodes}
         memo: dict = {}
         roots = [replace_all(r, mapping, memo) for r in roots]
         definitions = {s: replace_all(v, mapping, memo) for s, v in definitions.items()}
@@ -80,20 +83,22 @@ def _taken(exprs) -> set:
 
 
 def _best_group(roots, normal, short=False):
-    """(the nodes of the group most worth a name, its value as the definition writes it), or
-    None (of a short result, activations only). A group is the nodes equal up to
-    transposition and order (_normal)."""
+    """(the nodes of the group most worth a name, its value as the definition writes it, and
+    for powers of one base the power of the name each node becomes), or None (of a short
+    result, activations and powers only). A group is the nodes equal up to transposition and
+    order (_normal)."""
     count = _occurrences(roots)
-    groups: dict = {}
+    groups, powers = {}, {}      # group key -> (nodes, occurrences, transposed ones); -> powers
     for n, k in count.items():
+        if _integer_power(n):
+            powers.setdefault(_group_key(n.base, normal), []).append(n)
         if isinstance(n, E.Transpose) or not n.children or E.has(n, E.Differential, E.D) or \
                 _denominator(n):
             continue
-        a, b = _normal(n, False, normal), _normal(n, True, normal)
-        key = (a,) if a == b else (a, b) if (a.shape[1] == 1 or a.shape[0] != 1 and
-                                             hash(a) < hash(b)) else (b, a)
+        key = _group_key(n, normal)
         nodes, total, transposed = groups.get(key, ((), 0, 0))
-        groups[key] = (nodes + (n,), total + k, transposed + k * (_normal(n, False, normal) != key[0]))
+        groups[key] = (nodes + (n,), total + k,
+                       transposed + k * (_normal(n, False, normal) != key[0]))
     best, best_gain = None, None
     for key, (nodes, k, transposed) in groups.items():
         w = max(n._size for n in nodes)
@@ -101,14 +106,36 @@ def _best_group(roots, normal, short=False):
             continue
         gain = (k - 1) * w - k - transposed - 2
         activation = isinstance(nodes[0], (E.Func, E.Softmax))
-        if (activation or not short) and gain >= (0 if activation else MARGIN) and (best is None or gain > best_gain):
-            best, best_gain = (nodes, key), gain
-    if best is None:
-        return None
-    nodes, key = best
-    upright = [n for n in nodes if _normal(n, False, normal) == key[0]]
-    value = upright[0] if upright else _transposed(nodes[0])
-    return nodes, value
+        if (activation or not short) and gain >= (0 if activation else MARGIN) and \
+                (best is None or gain > best_gain):
+            upright = [n for n in nodes if _normal(n, False, normal) == key[0]]
+            best, best_gain = (nodes, upright[0] if upright else _transposed(nodes[0]), None), gain
+    for key, nodes in powers.items():
+        exponents = {abs(int(n.exponent.value)) for n in nodes}
+        k = sum(count[n] for n in nodes)
+        if key in groups and groups[key][1] == k and len(exponents) > 1 and \
+                (best is None or k * nodes[0].base._size > best_gain):
+            m = math.gcd(*exponents)
+            best = (nodes, nodes[0].base if m == 1 else E.Power(nodes[0].base, E.Number(m)),
+                    {n: int(n.exponent.value) // m for n in nodes})
+            best_gain = k * nodes[0].base._size
+    return best
+
+
+def _group_key(n, normal) -> tuple:
+    """The same for the nodes equal up to transposition and order: its normal forms, the
+    upright one (a column, or the first by hash) first."""
+    a, b = _normal(n, False, normal), _normal(n, True, normal)
+    if a == b:
+        return (a,)
+    return (a, b) if a.shape[1] == 1 or a.shape[0] != 1 and hash(a) < hash(b) else (b, a)
+
+
+def _integer_power(e) -> bool:
+    """u^k of a scalar u that is no symbol, k an integer other than 1, 0 and -1: the powers
+    (||x||^2, ||x||^4, ...) that a name for the lowest common power writes s, s^2, ..."""
+    return isinstance(e, E.Power) and isinstance(e.exponent, E.Number) and e.base.is_scalar \
+        and e.base.children != () and e.exponent.value.is_integer and abs(e.exponent.value) > 1
 
 
 def _denominator(e) -> bool:
