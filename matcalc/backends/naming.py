@@ -4,18 +4,20 @@ r = W_2 h + b_2 - y, p = softmax(A x + b)), chosen on the DAG of one or several 
 A subexpression is named when it occurs more than once in the printed trees, counted up to
 transposition and the order of sums and elementwise products (tanh(b_1^T + x^T W_1^T) is
 h^T), and either it is an activation (a function of the variables, used twice), or a scalar
-met only in several powers (s = ||x||_2^2 of ||x||_2^2 and ||x||_2^4, which print s and s^2),
-or naming it saves MARGIN nodes beyond its where line, the latter only in results that print longer
-than SHORT characters, so that the seminar's short answers stay as they are. Names are chosen one
-at a time, the largest saving first, and a name counts as one node from then on, so names
-nest (h_2 = tanh(W_2 h_1)) and the printed size grows with the DAG, not the tree.
+met only in several even powers (||x||_2^2 and ||x||_2^4 print s and s^2 with s = ||x||_2^2,
+as the problem set writes s = x^T x), or naming it saves MARGIN nodes beyond its where
+line. A result that prints shorter than SHORT characters keeps its names only where they
+make it shorter (or write s = x^T x): the seminar's short answers stay as they are. Names
+are chosen one at a time, the largest saving first, and a name counts as one node from then
+on, so names nest (h_2 = tanh(W_2 h_1)) and the printed size grows with the DAG, not the
+tree.
 
-Names by role: h an activation, p a softmax, r a residual (a sum with a
-symbol subtracted), delta a back-propagated
-error (an elementwise product), s a scalar, u any other vector, M any other matrix (capitals
-for matrices: H, P, R, Delta); numbered when a role has several (h_1, h_2 in the order they
-are computed; delta_k goes with the h_k it uses, else they count in the reverse order, as
-errors flow back), never the name of a symbol or dimension in use. Definitions come in dependency order.
+Names by role: h an activation, p a softmax, r a residual (a sum with a symbol subtracted),
+delta a back-propagated error (an elementwise product), s a scalar, u any other vector, M
+any other matrix (capitals for matrices: H, P, R, Delta); numbered when a role has several
+(h_1, h_2 in the order they are computed; delta_k goes with the h_k it uses, else they
+count in the reverse order, as errors flow back), never the name of a symbol or dimension
+in use. Definitions come in dependency order.
 """
 from __future__ import annotations
 
@@ -48,10 +50,12 @@ def name_intermediates(exprs, context=(), printed_length=None) -> Named:
     short = printed_length is not None and sum(map(E.size, exprs)) < SHORT and \
         sum(map(printed_length, exprs)) < SHORT      # a node prints as a character at least
     taken = _taken(exprs + tuple(context))
-    normal: dict = {}
+    normal = ({}, {}, {})      # (node, t) -> number; form -> number; node -> group key
     roots, definitions = list(exprs), {}     # placeholder Symbol -> its value (over names)
+    powers_named = False
     while (best := _best_group(roots + list(definitions.values()), normal, short)) is not None:
         nodes, value, powers = best
+        powers_named |= powers is not None
         name = E.Symbol(f"#{len(definitions)}", value.shape)
         up = _normal(value, False, normal)
         mapping = {n: (name if powers[n] == 1 else E.Power(name, E.Number(powers[n]))) if powers
@@ -67,8 +71,13 @@ def name_intermediates(exprs, context=(), printed_length=None) -> Named:
     order = _dependency_order(roots, definitions)
     rename = _names(order, definitions, taken)
     memo = {}
-    return Named(tuple(replace_all(r, rename, memo) for r in roots),
-                 tuple((rename[s], replace_all(definitions[s], rename, memo)) for s in order))
+    named = Named(tuple(replace_all(r, rename, memo) for r in roots),
+                  tuple((rename[s], replace_all(definitions[s], rename, memo)) for s in order))
+    if short and not powers_named and sum(map(printed_length, named.main)) + sum(
+            len(" where  = ") + printed_length(s) + printed_length(v)
+            for s, v in named.definitions) >= sum(map(printed_length, exprs)):
+        return Named(exprs)      # a short result keeps names that shorten it, and s = x^T x
+    return named
 
 
 def _taken(exprs) -> set:
@@ -113,10 +122,10 @@ def _best_group(roots, normal, short=False):
     for key, nodes in powers.items():
         exponents = {abs(int(n.exponent.value)) for n in nodes}
         k = sum(count[n] for n in nodes)
-        if key in groups and groups[key][1] == k and len(exponents) > 1 and \
+        if key in groups and groups[key][1] == k and math.gcd(*exponents) > 1 < len(exponents) and \
                 (best is None or k * nodes[0].base._size > best_gain):
             m = math.gcd(*exponents)
-            best = (nodes, nodes[0].base if m == 1 else E.Power(nodes[0].base, E.Number(m)),
+            best = (nodes, E.Power(nodes[0].base, E.Number(m)),
                     {n: int(n.exponent.value) // m for n in nodes})
             best_gain = k * nodes[0].base._size
     return best
@@ -124,16 +133,18 @@ def _best_group(roots, normal, short=False):
 
 def _group_key(n, normal) -> tuple:
     """The same for the nodes equal up to transposition and order: its normal forms, the
-    upright one (a column, or the first by hash) first."""
-    a, b = _normal(n, False, normal), _normal(n, True, normal)
-    if a == b:
-        return (a,)
-    return (a, b) if a.shape[1] == 1 or a.shape[0] != 1 and hash(a) < hash(b) else (b, a)
+    upright one (a column, or the first by number) first."""
+    keys = normal[2]
+    if n not in keys:
+        a, b = _normal(n, False, normal), _normal(n, True, normal)
+        keys[n] = (a,) if a == b else \
+            (a, b) if n.shape[1] == 1 or n.shape[0] != 1 and a < b else (b, a)
+    return keys[n]
 
 
 def _integer_power(e) -> bool:
     """u^k of a scalar u that is no symbol, k an integer other than 1, 0 and -1: the powers
-    (||x||^2, ||x||^4, ...) that a name for the lowest common power writes s, s^2, ..."""
+    (||x||^2, ||x||^4, ...) that a name for their common power writes s, s^2, ..."""
     return isinstance(e, E.Power) and isinstance(e.exponent, E.Number) and e.base.is_scalar \
         and e.base.children != () and e.exponent.value.is_integer and abs(e.exponent.value) > 1
 
@@ -180,38 +191,45 @@ def _topological(nodes) -> list:
     return out[::-1]
 
 
-def _normal(e, t, memo):
-    """e (e^T if t) with transposes moved to the leaves, sums, scalar factors and elementwise
-    products in a fixed order: equal for equal values of these forms."""
+def _normal(e, t, normal) -> int:
+    """The number of the normal form of e (of e^T if t): transposes moved to the leaves, sums,
+    scalar factors and elementwise products in a fixed order; equal numbers, equal values.
+    ``normal`` is (memo: (node, t) -> number, the numbers of the forms met, ...)."""
+    memo, numbers = normal[:2]
     if e.is_scalar:
         t = False
     if (e, t) in memo:
         return memo[e, t]
-    sort = lambda items: tuple(sorted(items, key=hash))
+    of = lambda c, tc=t: _normal(c, tc, normal)
     match e:
         case E.Transpose(a):
-            out = _normal(a, not t, memo)
+            memo[e, t] = of(a, not t)
+            return memo[e, t]
         case E.Add(terms):
-            out = E.Add(sort(_normal(c, t, memo) for c in terms))
+            form = ("+", tuple(sorted(map(of, terms))))
         case E.Mul(factors):
-            chain = [_normal(f, t, memo) for f in factors if not f.is_scalar]
-            out = E.Mul(sort(_normal(f, False, memo) for f in factors if f.is_scalar) +
-                        tuple(chain[::-1] if t else chain))
+            chain = [of(f) for f in factors if not f.is_scalar]
+            form = ("*", tuple(sorted(of(f) for f in factors if f.is_scalar)),
+                    tuple(chain[::-1] if t else chain))
         case E.Hadamard(a, b):
-            out = E.Hadamard(*sort((_normal(a, t, memo), _normal(b, t, memo))))
+            form = (".*", tuple(sorted((of(a), of(b)))))
         case E.Inner(a, b):
-            out = E.Inner(*sort((_normal(a, False, memo), _normal(b, False, memo))))
-        case E.Func() | E.Inverse() | E.MatPower():
-            out = e.with_children([_normal(c, t, memo) for c in e.children])
-        case E.Power(base, exponent):
-            out = E.Power(_normal(base, t, memo), _normal(exponent, False, memo))
-        case E.Diag() if e.builds_matrix:
-            out = e.with_children([_normal(e.arg, False, memo)])
+            form = ("<>", tuple(sorted((of(a, False), of(b, False)))))
+        case E.Func() | E.Inverse() | E.MatPower() | E.Power():      # (f(X))^T = f(X^T)
+            form = (type(e), _fields(e), tuple(map(of, e.children)))
+        case E.Diag() if e.builds_matrix:                           # symmetric
+            form = (E.Diag, of(e.arg, False))
+        case _ if not e.children:
+            form = ("leaf", e, t)
         case _:
-            out = e.with_children([_normal(c, False, memo) for c in e.children])
-            out = E.Transpose(out) if t else out
-    memo[e, t] = out
-    return out
+            form = (type(e), _fields(e), tuple(of(c, False) for c in e.children), t)
+    memo[e, t] = numbers.setdefault(form, len(numbers))
+    return memo[e, t]
+
+
+def _fields(e) -> tuple:
+    """The fields of a node that are no subexpressions (a function's name, a power k)."""
+    return tuple(v for v in e._values() if not isinstance(v, (E.Expr, tuple)))
 
 
 def _transposed(e):
