@@ -56,11 +56,8 @@ def name_intermediates(exprs, context=(), printed_length=None) -> Named:
     while (best := _best_group(roots + list(definitions.values()), normal, short)) is not None:
         nodes, value, powers = best
         powers_named |= powers is not None
-        name = E.Symbol(f"#{len(definitions)}", value.shape)
-        up = _normal(value, False, normal)
-        mapping = {n: (name if powers[n] == 1 else E.Power(name, E.Number(powers[n]))) if powers
-                   else name if n.is_scalar or _normal(n, False, normal) == up else
-                   E.Transpose(name) for n in nodes}
+        name = E.Symbol(f"#{len(definitions)}", value.shape)     # named at the end
+        mapping = _occurrences_named(nodes, value, powers, name, normal)
         memo: dict = {}
         roots = [replace_all(r, mapping, memo) for r in roots]
         definitions = {s: replace_all(v, mapping, memo) for s, v in definitions.items()}
@@ -78,6 +75,16 @@ def name_intermediates(exprs, context=(), printed_length=None) -> Named:
             for s, v in named.definitions) >= sum(map(printed_length, exprs)):
         return Named(exprs)      # a short result keeps names that shorten it, and s = x^T x
     return named
+
+
+def _occurrences_named(nodes, value, powers, name, normal) -> dict:
+    """node -> what it becomes: the name, its transpose (a node that is value^T), or its power
+    (powers: node -> exponent of the name)."""
+    if powers:
+        return {n: name if powers[n] == 1 else E.Power(name, E.Number(powers[n])) for n in nodes}
+    up = _normal(value, False, normal)
+    return {n: name if n.is_scalar or _normal(n, False, normal) == up else E.Transpose(name)
+            for n in nodes}
 
 
 def _taken(exprs) -> set:
@@ -113,7 +120,7 @@ def _best_group(roots, normal, short=False):
         w = max(n._size for n in nodes)
         if k < 2 or w < 2 or not free_symbols(nodes[0]):
             continue
-        gain = (k - 1) * w - k - transposed - 2
+        gain = (k - 1) * w - k - transposed - 2     # nodes saved: k copies -> k names + where
         activation = isinstance(nodes[0], (E.Func, E.Softmax))
         if (activation or not short) and gain >= (0 if activation else MARGIN) and \
                 (best is None or gain > best_gain):
@@ -157,15 +164,7 @@ def _denominator(e) -> bool:
 
 def _occurrences(roots) -> dict:
     """How often each distinct node occurs in the printed trees of roots (over the DAG)."""
-    order, seen, stack = [], set(), list(roots)
-    while stack:                     # parents before children: a node after all its parents
-        n = stack.pop()
-        if n in seen:
-            continue
-        seen.add(n)
-        order.append(n)
-        stack.extend(n.children)
-    order = _topological(order)
+    order = _topological(roots)
     count = dict.fromkeys(order, 0)
     for r in roots:
         count[r] += 1
@@ -175,10 +174,10 @@ def _occurrences(roots) -> dict:
     return count
 
 
-def _topological(nodes) -> list:
-    """nodes with every parent before its children."""
+def _topological(roots) -> list:
+    """The distinct nodes of roots, every parent before its children."""
     done, out = set(), []
-    for start in nodes:
+    for start in roots:
         stack = [(start, False)]
         while stack:
             n, expanded = stack.pop()
