@@ -149,7 +149,8 @@ def test_named_results_read_back_to_the_expanded_value():
 def test_short_answers_print_without_names():
     """The problem set's answers stay as they were, but where the problem set names too (P12
     p = softmax(A x + b), P23 s = sigma(W x + b), P24 u = x^T x, P25 s = x^T x)."""
-    named = {p.id for p in problems.PROBLEMS if "\nwhere " in problems.display(p, problems.solve(p))}
+    named = {p.id for p in problems.PROBLEMS
+             if "\nwhere " in problems.display(p, problems.solve(p))}
     assert named == {"P12-hess", "P23-W", "P23-b", "P24-hess", "P25", "P25-hess"}
     assert str(mc.derivative("det(A - t I)", wrt="t", order=2, shapes={"t": "scalar"})) == \
         "det(A - t I) (tr((A - t I)^-1)^2 - tr((A - t I)^-2))"
@@ -214,7 +215,8 @@ def test_printed_size_of_all_weights_gradient_grows_at_most_as_L_to_1_3():
 
 def test_expr_repr_is_short_and_shows_as_math():
     e = mc.parse("tr(A X)")
-    assert repr(e) == "Expr('tr(A X)')" and repr([e, mc.parse("x")]) == "[Expr('tr(A X)'), Expr('x')]"
+    assert repr(e) == "Expr('tr(A X)')"
+    assert repr([e, mc.parse("x")]) == "[Expr('tr(A X)'), Expr('x')]"
     assert e._repr_latex_() == r"$\displaystyle \operatorname{tr}\left(A X\right)$"
     long = mc.parse(" + ".join(f"x_{i}" for i in range(40)))
     assert len(repr(long)) < 110 and repr(long).endswith("...')")

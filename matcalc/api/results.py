@@ -85,7 +85,8 @@ class Result:
 
     def _repr_latex_(self):
         if self.steps:
-            return f"$\\displaystyle {latex_derivation(self.lhs_latex, self.steps, self.boxed, self.where_latex)}$"
+            shown = latex_derivation(self.lhs_latex, self.steps, self.boxed, self.where_latex)
+            return f"$\\displaystyle {shown}$"
         return f"$\\displaystyle {self.latex}$"
 
     lhs_text, lhs_latex = "df", "df"
@@ -334,7 +335,8 @@ class Gradients(Mapping):
 
     @property
     def latex_rows(self) -> list[str]:
-        """One row per gradient (\\nabla_{W} f = ...), then one per name (\\text{where } h = ...)."""
+        """One row per gradient (\\nabla_{W} f = ...), then one per name
+        (\\text{where } h = ...)."""
         named, context = self.named, self.context
         return [rf"\nabla_{{{latex(g.wrt)}}} f = {latex(m, context)}"
                 for g, m in zip(self.by_name.values(), named.main)] + where_latex(named, context)
