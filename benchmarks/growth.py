@@ -29,6 +29,7 @@ the upper half of the sizes:
    jax.jit(jax.value_and_grad) and torch.func.grad_and_value, the same numbers to 1e-12;
 9. ``import matcalc`` and the first gradient in fresh subprocesses.
 
+Families 1-3, 5 and 6 also show the characters str(result) prints (where lines included).
 The targets of each family are printed beside its figures, PASS or MISS.
 """
 from __future__ import annotations
@@ -357,6 +358,7 @@ def targets(families, nested_rows, batch, startup):
     hess = families["Hessian wrt x"]
     hess_exp = growth_exponent([r["size"] for r in hess], [r["time"] for r in hess])
     all_32 = time_at(families["gradient wrt all W_i"], 32)
+    printed = printed_exponent(families["gradient wrt all W_i"])
     depth_30 = time_at(nested_rows, 30)
     ratios = [r["matcalc"] / r["hand"] for r in batch]
     ahead = [r["matcalc"] < min(r.get("jax", math.inf), r.get("torch", math.inf))
@@ -367,6 +369,9 @@ def targets(families, nested_rows, batch, startup):
          verdict(None if grad_exp is None or time_at(grad, 32) is None else grad_exp <= 1.5)),
         ("all weights at L = 32 under 1 s", fmt_time(all_32),
          verdict(None if all_32 is None else all_32 < 1.0)),
+        ("all weights' gradients print at most like L^1.3 (named intermediates)",
+         f"exponent {printed:.2f}" if printed is not None else NA,
+         verdict(None if printed is None else printed <= 1.3)),
         ("nested depth 30 under 0.2 s", fmt_time(depth_30),
          verdict(None if depth_30 is None else depth_30 < 0.2)),
         ("Hessian derivation grows at most like L^2",
@@ -383,6 +388,17 @@ def targets(families, nested_rows, batch, startup):
          f"{max(r['diff_matcalc'] for r in batch):.1e}",
          verdict(max(r["diff_matcalc"] for r in batch) <= TOLERANCE)),
     ]
+
+
+PRINTED = ("printed length", lambda r: len(str(r["result"])) if r["time"] else NA)
+"""The column of characters str(result) prints (with its where lines)."""
+
+
+def printed_exponent(rows):
+    """The growth exponent of the printed length, as growth_exponent of the times."""
+    measured = [r for r in rows if r["time"]]
+    return growth_exponent([r["size"] for r in measured],
+                           [len(str(r["result"])) for r in measured])
 
 
 def family_table(title, rows, unit="L", extra=None):
@@ -414,12 +430,11 @@ def report(families, nested_rows, log_det_rows, trace, batch, how, startup, goal
             "The L-layer loss `1/2 ||W_L tanh(... tanh(W_1 x)) - y||_2^2` and the head "
             "`-y^T log(softmax(W_L tanh(... W_1 x)))`; the Hessian is wrt x.", ""]
     for title, rows in families.items():
-        out += family_table(title, rows)
+        out += family_table(title, rows, extra=PRINTED)
     out += ["![derivation time against L](growth.png)", "", "### Nested functions", ""]
     out += family_table("`sum(sin(exp(tanh(... x))))` gradient", nested_rows, unit="depth")
     out += ["### Hessian of log det(A_1 X ... A_k X) wrt X", ""]
-    out += family_table("Hessian", log_det_rows, unit="k", extra=(
-        "printed length", lambda r: len(str(r["result"])) if r["time"] else NA))
+    out += family_table("Hessian", log_det_rows, unit="k", extra=PRINTED)
     out += ["### Gradient code of tr(A_1 X ... A_k X), n = 64", "",
             "| k | derivation | matmuls in the code | matcalc | jax.jit(jax.grad) | "
             "jax / matcalc | max diff |", "|---|---|---|---|---|---|---|"]

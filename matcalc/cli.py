@@ -186,7 +186,7 @@ def _results(result):
 def _vec_form(r, several=False) -> str | None:
     """'J = B^T kron A' for a Jacobian or Hessian printed as a map dX -> ...; with several
     variables, named by its block: 'H[x, X] = y^T kron I', 'J[X] = ...'."""
-    if isinstance(r, Jacobian) and r.expr is not None and str(r) != text(r.expr):
+    if isinstance(r, Jacobian) and r.expr is not None and not r.vectors:
         head = "H" if r.label == "Hessian" else "J"
         if several:
             head = r.label.removeprefix("Hessian block ") if isinstance(r, HessianBlock) \
@@ -299,11 +299,12 @@ def _derive_one(args, text, wrt, options, backend, out) -> int:
         out += str(result).split("\n")
         out += [vec for vec in (_vec_form(r, several) for r in parts) if vec]
     if args.latex and args.steps:
-        out += [latex_derivation(r.lhs_latex, list(r.steps), r.boxed) if r.steps else r.boxed
-                for r in parts]
+        out += [latex_derivation(r.lhs_latex, list(r.steps), r.boxed, r.where_latex)
+                if r.steps else r.boxed for r in parts]
     elif args.latex:
-        out += [r.differential.latex if command == "diff" else r.boxed if several else r.latex
-                for r in parts]
+        out += [r.differential.latex for r in parts] if command == "diff" else \
+            result.latex_rows if isinstance(result, Gradients) else \
+            [r.boxed for r in parts] if several else [result.latex]
     code = EXIT_OK
     if args.verify:
         report = result.verify()
@@ -404,7 +405,7 @@ def problems_command(args, stdin) -> int:
     total = time.perf_counter() - start
     yes = lambda b: "yes" if b else "no"
     rows = [("id", "f", "result", "verified", "matches", "ms")]
-    rows += [(o.problem.id, o.problem.text, o.result or o.error.split("\n")[0],
+    rows += [(o.problem.id, o.problem.text, o.result.replace("\n", "; ") if o.result else o.error.split("\n")[0],
               yes(o.verified), yes(o.matches), f"{o.ms:.0f}") for o in outcomes]
     print("\n".join(table(rows, right={5})))
     failing = [o for o in outcomes if not o.ok]

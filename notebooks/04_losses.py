@@ -34,6 +34,21 @@ print(g.explain())
 print(check_answer(L4S, g))
 
 # %% [markdown]
+# ## A network's gradients, with names
+#
+# A paper writes the gradients of a network with names for the activations $h_k$, the
+# residual $r$ and the back-propagated errors $\delta_k$ (losses.md, L20). matcalc names the
+# subexpressions that repeat, across the gradients of all the weights; `g[name].expr` is the
+# expanded expression, and the printed form, `where` lines and all, reads back (`check`).
+
+# %%
+L20 = "1/2 ||W_3 tanh(W_2 tanh(W_1 x)) - y||_2^2"
+g = mc.gradient(L20, wrt=["W_1", "W_2", "W_3"])
+print(g)
+for name in g:
+    print(name, mc.check(L20, wrt=name, answer=str(g[name])).correct)
+
+# %% [markdown]
 # ## Every loss
 #
 # The columns: the loss, what is derived, whether matcalc agrees with the paper, and the
@@ -50,7 +65,8 @@ for loss in LOSSES:
     verdict = check_answer(loss, result)
     rows.append((loss.id, loss.kind, bool(verdict), tokens(str(result)), tokens(loss.answer)))
     print(f"{loss.id:8} {loss.statement}\n         f = {loss.text}\n"
-          f"         matcalc: {result}\n         paper:   {loss.answer}\n"
+          f"         matcalc: {str(result).replace(chr(10), chr(10) + ' ' * 18)}\n"
+          f"         paper:   {loss.answer}\n"
           f"         {'agree' if verdict else 'DISAGREE: ' + str(verdict)}\n")
     assert verdict, verdict
 

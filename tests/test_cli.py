@@ -147,7 +147,9 @@ def test_several_variables(capsys):
     assert code == 0
     out = lines(out)
     assert out[0].startswith("grad_W f = ") and out[1].startswith("grad_b f = ")
-    assert out[2].startswith("verified")
+    assert out[2:4] == ["where h = sigma(W x + b)",      # the names the gradients share
+                        "where delta = (h - y) .* h .* (1 - h)"]
+    assert out[4].startswith("verified")
     code, out, _ = run(capsys, "grad", "x^T W b", "--wrt", "W,b", "--latex")
     assert lines(out) == ["grad_W f = x b^T", "grad_b f = W^T x",
                           r"\nabla_{W} f = x b^{\top}", r"\nabla_{b} f = W^{\top} x"]

@@ -23,7 +23,8 @@ import numpy as np
 from .. import deadline
 from ..backends import code
 from ..backends.numeric import central_difference, evaluate, to_internal
-from ..backends.printing import latex, text
+from ..backends.naming import Named, name_intermediates
+from ..backends.printing import aligned, latex, text, where_latex, where_text
 from ..errors import NotDefinedError, NotDifferentiableError
 from ..ir import expr as E
 from ..ir.traverse import free_symbols
@@ -40,6 +41,8 @@ class Result:
     ``base`` is what was differentiated (f, or the gradient for a Hessian),
     ``wrt`` the variable. ``verify()`` compares ``expr`` with central
     differences of ``base`` on random inputs that respect the assumptions.
+    It prints with named intermediates (``named``, backends/naming.py): the main
+    expression, then one ``where h = ...`` line per name; ``expr`` is the expanded one.
     """
     base: E.Expr
     wrt: E.Symbol
@@ -50,26 +53,58 @@ class Result:
     source: E.Expr | None = None      # the function f itself, when base is not f
 
     def __str__(self):
-        return text(self.expr, self.context)
+        return "\n".join([self.prefix + text(self.named.main[0], self.context),
+                          *where_text(self.named, self.context)])
 
     def __repr__(self):
-        return f"<{self.label} of {text(self.base)} wrt {self.wrt.name}: {self}>"
+        shown = str(self).replace("\n", "; ")
+        return f"<{self.label} of {text(self.base)} wrt {self.wrt.name}: {shown}>"
+
+    prefix = ""         # what str() writes before the expression: "H[dX] = ", "dX -> "
+
+    @property
+    def shown(self) -> E.Expr:
+        """The expression str() prints: expr, or the map dF of a Jacobian of matrices."""
+        return self.expr
+
+    @cached_property
+    def named(self) -> Named:
+        """The printed expression with named intermediates (backends/naming.py)."""
+        return name_intermediates([self.shown], self.context,
+                                  lambda e: len(text(e, self.context)))
 
     @property
     def latex(self) -> str:
-        """The LaTeX of expr; of the map dF = ... for a Jacobian that has no matrix form."""
-        return latex(self.expr, self.context) if self.expr is not None else self.boxed
+        """LaTeX of expr; with named intermediates, an aligned block: the expression, then a
+        row per name (\\text{where } h = ...); the map dF = ... for a Jacobian that has no
+        matrix form."""
+        if self.expr is None:
+            return self.boxed
+        if self.shown is not self.expr:
+            return latex(self.expr, self.context)
+        return aligned([latex(self.named.main[0], self.context), *self.where_latex])
+
+    @property
+    def where_latex(self) -> list[str]:
+        """The rows of the names that the boxed result uses."""
+        return where_latex(self.named, self.context)
 
     def _repr_latex_(self):
         if self.steps:
-            return f"$\\displaystyle {latex_derivation(self.lhs_latex, self.steps, self.boxed)}$"
+            shown = latex_derivation(self.lhs_latex, self.steps, self.boxed, self.where_latex)
+            return f"$\\displaystyle {shown}$"
         return f"$\\displaystyle {self.latex}$"
 
     lhs_text, lhs_latex = "df", "df"
 
     @property
     def boxed(self) -> str:
-        return self.latex
+        return self.main_latex
+
+    @property
+    def main_latex(self) -> str:
+        """LaTeX of the shown expression over its names."""
+        return latex(self.named.main[0], self.context)
 
     @property
     def function(self) -> E.Expr:
@@ -172,7 +207,7 @@ class Gradient(Result):
 
     @property
     def boxed(self) -> str:
-        return f"\\nabla_{{{latex(self.wrt)}}} f = {self.latex}"
+        return f"\\nabla_{{{latex(self.wrt)}}} f = {self.main_latex}"
 
     @property
     def differential(self) -> DifferentialForm:
@@ -185,10 +220,18 @@ class Jacobian(Result):
     map: E.Expr | None = None
     label: str = "Jacobian"
 
-    def __str__(self):
-        if self.expr is not None and (self.wrt.shape[1] == 1 and self.base.shape[1] == 1):
-            return text(self.expr, self.context)
-        return f"{text(E.Differential(self.wrt))} -> {text(self.map, self.context)}"
+    @property
+    def vectors(self) -> bool:
+        """Of a vector with respect to a vector: J itself is shown."""
+        return self.expr is not None and self.wrt.shape[1] == 1 and self.base.shape[1] == 1
+
+    @property
+    def shown(self) -> E.Expr:
+        return self.expr if self.vectors else self.map
+
+    @property
+    def prefix(self) -> str:
+        return "" if self.vectors else f"{text(E.Differential(self.wrt))} -> "
 
     @property
     def kron(self) -> E.Expr | None:
@@ -200,12 +243,16 @@ class Jacobian(Result):
         """J = ... for vectors, the vec-layout matrix for matrices, else dF = ... ."""
         assert self.map is not None, "jacobian() and hessian() give the map"
         if self.expr is None:
-            return f"dF = {latex(self.map, self.context)}"
+            return f"dF = {self.main_latex}"
         x = latex(self.wrt)
-        if self.wrt.shape[1] == 1 and self.base.shape[1] == 1:
-            return rf"\frac{{\partial F}}{{\partial {x}}} = {self.latex}"
+        if self.vectors:
+            return rf"\frac{{\partial F}}{{\partial {x}}} = {self.main_latex}"
         vec = r"\operatorname{vec}"
         return rf"\frac{{\partial {vec} F}}{{\partial {vec} {x}}} = {self.latex}"
+
+    @property
+    def where_latex(self) -> list[str]:
+        return [] if self.expr is not None and not self.vectors else super().where_latex
 
     @deadline.bounded
     def evaluate(self, values: dict):
@@ -248,17 +295,23 @@ class Hessian(Jacobian):
     gradient: Gradient | None = None
     label: str = "Hessian"
 
-    def __str__(self):
-        if self.wrt.shape[1] == 1:
-            return text(self.expr, self.context)
-        return f"H[{text(E.Differential(self.wrt))}] = {text(self.map, self.context)}"
+    @property
+    def vectors(self) -> bool:
+        return self.wrt.shape[1] == 1
+
+    @property
+    def prefix(self) -> str:
+        return "" if self.vectors else f"H[{text(E.Differential(self.wrt))}] = "
 
     @property
     def boxed(self) -> str:
-        if self.wrt.shape[1] == 1:
-            return rf"\nabla^2_{{{latex(self.wrt)}}} f = {self.latex}"
-        assert self.map is not None, "hessian() gives the map"
-        return rf"H[{latex(E.Differential(self.wrt))}] = {latex(self.map, self.context)}"
+        if self.vectors:
+            return rf"\nabla^2_{{{latex(self.wrt)}}} f = {self.main_latex}"
+        return rf"H[{latex(E.Differential(self.wrt))}] = {self.main_latex}"
+
+    @property
+    def where_latex(self) -> list[str]:
+        return where_latex(self.named, self.context)
 
 
 @dataclass(frozen=True, repr=False)
@@ -279,6 +332,10 @@ class HessianBlock(Hessian):
     def is_matrix(self) -> bool:
         """Whether the block prints as a matrix: both variables are vectors (or scalars)."""
         return self.expr is not None and self.row.shape[1] == 1 and self.wrt.shape[1] == 1
+
+    @property
+    def vectors(self) -> bool:
+        return self.is_matrix
 
     def __str__(self):
         if self.is_matrix:
@@ -367,12 +424,37 @@ class Gradients(Mapping):
     def __len__(self):
         return len(self.by_name)
 
+    @cached_property
+    def named(self) -> Named:
+        """The gradients with one set of names for the intermediates they share."""
+        gradients = list(self.by_name.values())
+        context = self.context
+        return name_intermediates([g.expr for g in gradients], context,
+                                  lambda e: len(text(e, context)))
+
+    @property
+    def context(self) -> tuple:
+        """f and the variables: what fixes the dimensions."""
+        gradients = list(self.by_name.values())
+        return (gradients[0].function, *(g.wrt for g in gradients))
+
     def __str__(self):
-        return "\n".join(f"grad_{name} f = {g}" for name, g in self.by_name.items())
+        named, context = self.named, self.context
+        return "\n".join([*(f"grad_{name} f = {text(m, context)}"
+                            for name, m in zip(self.by_name, named.main)),
+                          *where_text(named, context)])
+
+    @property
+    def latex_rows(self) -> list[str]:
+        """One row per gradient (\\nabla_{W} f = ...), then one per name
+        (\\text{where } h = ...)."""
+        named, context = self.named, self.context
+        return [rf"\nabla_{{{latex(g.wrt)}}} f = {latex(m, context)}"
+                for g, m in zip(self.by_name.values(), named.main)] + where_latex(named, context)
 
     def _repr_latex_(self):
-        rows = r" \\ ".join(g.boxed.replace("=", "&=", 1) for g in self.by_name.values())
-        return rf"$\displaystyle \begin{{aligned}} {rows} \end{{aligned}}$"
+        body = r" \\ ".join(row.replace(" = ", " &= ", 1) for row in self.latex_rows)
+        return rf"$\displaystyle \begin{{aligned}} {body} \end{{aligned}}$"
 
     @deadline.bounded
     def evaluate(self, values: dict) -> dict:
@@ -430,12 +512,21 @@ class DifferentialForm:
             return E.mul(*scalars, dX)
         return E.mul(*scalars, E.Inner(E.mul(*chain), dX))
 
+    @cached_property
+    def named(self) -> Named:
+        context = (self.function, self.wrt)
+        return name_intermediates([self.expr], context, lambda e: len(text(e, context)))
+
     def __str__(self):
-        return f"df = {text(self.expr, (self.function,))}"
+        context = (self.function,)
+        return "\n".join([f"df = {text(self.named.main[0], context)}",
+                          *where_text(self.named, context)])
 
     @property
     def latex(self) -> str:
-        return f"df = {latex(self.expr, (self.function,))}"
+        context = (self.function,)
+        return aligned([f"df = {latex(self.named.main[0], context)}",
+                        *where_latex(self.named, context)])
 
     def _repr_latex_(self):
         return f"$\\displaystyle {self.latex}$"

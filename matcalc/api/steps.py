@@ -46,9 +46,9 @@ def explain(title: str, lhs: str, steps: list[Step], result: str) -> str:
     return "\n".join(lines)
 
 
-def latex_derivation(lhs: str, steps: list[Step], result: str) -> str:
+def latex_derivation(lhs: str, steps: list[Step], result: str, where: list[str] = ()) -> str:
     """An aligned block, one row a line (a long one broken before a + or -), the rules in a
-    column; the boxed result below."""
+    column; the boxed result below, and under it the rows of the names it uses (where h = ...)."""
     steps = lines_of(steps)
     rows = []
     for i, s in enumerate(steps):
@@ -60,8 +60,9 @@ def latex_derivation(lhs: str, steps: list[Step], result: str) -> str:
     body = r" \\ ".join(rows)
     if len(answer := broken(result)) > 1:       # a long answer: its rows boxed together
         result = r"\begin{aligned} &" + r" \\ &\quad ".join(answer) + r" \end{aligned}"
+    below = "".join(rf" \\ {w}" for w in where)
     return (rf"\begin{{gathered}} \begin{{aligned}} {body} \end{{aligned}} \\[1ex] "
-            rf"\boxed{{{result}}} \end{{gathered}}")
+            rf"\boxed{{{result}}}{below} \end{{gathered}}")
 
 
 LINE_WIDTH = 70      # visible characters in one row of a derivation, about a printed line

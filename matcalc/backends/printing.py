@@ -479,4 +479,34 @@ class LatexPrinter(Printer):
 
 text = TextPrinter()
 latex = LatexPrinter()
-E.READERS.update(text=text, latex=latex)
+
+
+def where_text(named, context: tuple = ()) -> list[str]:
+    """The definitions of a named form (backends/naming.py), one line each:
+    'where h = tanh(W_1 x + b_1)'."""
+    return [f"where {text(s)} = {text(v, context)}" for s, v in named.definitions]
+
+
+def where_latex(named, context: tuple = ()) -> list[str]:
+    """The definitions in LaTeX, one row each: '\\text{where } h = \\tanh\\left(...\\right)'."""
+    return [rf"\text{{where }} {latex(s)} = {latex(v, context)}" for s, v in named.definitions]
+
+
+def aligned(rows: list[str]) -> str:
+    """Rows of LaTeX one under another, left-aligned (a result and its where rows)."""
+    if len(rows) == 1:
+        return rows[0]
+    return r"\begin{aligned} " + r" \\ ".join("& " + r for r in rows) + r" \end{aligned}"
+
+
+def short_repr(e: E.Expr) -> str:
+    """repr of an expression: its text, cut after 100 characters: Expr('tr(A X)'); a node
+    that has no text (a printer's gap) by its class, since repr must not fail."""
+    try:
+        s = text(e)
+    except Exception:       # noqa: BLE001 - repr of any node, as the debugger shows it
+        return f"<{type(e).__name__} node>"
+    return f"Expr({s if len(s) <= 100 else s[:97] + '...'!r})"
+
+
+E.READERS.update(text=text, latex=latex, repr=short_repr)

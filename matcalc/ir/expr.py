@@ -32,7 +32,7 @@ else:                           # it only tells type checkers that node makes da
 @dataclass_transform(frozen_default=True, field_specifiers=(field,))
 def node(cls):
     """Every node is a frozen dataclass; equality and the hash are Expr's (see there)."""
-    return dataclass(frozen=True, slots=True, eq=False)(cls)
+    return dataclass(frozen=True, slots=True, eq=False, repr=False)(cls)
 
 
 @node
@@ -137,6 +137,9 @@ class Expr:
     def __str__(self):
         return READERS["text"](self)
 
+    def __repr__(self):
+        return READERS["repr"](self)
+
     def _repr_latex_(self):
         return f"$\\displaystyle {READERS['latex'](self)}$"
 
@@ -150,8 +153,8 @@ class Expr:
 
 
 READERS: dict = {}
-"""The readers of the tree behind ``str(e)``, ``e.latex`` and ``e.evaluate()``: "text" and
-"latex" (backends/printing.py) and "evaluate" (backends/numeric.py) register themselves, so
+"""The readers of the tree behind ``str(e)``, ``repr(e)``, ``e.latex`` and ``e.evaluate()``:
+"text", "repr" and "latex" (backends/printing.py) and "evaluate" (backends/numeric.py) register themselves, so
 the tree depends on none of its readers."""
 
 

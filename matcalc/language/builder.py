@@ -111,7 +111,7 @@ class Builder(Transformer_NonRecursive):
             if not d.isdigit():
                 self.sizes.add(d)
             return E.Identity(int(d) if d.isdigit() else d)
-        if name in GREEK and name[0].islower():
+        if name.partition("_")[0] in GREEK and name[0].islower():     # alpha, delta_1
             return E.Symbol(name, E.SCALAR)
         if name[0].isupper():
             return E.Symbol(name, (DimVar(False), DimVar(False)))

@@ -29,7 +29,7 @@ GREEK_UNICODE = dict(zip("αβγδεζηθικλμνξρστυφχψωΓΔΘΛΞ
                           "upsilon", "phi", "chi", "psi", "omega", "Gamma", "Delta", "Theta",
                           "Lambda", "Xi", "Pi", "Sigma", "Phi", "Psi", "Omega"]))
 
-OPERATOR_WORDS = {"kron"}     # words of the grammar that are no functions: A kron (B + C)
+OPERATOR_WORDS = {"kron", "where"}   # words of the grammar that are no functions: A kron (B + C)
 
 MAX_DIGITS = 400          # in one number (any finite floating-point number prints in fewer)
 def _alternation(words):
@@ -49,7 +49,7 @@ def _grammar() -> str:
         "",
         f"FUNCCALL.4: /(?:{_function_pattern(names)})(?=\\s*(?:\\\\left)?\\s*\\()/",
         f"FUNC.3: /{_function_pattern(n for n in names if n not in GREEK)}/",
-        f"GREEK.3: /\\\\?(?:{greek})|[{''.join(GREEK_UNICODE)}]/",
+        f"GREEK.3: /\\\\?(?:{greek})(?:_[0-9]+|_\\{{[0-9]+\\}})?|[{''.join(GREEK_UNICODE)}]/",
     ]) + "\n"
 
 
@@ -135,7 +135,7 @@ def symbol_name(tok: str) -> str:
     tok = tok.lstrip("\\")
     if tok in GREEK_UNICODE:
         return GREEK_UNICODE[tok]
-    m = re.fullmatch(r"([A-Za-z])_\{?([A-Za-z0-9]+)\}?", tok)
+    m = re.fullmatch(r"([A-Za-z]|[A-Za-z]+(?=_\{?[0-9]))_\{?([A-Za-z0-9]+)\}?", tok)   # x_1, delta_1
     return f"{m[1]}_{m[2]}" if m else tok
 
 

@@ -15,6 +15,7 @@ from .. import arguments
 from ..errors import MatcalcError, ParseError
 from ..ir import expr as E
 from ..ir.numbers import in_float_range
+from ..ir.traverse import replace_all
 from ..ir.shapes import DimProduct, Unifier, dim_product, name_dims, require, unifying
 from .builder import Builder, is_dimension, is_shape_dimension, ones_for
 from ..lazy import sympy
@@ -23,6 +24,7 @@ from .lexer import check_digits, check_unknown_functions, lark_parser, parse_err
 
 MAX_LENGTH = 20_000       # characters
 MAX_NODES = 2_000         # operations and symbols in the whole expression
+MAX_EXPANDED = 200_000    # operations of the expression with its where lines substituted
 def parse(text: str, shapes: dict | None = None, shape: tuple | None = None) -> E.Expr:
     """Parse text in the input language into an expression with resolved shapes.
 
@@ -53,7 +55,7 @@ def parse(text: str, shapes: dict | None = None, shape: tuple | None = None) -> 
     builder = Builder(shapes, text, _transposed_symbols(tree), dimensions)
     try:
         with unifying(unifier):
-            raw = builder.transform(tree)
+            raw = _named(builder, tree) if tree.data == "named" else builder.transform(tree)
             if shape is not None:
                 if raw.is_scalar and tuple(shape) != E.SCALAR:
                     raw = E.Zero(tuple(shape)) if raw == E.Number(0) else \
@@ -64,6 +66,29 @@ def parse(text: str, shapes: dict | None = None, shape: tuple | None = None) -> 
     except VisitError as err:
         raise err.orig_exc from None
     return raw
+
+
+def _named(builder, tree) -> E.Expr:
+    """The main expression of 'main where h = ... where r = ...' with every name replaced by
+    its value: the definitions are built first, in order, each over the names before it, and
+    a name has the shape of its value."""
+    main, *definitions = tree.children
+    mapping = {}
+    for definition in definitions:
+        _, token, value = definition.children
+        name = symbol_name(str(token))
+        if name in builder.symbols or name in builder.overrides:
+            raise ParseError(f"{name} is defined by a where line but is also a symbol given a "
+                             "shape or used before its definition", builder.text, token.line,
+                             token.column)
+        value = builder.transform(value)
+        builder.symbols[name] = symbol = E.Symbol(name, value.shape)
+        mapping[symbol] = replace_all(value, mapping)
+    out = replace_all(builder.transform(main), mapping)
+    if E.size(out) > MAX_EXPANDED:
+        raise ParseError(f"the where lines expand to more than {MAX_EXPANDED} operations")
+    builder.check_depth(out)
+    return out
 
 
 SAME_SHAPE = {"add", "sub", "neg", "hadamard", "elementwise_div"}    # as their operands
