@@ -46,7 +46,7 @@ import matcalc as mc
 from . import problems as P
 from .api.results import Gradients, HessianBlock, Hessians, Jacobian
 from .api.steps import latex_derivation
-from .backends.code import jax_source
+from .api.modules import COMPILED, SOURCES, compiled_module, results_module
 from .backends.printing import text
 from .deadline import set_time_limit
 from .ir.expr import Symbol
@@ -227,10 +227,23 @@ def _code_backend(args) -> str | None:
         raise UsageError("--compile writes the value and gradients (grad) or the value, "
                          "gradient and Hessian (hess); for the code of the result alone, "
                          "drop --compile")
-    if args.compile and args.jax:
-        raise UsageError("--compile writes NumPy code; for JAX, write the result alone "
-                         "(--jax without --compile)")
-    return "jax" if args.jax else "numpy" if args.numpy or args.compile else None
+    chosen = [name for name in SOURCES if getattr(args, name)]
+    if len(chosen) > 1:
+        raise UsageError("one library at a time: " + " or ".join(f"--{n}" for n in chosen))
+    return chosen[0] if chosen else "numpy" if args.compile else None
+
+
+def _module(args, text, wrt, options, backend, parts, doc) -> str:
+    """The module written instead of the printed result: one compile()d function with
+    --compile, else one function per variable (grad_W_1, grad_W_2, ...)."""
+    if args.compile:
+        order, name = COMPILED[args.command]
+        if order == 2 and parts[0].wrt.shape[1] != 1:
+            name = "value_grad_hvp"
+        return compiled_module(doc, text, wrt, order, name, backend, options)
+    stem = {"diff": "grad", "deriv": "deriv" if getattr(args, "order", 1) == 1 else
+            f"deriv{args.order}"}.get(args.command, args.command)
+    return results_module(doc, parts, stem, backend)
 
 
 def _derive(args, text, wrt, options):
@@ -316,52 +329,7 @@ def _derive_one(args, text, wrt, options, backend, out) -> int:
     return code
 
 
-COMPILED = {"grad": (1, "value_and_grad"), "hess": (2, "value_grad_hess")}
-"""The derivation commands --compile works with: the order of compile() and the name of the
-function it writes (value_grad_hvp for a matrix variable, whose Hessian it gives as the
-Hessian-vector product hvp(V))."""
-
 SCALAR_HINT_TRIES = 8       # letters tried as scalars for the hint of a shape error
-
-
-def _module(args, text, wrt, options, backend, parts, doc) -> str:
-    """A runnable module: doc (the printed result) as its docstring, then the imports and
-    helpers of the generated sources once each, then the functions: one per variable, named
-    grad_W_1, grad_W_2, ..., or one compile()d function with --compile."""
-    if args.compile:
-        order, name = COMPILED[args.command]
-        if order == 2 and parts[0].wrt.shape[1] != 1:
-            name = "value_grad_hvp"
-        sources = [(name, mc.compile(text, wrt=wrt, order=order, name=name, source=True,
-                                     **options))]
-    else:
-        write = mc.numpy_source if backend == "numpy" else jax_source
-        stem = {"diff": "grad", "deriv": "deriv" if getattr(args, "order", 1) == 1 else
-                f"deriv{args.order}"}.get(args.command, args.command)
-        sources = []
-        for r in parts:
-            name = _identifier(f"{stem}_{r.wrt.name}")
-            sources.append((name, write(r, name=name)))
-    head, functions = [], []
-    for name, source in sources:
-        for block in source.strip("\n").split("\n\n\n"):   # as program.Program.source
-            if block.startswith(f"def {name}("):
-                functions.append(block)
-            elif block not in head:
-                head.append(block)
-    return "\n\n\n".join([_docstring(doc) + "\n" + head[0], *head[1:], *functions])
-
-
-def _identifier(name: str) -> str:
-    """A Python name: grad_W_1 stays, grad_θ stays, anything else becomes _."""
-    return name if name.isidentifier() else re.sub(r"\W", "_", name)
-
-
-def _docstring(doc: str) -> str:
-    """doc as a module's docstring (PEP 257); raw when it holds LaTeX's backslashes."""
-    if '"""' in doc or doc.endswith("\\"):
-        return repr(doc)
-    return ('r"""' if "\\" in doc else '"""') + doc + ('\n"""' if "\n" in doc else '"""')
 
 
 def check_command(args, stdin) -> int:
@@ -405,7 +373,8 @@ def problems_command(args, stdin) -> int:
     total = time.perf_counter() - start
     yes = lambda b: "yes" if b else "no"
     rows = [("id", "f", "result", "verified", "matches", "ms")]
-    rows += [(o.problem.id, o.problem.text, o.result.replace("\n", "; ") if o.result else o.error.split("\n")[0],
+    rows += [(o.problem.id, o.problem.text,
+              o.result.replace("\n", "; ") if o.result else o.error.split("\n")[0],
               yes(o.verified), yes(o.matches), f"{o.ms:.0f}") for o in outcomes]
     print("\n".join(table(rows, right={5})))
     failing = [o for o in outcomes if not o.ok]
@@ -509,9 +478,11 @@ def build_parser() -> argparse.ArgumentParser:
                                "the result as its docstring: matcalc ... --numpy > g.py")
         code.add_argument("--jax", action="store_true",
                           help="the same module against jax.numpy")
+        code.add_argument("--torch", action="store_true",
+                          help="the same module against PyTorch (float64 tensors)")
         p.add_argument("--compile", action="store_true",
                        help="with grad or hess: the module's one function returns the value "
-                            "and the gradients (and Hessian), sharing their work (NumPy)")
+                            "and the gradients (and Hessian), sharing their work")
         p.add_argument("--verify", action="store_true",
                        help="compare with finite differences on random inputs; exit 1 "
                             "if they disagree")

@@ -213,8 +213,10 @@ def test_numpy_writes_a_runnable_module_with_the_result_as_its_docstring(capsys,
 def test_several_variables_get_one_function_each(capsys, tmp_path, rng):
     f = "1/2 ||sigma(W x + b) - y||_2^2"
     g = written_module(capsys, tmp_path, "grad", f, "--wrt", "W,b", "--numpy", "--latex")
-    assert g.__doc__.split("\n")[:2] == [f"grad_{n} f = {mc.gradient(f, wrt=n)}" for n in "Wb"]
-    assert g.__doc__.split("\n")[2].startswith(r"\nabla_{W} f = ")
+    printed = str(mc.gradient(f, wrt=["W", "b"])).split("\n")     # with its where lines
+    assert printed[0].startswith("grad_W f = ") and printed[1].startswith("grad_b f = ")
+    assert g.__doc__.split("\n")[:len(printed)] == printed
+    assert g.__doc__.split("\n")[len(printed)].startswith(r"\nabla_{W} f = ")
     v = rng_values(rng, {"W": "matrix:m,n", "x": "vector:n", "b": "vector:m",
                          "y": "vector:m"}, SIZES[0])
     assert inspect.getsource(g).count("def _sigmoid(") == 1       # the helper, once
@@ -304,11 +306,29 @@ def test_a_module_is_only_the_module(capsys):
 
 @pytest.mark.parametrize("argv, message", [
     (["jac", "A x", "--wrt", "x", "--compile"], "--compile writes the value and gradients"),
-    (["grad", "x^T x", "--wrt", "x", "--compile", "--jax"], "--compile writes NumPy code"),
+    (["grad", "x^T x", "--wrt", "x", "--torch", "--jax"], "not allowed with argument"),
 ])
 def test_compile_where_it_does_not_apply(capsys, argv, message):
     code, out, err = run(capsys, *argv)
     assert code == 2 and out == "" and message in err
+
+
+def test_torch_modules(capsys, tmp_path, rng):
+    """--torch writes the result's function against PyTorch, and with --compile the value and
+    gradient; both equal evaluate() and the closed form (A + A^T) x."""
+    torch = pytest.importorskip("torch")
+    v = rng_values(rng, {"A": "matrix:n,n", "x": "vector:n"}, SIZES[0])
+    t = {k: torch.tensor(a) for k, a in v.items()}
+    closed = (v["A"] + v["A"].T) @ v["x"]
+    g = written_module(capsys, tmp_path, "grad", "x^T A x", "--wrt", "x", "--torch")
+    np.testing.assert_allclose(g.grad_x(**t).numpy(), closed, rtol=EXACT_RTOL, atol=EXACT_ATOL)
+    np.testing.assert_allclose(g.grad_x(**t).numpy(), mc.gradient("x^T A x", wrt="x").evaluate(v),
+                               rtol=EXACT_RTOL, atol=EXACT_ATOL)
+    c = written_module(capsys, tmp_path, "grad", "x^T A x", "--wrt", "x", "--torch", "--compile",
+                       name="c")
+    value, G = c.value_and_grad(**t)
+    assert float(value) == pytest.approx(v["x"] @ v["A"] @ v["x"], rel=EXACT_RTOL)
+    np.testing.assert_allclose(G.numpy(), closed, rtol=EXACT_RTOL, atol=EXACT_ATOL)
 
 
 def test_a_module_is_for_one_expression(capsys):

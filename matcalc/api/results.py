@@ -60,11 +60,15 @@ class Result:
         shown = str(self).replace("\n", "; ")
         return f"<{self.label} of {text(self.base)} wrt {self.wrt.name}: {shown}>"
 
-    prefix = ""         # what str() writes before the expression: "H[dX] = ", "dX -> "
+    @property
+    def prefix(self) -> str:
+        """What str() writes before the expression: "H[dX] = ", "dX -> "."""
+        return ""
 
     @property
     def shown(self) -> E.Expr:
         """The expression str() prints: expr, or the map dF of a Jacobian of matrices."""
+        assert self.expr is not None, "a gradient has its expression"
         return self.expr
 
     @cached_property
@@ -227,7 +231,9 @@ class Jacobian(Result):
 
     @property
     def shown(self) -> E.Expr:
-        return self.expr if self.vectors else self.map
+        shown = self.expr if self.vectors else self.map
+        assert shown is not None, "jacobian() and hessian() give the map"
+        return shown
 
     @property
     def prefix(self) -> str:

@@ -8,7 +8,7 @@ beside it).
 from __future__ import annotations
 
 import re
-from typing import Callable
+from typing import Callable, Sequence
 
 from ..rules.differential import Step
 from ..backends.printing import latex, text
@@ -46,7 +46,8 @@ def explain(title: str, lhs: str, steps: list[Step], result: str) -> str:
     return "\n".join(lines)
 
 
-def latex_derivation(lhs: str, steps: list[Step], result: str, where: list[str] = ()) -> str:
+def latex_derivation(lhs: str, steps: list[Step], result: str,
+                     where: Sequence[str] = ()) -> str:
     """An aligned block, one row a line (a long one broken before a + or -), the rules in a
     column; the boxed result below, and under it the rows of the names it uses (where h = ...)."""
     steps = lines_of(steps)

@@ -50,8 +50,10 @@ def name_intermediates(exprs, context=(), printed_length=None) -> Named:
     short = printed_length is not None and sum(map(E.size, exprs)) < SHORT and \
         sum(map(printed_length, exprs)) < SHORT      # a node prints as a character at least
     taken = _taken(exprs + tuple(context))
-    normal = ({}, {}, {})      # (node, t) -> number; form -> number; node -> group key
-    roots, definitions = list(exprs), {}     # placeholder Symbol -> its value (over names)
+    normal: tuple[dict, dict, dict] = ({}, {}, {})   # (node, t) -> number; form -> number;
+    #                                                     node -> group key
+    roots = list(exprs)
+    definitions: dict[E.Symbol, E.Expr] = {}     # placeholder Symbol -> its value (over names)
     powers_named = False
     while (best := _best_group(roots + list(definitions.values()), normal, short)) is not None:
         nodes, value, powers = best
@@ -200,6 +202,7 @@ def _normal(e, t, normal) -> int:
     if (e, t) in memo:
         return memo[e, t]
     of = lambda c, tc=t: _normal(c, tc, normal)
+    form: tuple
     match e:
         case E.Transpose(a):
             memo[e, t] = of(a, not t)
@@ -271,7 +274,7 @@ def _dependency_order(roots, definitions) -> list:
 
 def _names(order, definitions, taken) -> dict:
     """placeholder -> its Symbol named by role, numbered within a role where it has several."""
-    roles = {}
+    roles: dict[str, list] = {}
     for s in order:
         v = definitions[s]
         vector = v.shape[1] == 1
@@ -282,7 +285,8 @@ def _names(order, definitions, taken) -> dict:
             (one if vector else many for cls, one, many in ROLES if isinstance(v, cls)),
             "u" if vector else "M")
         roles.setdefault(letter, []).append(s)
-    rename, used = {}, set(taken)
+    rename: dict = {}
+    used = set(taken)
     for letter, members in roles.items():
         if letter in ("delta", "Delta"):
             continue

@@ -154,8 +154,8 @@ class Expr:
 
 READERS: dict = {}
 """The readers of the tree behind ``str(e)``, ``repr(e)``, ``e.latex`` and ``e.evaluate()``:
-"text", "repr" and "latex" (backends/printing.py) and "evaluate" (backends/numeric.py) register themselves, so
-the tree depends on none of its readers."""
+"text", "repr" and "latex" (backends/printing.py) and "evaluate" (backends/numeric.py)
+register themselves, so the tree depends on none of its readers."""
 
 
 _LAYOUTS: dict = {}

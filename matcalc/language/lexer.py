@@ -135,7 +135,7 @@ def symbol_name(tok: str) -> str:
     tok = tok.lstrip("\\")
     if tok in GREEK_UNICODE:
         return GREEK_UNICODE[tok]
-    m = re.fullmatch(r"([A-Za-z]|[A-Za-z]+(?=_\{?[0-9]))_\{?([A-Za-z0-9]+)\}?", tok)   # x_1, delta_1
+    m = re.fullmatch(r"([A-Za-z]|[A-Za-z]+(?=_\{?[0-9]))_\{?([A-Za-z0-9]+)\}?", tok)  # delta_1
     return f"{m[1]}_{m[2]}" if m else tok
 
 

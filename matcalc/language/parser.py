@@ -73,7 +73,7 @@ def _named(builder, tree) -> E.Expr:
     its value: the definitions are built first, in order, each over the names before it, and
     a name has the shape of its value."""
     main, *definitions = tree.children
-    mapping = {}
+    mapping: dict[E.Expr, E.Expr] = {}
     for definition in definitions:
         _, token, value = definition.children
         name = symbol_name(str(token))

@@ -1,0 +1,57 @@
+"""A runnable Python module of derived results: the printed result as its docstring, the
+imports and helpers of the generated sources once each, then the functions."""
+from __future__ import annotations
+
+import re
+
+from ..backends.code import jax_source, numpy_source, torch_source
+from .compile import compile
+
+SOURCES = {"numpy": numpy_source, "jax": jax_source, "torch": torch_source}
+"""The libraries a module can be written for, and the writer of a result's source in each."""
+
+COMPILED = {"grad": (1, "value_and_grad"), "hess": (2, "value_grad_hess")}
+"""The derivation commands whose results compile() writes as one function: its order and
+the function's name (value_grad_hvp for a matrix variable, whose Hessian it gives as the
+Hessian-vector product hvp(V))."""
+
+
+def results_module(doc: str, results, stem: str, backend: str = "numpy") -> str:
+    """One function per result, named stem_<variable> (grad_W_1, grad_W_2, ...)."""
+    sources = []
+    for r in results:
+        name = identifier(f"{stem}_{r.wrt.name}")
+        sources.append((name, SOURCES[backend](r, name=name)))
+    return module(doc, sources)
+
+
+def compiled_module(doc: str, f, wrt, order: int, name: str, backend: str, options) -> str:
+    """The one function compile() writes for f (value and gradients, and Hessian)."""
+    return module(doc, [(name, compile(f, wrt=wrt, order=order, name=name, source=True,
+                                       backend=backend, **options))])
+
+
+def module(doc: str, sources: list[tuple[str, str]]) -> str:
+    """The sources (name, generated source) joined into one module under the docstring doc:
+    the imports and helpers once each, then the functions named."""
+    head: list[str] = []
+    functions = []
+    for name, source in sources:
+        for block in source.strip("\n").split("\n\n\n"):   # as program.Program.source
+            if block.startswith(f"def {name}("):
+                functions.append(block)
+            elif block not in head:
+                head.append(block)
+    return "\n\n\n".join([docstring(doc) + "\n" + head[0], *head[1:], *functions])
+
+
+def identifier(name: str) -> str:
+    """A Python name: grad_W_1 stays, grad_θ stays, anything else becomes _."""
+    return name if name.isidentifier() else re.sub(r"\W", "_", name)
+
+
+def docstring(doc: str) -> str:
+    """doc as a module's docstring (PEP 257); raw when it holds LaTeX's backslashes."""
+    if '"""' in doc or doc.endswith("\\"):
+        return repr(doc)
+    return ('r"""' if "\\" in doc else '"""') + doc + ('\n"""' if "\n" in doc else '"""')
