@@ -44,7 +44,11 @@ STRUCTURAL = {s.name: s for s in [
     Structural("svtop", E.SingularFactor, operator("svtop"), which="top"),
     Structural("lambda_max", E.LambdaMax, r"\lambda_{\max}", ("lambda_{\\max}",)),
     Structural("eigtop", E.TopEigvec, operator("eigtop")),
+    *(Structural(f, E.MatFunc, operator(f), which=f) for f in ("expm", "logm", "sqrtm")),
 ]}
+
+FRECHET = {"d" + f: f for f in ("expm", "logm", "sqrtm")}
+"""The names of the Frechet derivatives, written with a direction: dexpm(X)[E] is D expm(X)[E]."""
 
 BY_NODE = {(s.node, s.which): s for s in STRUCTURAL.values()}
 
@@ -77,6 +81,13 @@ def _vector_norm(x, p):
     return E.Norm(x, p)
 
 
+def _needs_direction(name):
+    def refuse(X):
+        raise UnsupportedError(f"{name}(X)[E], the Frechet derivative of {FRECHET[name]} at X, "
+                               f"needs its direction E in brackets after it: {name}(X)[E]")
+    return refuse
+
+
 SHORTHANDS = {
     "inv": E.Inverse,
     "norm2": lambda x: _vector_norm(x, "2"),      # matrixcalculus.org's spellings
@@ -84,4 +95,5 @@ SHORTHANDS = {
     "logdet": lambda X: E.Func("log", E.Det(X)),
     "sum": _sum,
     "prod": _prod,
+    **{name: _needs_direction(name) for name in FRECHET},
 }

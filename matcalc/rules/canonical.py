@@ -7,7 +7,10 @@ returns G with <W, e> = <G, dX>. It moves everything off dX by the rules
     <W, s E>    = <s W, E>  (s scalar)  <W, tr E>  = <W I, E>
     <W, E M>    = <<W, M>, E>  (E scalar, M the rest)
     <W, A .* E> = <W .* A, E>           <W, <A, E>> = <W A, E>
-    <W, diag E> = <diag W, E>
+    <W, diag E> = <diag W, E>           <W, Df(X)[E]> = <Df(X^T)[W], E>
+
+(the last for a matrix function f with a power series of real coefficients: expm,
+logm, sqrtm; Higham, "Functions of Matrices", (3.15))
 
 so G = adjoint(df, 1) is the gradient, and for a vector-valued dF the
 Jacobian transposed applied to W. Linear algebra, not trace juggling: every
@@ -54,6 +57,8 @@ def adjoint(e: E.Expr, W: E.Expr, dX: E.Differential) -> E.Expr | None:
                        adjoint(right, E.Hadamard(W, left), dX))
         case E.Diag(arg):
             return adjoint(arg, E.Diag(W), dX)
+        case E.MatFunc(X, which, (direction,)):
+            return adjoint(direction, E.MatFunc(Transpose(X), which, (W,)), dX)
         case E.Mul(factors):
             return _adjoint_product(factors, W, dX)
     raise UnsupportedError(f"{type(e).__name__} is not linear in {dX}; cannot read off <G, dX>")
