@@ -9,7 +9,7 @@ F_ij = (f(l_i) - f(l_j)) / (l_i - l_j), f'(l_i) where l_i = l_j (Daleckii-Krein;
 exponential revisited"), Dexpm(X)[E] the upper right block of expm([[X, E], [0, X]]);
 logm and sqrtm by the (complex) eigendecomposition X = V diag(l) V^-1, for which the same
 divided differences hold. The functions are written out as they stand into generated NumPy
-code (backends/code/backends.py), so each is self-contained.
+code (backends/code/backends.py): ``_dmatfunc`` calls only NumPy and the others.
 """
 from __future__ import annotations
 
@@ -93,7 +93,6 @@ def _dmatfunc(name, X, E):
     X, E = np.asarray(X, dtype=float), np.asarray(E, dtype=float)
     if name == "expm" and not _symmetric(X):
         n = len(X)
-        block = np.block([[X, E], [np.zeros_like(X), X]])
-        return _expm_pade(block)[:n, n:]
+        return _matfunc("expm", np.block([[X, E], [np.zeros_like(X), X]]))[:n, n:]
     lam, V, Vinv, _ = _eigen(name, X)
     return np.real(V @ (_divided(name, lam, lam) * (Vinv @ E @ V)) @ Vinv)

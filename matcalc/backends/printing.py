@@ -290,7 +290,6 @@ class Printer:
             return self.print(e.arg)
         return self.structural(e)
 
-    @node.register(E.Eig)
     @node.register
     def _(self, e: E.MatFunc):
         """expm(X); its Frechet derivative in the direction E as dexpm(X)[E]."""
@@ -302,6 +301,7 @@ class Printer:
     def _(self, e: E.SymbolicPower):
         return self.sup(self.wrap(e.base, ATOM), self.exponent(self.wrap(e.exponent, ATOM))), POSTFIX
 
+    @node.register(E.Eig)
     @node.register(E.SingularFactor)
     @node.register(E.LambdaMax)
     @node.register(E.TopEigvec)

@@ -121,10 +121,13 @@ def array_module_spellings(ns: str) -> dict:
 
 MATRIX_FUNCTIONS = ("expm", "logm", "sqrtm")
 
-NUMPY_MATRIX_FUNCTIONS = {fn.__name__: inspect.getsource(fn) for fn in (
-    matrix_functions._divided, matrix_functions._symmetric, matrix_functions._eigen,
-    matrix_functions._expm_pade, matrix_functions._matfunc, matrix_functions._dmatfunc)}
-"""The matrix functions in generated NumPy code: evaluation's own (backends/matrix_functions.py)."""
+NUMPY_MATRIX_FUNCTIONS = {
+    "_matfunc": "\n\n".join(inspect.getsource(fn) for fn in (
+        matrix_functions._divided, matrix_functions._symmetric, matrix_functions._eigen,
+        matrix_functions._expm_pade, matrix_functions._matfunc)),
+    "_dmatfunc": inspect.getsource(matrix_functions._dmatfunc)}
+"""The matrix functions in generated NumPy code: evaluation's own (backends/matrix_functions.py);
+_dmatfunc calls _matfunc, which brings the functions both use."""
 
 JAX_MATRIX_FUNCTIONS = {
     "_matfunc": '''
