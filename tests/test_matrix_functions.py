@@ -7,11 +7,16 @@ f([[X, E], [0, X]]) (Higham, Functions of Matrices, thm. 3.6), symmetrized for a
 """
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+
 import numpy as np
 import pytest
 
 import matcalc as mc
 from oracle import assert_close, central_gradient, rng_values, sym
+from test_katex import RENDER, katex
 
 sl = pytest.importorskip("scipy.linalg")
 
@@ -166,3 +171,20 @@ def test_what_is_refused_says_so():
         mc.parse("tr(X^k)", shapes={"k": "scalar"}).evaluate({"X": np.eye(2), "k": 0.5})
     conditions = [str(c) for c in mc.conditions("tr(logm(X))")]
     assert conditions == ["logm(X): X without eigenvalues on the closed negative real axis"]
+
+
+def test_latex_renders_in_katex_strict_mode():
+    path = katex()
+    shapes = {"k": "scalar"}
+    outputs = [mc.gradient(t, wrt="X", assume=a, shapes=shapes).latex for t, a in [
+        ("tr(expm(X))", {}), ("tr(sqrtm(X))", {}), ("<A, expm(X)>", {}),
+        ("a^T logm(X) b", {"X": "spd"}), ("tr(X^k)", {}), ("log det(X^k)", {})]]
+    outputs += [mc.gradient(t, wrt="X", assume=a, shapes=shapes)._repr_latex_().strip("$")
+                .removeprefix(r"\displaystyle").strip()
+                for t, a in [("<A, sqrtm(X)>", {"X": "spd"}), ("tr(X^k)", {}), ("det(X^k)", {})]]
+    outputs += [
+                mc.parse("dlogm(X^T)[A B] + det(X^(k - 1)) I", shapes).latex]
+    done = subprocess.run(["node", str(RENDER)], input=json.dumps(outputs), capture_output=True,
+                          text=True, env={**os.environ, "MATCALC_KATEX": path}, timeout=120,
+                          check=True)
+    assert json.loads(done.stdout) == []
