@@ -101,7 +101,8 @@ DERIVATIVES = {"expm": lambda X: E.MatFunc(X, "expm"), "logm": Inverse,
 
 @rule(E.MatFunc)
 def simplify_matrix_function(e, simp):
-    """f(X^T) = f(X)^T; Df(X)[I] = f'(X) (expm(X), X^-1, 1/2 sqrtm(X)^-1), Df(X)[0] = 0."""
+    """f(X^T) = f(X)^T; Df(X)[I] = f'(X) (expm(X), X^-1, 1/2 sqrtm(X)^-1), Df(X)[0] = 0,
+    Df(X)[c W] = c Df(X)[W] for a scalar c."""
     match e:
         case E.MatFunc(E.Transpose(b), which, ()):
             return Transpose(E.MatFunc(b, which))
@@ -109,6 +110,10 @@ def simplify_matrix_function(e, simp):
             return simp(DERIVATIVES[which](X))
         case E.MatFunc(_, _, (Zero(),)):
             return Zero(e.shape)
+        case E.MatFunc(X, which, (E.Mul(factors),)) if any(f.is_scalar for f in factors):
+            scalars = [f for f in factors if f.is_scalar]
+            rest = mul(*(f for f in factors if not f.is_scalar))
+            return simp(mul(*scalars, E.MatFunc(X, which, (rest,))))
     return e
 
 
