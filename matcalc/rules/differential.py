@@ -304,8 +304,9 @@ def matrix_function_rule(e, d):
         dX = d(e.arg)
         return dX and E.MatFunc(e.arg, e.which, (dX,))
     if d(e.arg) is not None:
-        raise UnsupportedError(f"the second derivative of {e.which} (the differential of "
-                               f"{text(e)} in {text(e.arg)}) is not supported")
+        raise UnsupportedError(f"the second derivative of {e.which} is not supported: "
+                               f"{text(e)} depends on the variable through its point "
+                               f"{text(e.arg)}")
     dE = d(e.direction[0])
     return dE and E.MatFunc(e.arg, e.which, (dE,))
 
