@@ -19,7 +19,8 @@ LAYERS = [
     ("matcalc.ir",),                          # the expression tree and shapes
     ("matcalc.catalogue",),                   # every function's facts
     ("matcalc.language",),                    # text -> Expr
-    ("matcalc.backends", "matcalc.backends.printing"),   # Expr -> text, LaTeX (the tree only)
+    ("matcalc.backends", "matcalc.backends.printing",   # Expr -> text, LaTeX (the tree only)
+     "matcalc.backends.matrix_functions"),               # expm, logm, sqrtm in NumPy
     ("matcalc.backends.numeric",),            # Expr -> numbers
     ("matcalc.rules",),                       # differential, canonical form, simplify, conditions
     ("matcalc.backends.code",),               # Expr -> generated code

@@ -32,6 +32,9 @@ def operator(name: str) -> str:
     return rf"\operatorname{{{name}}}"
 
 
+MATRIX_FUNCTIONS = ("expm", "logm", "sqrtm")
+"""The matrix functions (MatFunc nodes); ``d`` before a name is its Frechet derivative."""
+
 STRUCTURAL = {s.name: s for s in [
     Structural("tr", E.Trace, operator("tr"), ("trace",)),
     Structural("det", E.Det, r"\det"),
@@ -44,10 +47,10 @@ STRUCTURAL = {s.name: s for s in [
     Structural("svtop", E.SingularFactor, operator("svtop"), which="top"),
     Structural("lambda_max", E.LambdaMax, r"\lambda_{\max}", ("lambda_{\\max}",)),
     Structural("eigtop", E.TopEigvec, operator("eigtop")),
-    *(Structural(f, E.MatFunc, operator(f), which=f) for f in ("expm", "logm", "sqrtm")),
+    *(Structural(f, E.MatFunc, operator(f), which=f) for f in MATRIX_FUNCTIONS),
 ]}
 
-FRECHET = {"d" + f: f for f in ("expm", "logm", "sqrtm")}
+FRECHET = {"d" + f: f for f in MATRIX_FUNCTIONS}
 """The names of the Frechet derivatives, written with a direction: dexpm(X)[E] is D expm(X)[E]."""
 
 BY_NODE = {(s.node, s.which): s for s in STRUCTURAL.values()}

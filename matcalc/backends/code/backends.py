@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass
 
 from ...catalogue.functions import ELEMENTWISE
+from ...catalogue.structural import MATRIX_FUNCTIONS
 from .. import matrix_functions
 from ...errors import UnsupportedError
 
@@ -118,8 +119,6 @@ def array_module_spellings(ns: str) -> dict:
         **{"d" + f: f'_dmatfunc("{f}", {{0}}, {{1}})' for f in MATRIX_FUNCTIONS},
     }
 
-
-MATRIX_FUNCTIONS = ("expm", "logm", "sqrtm")
 
 NUMPY_MATRIX_FUNCTIONS = {
     "_matfunc": "\n\n".join(inspect.getsource(fn) for fn in (
