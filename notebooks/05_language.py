@@ -133,3 +133,24 @@ J = mc.jacobian("sigma(W x + b)", wrt=["W", "b"])
 print(J)
 print("vec form of J[W]:", J["W"].kron)
 print(J.verify())
+
+# ## Matrix functions and symbolic matrix powers
+#
+# `expm(X)`, `logm(X)` and `sqrtm(X)`: `tr f(X)` has the gradient `f'(X)^T`. Otherwise
+# the gradient is written with the Frechet derivative `df(X)[E]`, the part of
+# `f(X + E) - f(X)` linear in E: `<A, f(X)>` has the gradient `df(X^T)[A]`. For a
+# symmetric X = Q diag(l) Q^T it is `Q (F .* (Q^T E Q)) Q^T`, F the divided differences
+# `(f(l_i) - f(l_j)) / (l_i - l_j)` (Daleckii-Krein), and for `expm` of any X the upper
+# right block of `expm([[X, E], [0, X]])`. Powers `X^k` with a scalar symbol k are
+# differentiated in `tr`, `det` and `log det`.
+
+# %%
+for text, assume in [("tr(expm(X))", {}), ("tr(sqrtm(X))", {}), ("<A, expm(X)>", {}),
+                     ("a^T logm(X) b", {"X": "spd"}), ("<A, sqrtm(X)>", {"X": "spd"})]:
+    g = mc.gradient(text, wrt="X", assume=assume)
+    print(f"{text:16} {str(assume):16} grad = {str(g):32} verified: {g.verify().ok}")
+
+# %%
+for text in ["tr(X^k)", "det(X^k)", "log det(X^k)"]:
+    g = mc.gradient(text, wrt="X", shapes={"k": "scalar"})
+    print(f"{text:14} grad = {str(g):20} verified: {g.verify(at={'k': 3}).ok}")

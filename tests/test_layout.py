@@ -20,7 +20,8 @@ LAYERS = [
     ("matcalc.catalogue",),                   # every function's facts
     ("matcalc.language",),                    # text -> Expr
     ("matcalc.backends", "matcalc.backends.printing",    # Expr -> text, LaTeX (the tree only)
-     "matcalc.backends.sympy_interop"),                  # Expr <-> SymPy matrix expressions
+     "matcalc.backends.sympy_interop",                   # Expr <-> SymPy matrix expressions
+     "matcalc.backends.matrix_functions"),               # expm, logm, sqrtm in NumPy
     ("matcalc.backends.numeric",),            # Expr -> numbers
     ("matcalc.rules",),                       # differential, canonical form, simplify, conditions
     ("matcalc.backends.code",),               # Expr -> generated code

@@ -27,6 +27,7 @@ from ..ir import expr as E
 from ..ir.traverse import free_symbols, substitute
 from ..ir.shapes import factors_of
 from .printing import text
+from .matrix_functions import _dmatfunc, _matfunc
 from ..errors import MatcalcError, NotDefinedError, ShapeError, TooLargeError
 from ..catalogue.functions import ELEMENTWISE
 
@@ -401,6 +402,22 @@ def _(e: E.LogSumExp, env):
     u = ev(e.arg, env)
     m = np.max(u, axis=0)
     return (m + np.log(np.sum(np.exp(u - m), axis=0))).reshape(1, -1)
+
+
+@ev.register
+def _(e: E.SymbolicPower, env):
+    k = float(ev(e.exponent, env).item())
+    if k != round(k) or abs(k) > 2 ** 31:
+        raise NotDefinedError(f"{text(e)} is a power for an integer exponent, not {k:g}")
+    base = _inverse(e.base, env) if k < 0 else ev(e.base, env)
+    return np.linalg.matrix_power(base, abs(int(k)))
+
+
+@ev.register
+def _(e: E.MatFunc, env):
+    if e.direction:
+        return _dmatfunc(e.which, ev(e.arg, env), ev(e.direction[0], env))
+    return _matfunc(e.which, ev(e.arg, env))
 
 
 @ev.register

@@ -13,7 +13,7 @@ from ..ir import expr as E
 from ..ir.traverse import free_symbols
 from ..ir.numbers import in_float_range
 from ..catalogue.functions import all_names, latex_name
-from ..catalogue.structural import structural_of
+from ..catalogue.structural import operator, structural_of
 from ..ir.constants import constant_form, constant_value, ones_of, times
 from ..language.lexer import GREEK
 from ..lazy import sympy
@@ -96,6 +96,7 @@ class Printer:
     kron: str
     ediv: str
     infinity: str
+    frechet: Callable[[str, str, str], str]
     lparen: str
     symbol: Callable[[str], str]
     differential: Callable[[str, int], str]
@@ -352,6 +353,18 @@ class Printer:
             return self.print(e.arg)
         return self.structural(e)
 
+    @node.register
+    def _(self, e: E.MatFunc):
+        """expm(X); its Frechet derivative in the direction E as dexpm(X)[E]."""
+        if e.direction:
+            return self.frechet("d" + e.which, self(e.arg), self(e.direction[0])), ATOM
+        return self.structural(e)
+
+    @node.register
+    def _(self, e: E.SymbolicPower):
+        exponent = self.exponent(self.wrap(e.exponent, ATOM))
+        return self.sup(self.wrap(e.base, ATOM), exponent), POSTFIX
+
     @node.register(E.Eig)
     @node.register(E.SingularFactor)
     @node.register(E.LambdaMax)
@@ -407,6 +420,9 @@ class TextPrinter(Printer):
 
     def inner(self, a, b):
         return f"<{a}, {b}>"
+
+    def frechet(self, name, x, direction):
+        return f"{name}({x})[{direction}]"
 
     def norm(self, arg, p):
         """||x||_2, ||x||_p, ||x||_{3/2}: a subscript of more than one letter or number in
@@ -472,6 +488,9 @@ class LatexPrinter(Printer):
 
     def inner(self, a, b):
         return rf"\left\langle {a}, {b} \right\rangle"
+
+    def frechet(self, name, x, direction):
+        return rf"{operator(name)}\left({x}\right)\left[{direction}\right]"
 
     def norm(self, arg, p):
         return rf"\left\| {arg} \right\|_{{{p}}}"

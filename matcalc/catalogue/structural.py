@@ -32,6 +32,9 @@ def operator(name: str) -> str:
     return rf"\operatorname{{{name}}}"
 
 
+MATRIX_FUNCTIONS = ("expm", "logm", "sqrtm")
+"""The matrix functions (MatFunc nodes); ``d`` before a name is its Frechet derivative."""
+
 STRUCTURAL = {s.name: s for s in [
     Structural("tr", E.Trace, operator("tr"), ("trace",)),
     Structural("det", E.Det, r"\det"),
@@ -54,7 +57,11 @@ STRUCTURAL = {s.name: s for s in [
     Structural("min", E.Extremum, r"\min", which="min"),
     Structural("ismax", E.Extremum, operator("ismax"), which="ismax"),
     Structural("ismin", E.Extremum, operator("ismin"), which="ismin"),
+    *(Structural(f, E.MatFunc, operator(f), which=f) for f in MATRIX_FUNCTIONS),
 ]}
+
+FRECHET = {"d" + f: f for f in MATRIX_FUNCTIONS}
+"""The names of the Frechet derivatives, written with a direction: dexpm(X)[E] is D expm(X)[E]."""
 
 BY_NODE = {(s.node, s.which): s for s in STRUCTURAL.values()}
 
@@ -127,6 +134,14 @@ UNSUPPORTED = {    # names users type for what matcalc does not represent: what 
             "(A^T A)^-1 A^T, of full row rank A^T (A A^T)^-1",
 }
 
+
+def _needs_direction(name):
+    def refuse(X):
+        raise UnsupportedError(f"{name}(X)[E], the Frechet derivative of {FRECHET[name]} at X, "
+                               f"needs its direction E in brackets after it: {name}(X)[E]")
+    return refuse
+
+
 SHORTHANDS = {
     "inv": E.Inverse,
     "norm2": lambda x: _vector_norm(x, "2"),      # matrixcalculus.org's spellings
@@ -137,4 +152,5 @@ SHORTHANDS = {
     "prod": _prod,
     "tr_1": _partial_trace(1),
     "tr_2": _partial_trace(2),
+    **{name: _needs_direction(name) for name in FRECHET},
 }

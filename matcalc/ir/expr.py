@@ -322,6 +322,17 @@ class MatPower(Expr):
 
 
 @node
+class SymbolicPower(Expr):
+    """``X^k`` for a square X and a scalar expression k that stands for an integer (a node of
+    its own, so that no rule of the integer powers, X^j X^k = X^(j+k), meets it)."""
+    base: Expr
+    exponent: Expr
+
+    def _shape(self):
+        return MatPower._shape(self)
+
+
+@node
 class Power(Expr):
     """Scalar power ``u^v``; on a vector or matrix base it acts elementwise, with a scalar
     exponent or one shaped like the base (``x.^x``)."""
@@ -542,6 +553,23 @@ class Commutation(Expr):
 
 
 @node
+class MatFunc(Expr):
+    """A matrix function f(X), ``which`` expm, logm or sqrtm; with a ``direction`` (E,) its
+    Frechet derivative Df(X)[E], the part of f(X + E) - f(X) linear in E (Higham, Functions
+    of Matrices, ch. 3), printed dexpm(X)[E]."""
+    arg: Expr
+    which: str = "expm"
+    direction: tuple[Expr, ...] = ()
+
+    def _shape(self):
+        require(is_square(self.arg.shape), self.which + " needs a square matrix, not a {}",
+                self.arg.shape)
+        for E in self.direction:
+            _elementwise(self.arg, E, "apply d" + self.which + " of")
+        return self.arg.shape
+
+
+@node
 class Func(Expr):
     """A catalogue function (catalogue/functions.py), elementwise on vectors and matrices."""
     name: str
@@ -620,7 +648,8 @@ def has(e: Expr, *node_types) -> bool:
 
 
 __all__ = ["Expr", "Symbol", "Differential", "D", "Number", "Identity", "Zero", "Ones", "Add",
-           "Mul", "Hadamard", "Transpose", "Inverse", "MatPower", "Power", "Trace", "Det",
+           "Mul", "Hadamard", "Transpose", "Inverse", "MatPower", "SymbolicPower", "Power", "Trace",
+           "Det",
            "Inner", "Norm", "Diag", "Softmax", "LogSumExp", "Eig", "SingularFactor", "LambdaMax",
-           "TopEigvec", "Extremum", "Kron", "PartialTrace", "Vec", "Commutation", "Func", "add",
-           "mul", "as_expr", "has", "describe"]
+           "TopEigvec", "Extremum", "Kron", "PartialTrace", "Vec", "Commutation", "MatFunc",
+           "Func", "add", "mul", "as_expr", "has", "describe"]

@@ -14,6 +14,7 @@ from lark import v_args
 from lark.visitors import Transformer_NonRecursive
 
 from ..catalogue import functions
+from ..catalogue.structural import FRECHET
 from ..errors import MatcalcError, ParseError, ShapeError, UnsupportedError
 from ..ir import expr as E
 from ..ir.numbers import in_float_range
@@ -227,6 +228,8 @@ class Builder(Transformer_NonRecursive):
             return E.MatPower(base, k)
         if k is not None and k < 0:
             _check_not_zero(base)
+        if k is None and not base.is_scalar and exponent.is_scalar and not _force_scalar(base):
+            return E.SymbolicPower(base, exponent)      # X^k, k a scalar symbol: an integer
         if not base.is_scalar:
             if not _force_scalar(base):
                 raise ShapeError(f"a non-integer power needs a scalar base, not a "
@@ -276,6 +279,15 @@ class Builder(Transformer_NonRecursive):
     @_located
     def call(self, name, arg):
         return _build(_function_name(name), arg)
+
+    @_located
+    def frechet(self, name, arg, direction):
+        """dexpm(X)[E]: the Frechet derivative of expm at X in the direction E."""
+        name = functions.canonical_name(_function_name(name))
+        if name not in FRECHET:
+            raise ParseError(f"{name}(.)[.]: only {', '.join(FRECHET)} take a direction in "
+                             "brackets (the Frechet derivative of a matrix function)")
+        return E.MatFunc(arg, FRECHET[name], (direction,))
 
     @_located
     def apply(self, name, arg):

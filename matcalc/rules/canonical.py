@@ -10,6 +10,10 @@ returns G with <W, e> = <G, dX>. It moves everything off dX by the rules
     <W, diag E> = <diag W, E>           <s vec(G), vec E> = <s G, E>
     <W, E kron B> = <tr_2(W (I kron B^T)), E>       <W, A kron E> = <tr_1((A^T kron I) W), E>
     <W, tr_2(E (I kron C))> = <W kron C^T, E>    <W, tr_1((C kron I) E)> = <C^T kron W, E>
+    <W, Df(X)[E]> = <Df(X^T)[W], E>
+
+(the last for a matrix function f with a power series of real coefficients: expm,
+logm, sqrtm; Higham, "Functions of Matrices", (3.15))
 
 so G = adjoint(df, 1) is the gradient, and for a vector-valued dF the
 Jacobian transposed applied to W. Linear algebra, not trace juggling: every
@@ -57,6 +61,8 @@ def adjoint(e: E.Expr, W: E.Expr, dX: E.Differential) -> E.Expr | None:
                        adjoint(right, E.Hadamard(W, left), dX))
         case E.Diag(arg):
             return adjoint(arg, E.Diag(W), dX)
+        case E.MatFunc(X, which, (direction,)):
+            return adjoint(direction, E.MatFunc(Transpose(X), which, (W,)), dX)
         case E.Mul(factors):
             return _adjoint_product(factors, W, dX)
         case E.Kron(left, right):

@@ -146,6 +146,32 @@ def matrix_power_rule(e):
     return [Condition(e, e.base, INVERTIBLE)] if e.k < 0 else []
 
 
+def _principal(A):
+    """No eigenvalue on the closed negative real axis, where log and sqrt have no principal
+    branch."""
+    w = np.linalg.eigvals(np.atleast_2d(A))
+    on_axis = (np.abs(w.imag) <= 1e-12 * np.abs(w)) & (w.real <= 1e-12 * np.abs(w).max(initial=1.0))
+    return not np.any(on_axis)
+
+
+PRINCIPAL = Requirement("{} without eigenvalues on the closed negative real axis", _principal,
+                        _principal)
+INTEGER = Requirement("{} an integer", lambda k: np.all(k == np.round(k)),
+                      lambda k: np.all(k == np.round(k)))
+
+
+@rule(E.MatFunc)
+def matrix_function_rule(e):
+    """logm and sqrtm (and their Frechet derivatives) by the principal branch."""
+    return [] if e.which == "expm" else [Condition(e, e.arg, PRINCIPAL)]
+
+
+@rule(E.SymbolicPower)
+def symbolic_power_rule(e):
+    """X^k is a matrix power for an integer k (a negative one needs X invertible)."""
+    return [Condition(e, e.exponent, INTEGER)]
+
+
 @rule(E.Func)
 def function_rule(e):
     """The domain of the function's catalogue row."""

@@ -295,15 +295,58 @@ def power_rule(e, d):
                by_u)
 
 
-@rule(E.Trace, "d tr(X) = tr(dX)")
+@rule(E.SymbolicPower, "d(X^k) = sum_j X^j dX X^(k-1-j)")
+def symbolic_power_rule(e, d):
+    """No closed form for a symbolic k outside a trace (see trace_rule) or a determinant."""
+    raise UnsupportedError(f"d({text(e)}) = sum_j X^j dX X^(k-1-j) has no closed form for a "
+                           "symbolic k; tr(X^k), det(X^k) and log det(X^k) are supported, or "
+                           "give k a value")
+
+
+def _power_exponent(e, d):
+    """k of X^k, which must not depend on the variable."""
+    if d(e.exponent) is not None:
+        raise UnsupportedError(f"{text(e)}: a matrix power whose exponent depends on the "
+                               "variable (d X^k = X^k log(X) dk)")
+    return e.exponent
+
+
+@rule(E.Trace, lambda e: "d tr(X^k) = k tr(X^(k-1) dX)" if isinstance(e.arg, E.SymbolicPower)
+      else "d tr(X) = tr(dX)")
 def trace_rule(e, d):
+    """tr(X^k) by the cyclic trace: k tr(X^(k-1) dX) [Cookbook (110)]."""
+    if isinstance(e.arg, E.SymbolicPower):
+        X, k = e.arg.base, _power_exponent(e.arg, d)
+        dX = d(X)
+        return dX and mul(k, Trace(mul(E.SymbolicPower(X, add(k, Number(-1))), dX)))
     return Trace(d(e.arg))
 
 
-@rule(E.Det, "d det(X) = det(X) tr(X^-1 dX)")
+@rule(E.Det, lambda e: "d det(X^k) = k det(X^k) tr(X^-1 dX)"
+      if isinstance(e.arg, E.SymbolicPower) else "d det(X) = det(X) tr(X^-1 dX)")
 def determinant_rule(e, d):
-    """[Cookbook (49)]"""
+    """[Cookbook (49)]; det(X^k) = det(X)^k."""
+    if isinstance(e.arg, E.SymbolicPower):
+        X, k = e.arg.base, _power_exponent(e.arg, d)
+        dX = d(X)
+        return dX and mul(k, e, Trace(mul(Inverse(X), dX)))
     return mul(e, Trace(mul(Inverse(e.arg), d(e.arg))))
+
+
+@rule(E.MatFunc, lambda e: f"d d{e.which}(X)[E] = d{e.which}(X)[dE] (X constant)" if e.direction
+      else f"d {e.which}(X) = d{e.which}(X)[dX]")
+def matrix_function_rule(e, d):
+    """d f(X) = Df(X)[dX], the Frechet derivative (Higham, Functions of Matrices, 3.1); it
+    is linear in its direction, and its own derivative in X is not supported."""
+    if not e.direction:
+        dX = d(e.arg)
+        return dX and E.MatFunc(e.arg, e.which, (dX,))
+    if d(e.arg) is not None:
+        raise UnsupportedError(f"the second derivative of {e.which} is not supported: "
+                               f"{text(e)} depends on the variable through its point "
+                               f"{text(e.arg)}")
+    dE = d(e.direction[0])
+    return dE and E.MatFunc(e.arg, e.which, (dE,))
 
 
 @rule(E.Inner, "d<X, Y> = <dX, Y> + <X, dY>")

@@ -36,6 +36,29 @@ def summed_diagonal_blocks(M, n):
     return sum(M[i * r:(i + 1) * r, i * c:(i + 1) * c] for i in range(n))
 
 
+def cubed_trace(shapes):
+    """tr(X^3) with the power as a symbolic one (X^k at k = 3), built by hand: the parser
+    writes X^3 as an integer power."""
+    return E.Trace(E.SymbolicPower(E.Symbol("X", shapes["X"]), E.Number(3)))
+
+
+def taylor_expm(M):
+    """expm(M) by 30 terms of its series after scaling by 2^-6, then 6 squarings."""
+    A, term, total = M / 64.0, np.eye(len(M)), np.eye(len(M))
+    for k in range(1, 30):
+        term = term @ A / k
+        total = total + term
+    for _ in range(6):
+        total = total @ total
+    return total
+
+
+def block_frechet(A, X):
+    """Dexpm(A)[X], the upper right block of expm([[A, X], [0, A]])."""
+    n = len(A)
+    return taylor_expm(np.block([[A, X], [np.zeros_like(A), A]]))[:n, n:]
+
+
 # (id, text or builder of the tree from the shapes, variable, NumPy F of the values,
 #  shapes, assumptions)
 ROWS = [
@@ -99,6 +122,13 @@ ROWS = [
      {"S": "symmetric"}),
     ("Extremum-max", "max(A x)", "x", lambda v: np.max(v["A"] @ v["x"]), None, None),
     ("Extremum-min", "min(X)", "X", lambda v: np.min(v["X"]), {"X": ("m", "n")}, None),
+    ("SymbolicPower-in-trace", cubed_trace, "X",
+     lambda v: np.trace(matrix_power(v["X"], 3)), {"X": ("n", "n")}, None),
+    ("MatFunc-expm", "expm(X)", "X", lambda v: taylor_expm(v["X"]), None, None),
+    ("MatFunc-Frechet", "dexpm(A)[X]", "X", lambda v: block_frechet(v["A"], v["X"]), None, None),
+    ("MatFunc-logm-spd", "logm(S)", "S",     # by eig: S + h V need not be symmetric
+     lambda v: (lambda w, Q: np.real(Q @ np.diag(np.log(w + 0j)) @ inv(Q)))(*np.linalg.eig(v["S"])),
+     None, {"S": "spd"}),
     ("Func-sin", "sin(X)", "X", lambda v: np.sin(v["X"]), {"X": ("m", "n")}, None),
     ("Func-log", "log(1 + x.^2)", "x", lambda v: np.log(1 + v["x"] ** 2), None, None),
     ("Func-sigma", "sigma(A x)", "x", lambda v: sigma(v["A"] @ v["x"]), None, None),

@@ -16,10 +16,13 @@ arrays in float64 (torch's default is float32). A new library is one new Backend
 """
 from __future__ import annotations
 
+import inspect
 import re
 from dataclasses import dataclass
 
 from ...catalogue.functions import ELEMENTWISE
+from ...catalogue.structural import MATRIX_FUNCTIONS
+from .. import matrix_functions
 from ...errors import UnsupportedError
 
 HELPER_CALL = re.compile(r"(?<![\w.])(_[A-Za-z]\w*)\(")
@@ -53,8 +56,15 @@ class Backend:
         return self.spellings[op]
 
     def helpers_called(self, template: str) -> list:
-        """The helpers a spelling calls."""
-        return [h for h in HELPER_CALL.findall(template) if h in self.helpers]
+        """The helpers a spelling calls, and the helpers those call."""
+        found = []
+        todo = [h for h in HELPER_CALL.findall(template) if h in self.helpers]
+        while todo:
+            h = todo.pop()
+            if h not in found:
+                found.append(h)
+                todo += [g for g in HELPER_CALL.findall(self.helpers[h]) if g in self.helpers]
+        return found
 
 
 COMMUTATION = '''\
@@ -122,7 +132,49 @@ def array_module_spellings(ns: str) -> dict:
         "from_slog": "_from_slog({0})",
         "commutation": "_commutation({0}, {1})",
         "partial_trace": "_partial_trace({0}, {1}, {which})",     # matrices W and C
+        "integer_power": "_integer_power({0}, {1})",
+        **{f: f'_matfunc("{f}", {{0}})' for f in MATRIX_FUNCTIONS},
+        **{"d" + f: f'_dmatfunc("{f}", {{0}}, {{1}})' for f in MATRIX_FUNCTIONS},
     }
+
+
+NUMPY_MATRIX_FUNCTIONS = {
+    "_matfunc": "\n\n".join(inspect.getsource(fn) for fn in (
+        matrix_functions._divided, matrix_functions._symmetric, matrix_functions._eigen,
+        matrix_functions._expm_pade, matrix_functions._matfunc)),
+    "_dmatfunc": inspect.getsource(matrix_functions._dmatfunc)}
+"""The matrix functions in generated NumPy code: evaluation's own (backends/matrix_functions.py);
+_dmatfunc calls _matfunc, which brings the functions both use."""
+
+JAX_MATRIX_FUNCTIONS = {
+    "_matfunc": '''
+def _matfunc(name, X):
+    """expm by JAX's scaling and squaring; logm and sqrtm by X = V diag(l) V^-1."""
+    if name == "expm":
+        from jax.scipy.linalg import expm
+        return expm(X)
+    w, V = jnp.linalg.eig(X)
+    f = jnp.log(w) if name == "logm" else jnp.sqrt(w)
+    return jnp.real((V * f) @ jnp.linalg.inv(V))
+''',
+    "_dmatfunc": '''
+def _dmatfunc(name, X, E):
+    """Df(X)[E]: JAX's expm_frechet; logm and sqrtm by V (F .* (V^-1 E V)) V^-1 with the
+    divided differences F of f at the eigenvalues (Daleckii-Krein)."""
+    if name == "expm":
+        from jax.scipy.linalg import expm_frechet
+        return expm_frechet(X, E, compute_expm=False)
+    w, V = jnp.linalg.eig(X)
+    Vi = jnp.linalg.inv(V)
+    a, b = w[:, None], w[None, :]
+    if name == "sqrtm":
+        F = 1.0 / (jnp.sqrt(a) + jnp.sqrt(b))
+    else:
+        z = (a - b) / (a + b)
+        F = 2 * jnp.where(z == 0, 1.0, jnp.arctanh(z) / jnp.where(z == 0, 1.0, z)) / (a + b)
+    return jnp.real(V @ (F * (Vi @ E.astype(V.dtype) @ V)) @ Vi)
+''',
+}
 
 
 def array_module_helpers(ns: str) -> dict:
@@ -192,6 +244,13 @@ def _is{m}(x):
     hits = x == x.{m}()
     return {ns}.where(hits.sum() == 1, hits * 1.0, {ns}.nan)
 ''' for m in ("max", "min")},
+        "_integer_power": f'''
+def _integer_power(X, k):
+    """X^k for an integer k (a negative one by X^-1)."""
+    if k != round(float(k)):
+        raise ValueError(f"X^k is a matrix power for an integer k, not {{k}}")
+    return {ns}.linalg.matrix_power(X, int(round(float(k))))
+''',
         "_commutation": f'''
 def _commutation(m, n):
     """K with K vec(X) = vec(X^T) for X of shape (m, n)."""
@@ -240,7 +299,7 @@ NUMPY = Backend(
     prelude="import numpy as np\n",
     reserved=frozenset({"np", "numpy"}),
     spellings=array_module_spellings("np"),
-    helpers=array_module_helpers("np"),
+    helpers={**array_module_helpers("np"), **NUMPY_MATRIX_FUNCTIONS},
     scalar_result="float({0})",         # a Python float, as numeric.evaluate gives it
     title="NumPy",
 )
@@ -268,7 +327,7 @@ JAX = Backend(
     prelude="import numpy as np\nimport jax.numpy as jnp\n",
     reserved=frozenset({"np", "numpy", "jnp", "jax"}),
     spellings=array_module_spellings("jnp"),
-    helpers={**array_module_helpers("jnp"), **traced_helpers("jnp"),
+    helpers={**array_module_helpers("jnp"), **traced_helpers("jnp"), **JAX_MATRIX_FUNCTIONS,
              "_commutation": f'''
 def _commutation(m, n):
     """K with K vec(X) = vec(X^T) for X of shape (m, n) (built by NumPy: m, n are static)."""

@@ -318,6 +318,20 @@ def lower_mat_power(low, e):
     return low.product(ONE, [base] * abs(k), e.shape)
 
 
+@lowers(E.SymbolicPower)
+def lower_symbolic_power(low, e):
+    args = (low.node(low.lower(e.base)), low.node(low.lower(e.exponent)))
+    return low.single(Val("dense", low.g.make("integer_power", args, "M"), e.shape))
+
+
+@lowers(E.MatFunc)
+def lower_matrix_function(low, e):
+    """f(X), or Df(X)[E] (the op d + f of X and E)."""
+    args = (low.node(low.lower(e.arg)), *(low.node(low.lower(E)) for E in e.direction))
+    op = ("d" if e.direction else "") + e.which
+    return low.single(Val("dense", low.g.make(op, args, "M"), e.shape))
+
+
 @lowers(E.Power)
 def lower_power(low, e):
     base = low.lower(e.base)

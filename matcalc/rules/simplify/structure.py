@@ -10,6 +10,7 @@ from ...ir.constants import constant_value
 from ...ir.expr import Identity, Inverse, MatPower, Number, Transpose, Zero, add, mul
 from ...ir.shapes import resolve
 from ..scalar import printed
+from ...lazy import sympy
 from .core import rule
 
 
@@ -25,11 +26,12 @@ def is_column(e: E.Expr) -> bool:
 
 @rule(E.Transpose)
 def simplify_transpose(e, simp):
-    """(A B)^T = B^T A^T, (A^T)^T = A, A^T = A for symmetric A, (X^-1)^T = X^-1 for
-    symmetric X; a scalar, I, diag(v) and v1 v1^T are their own transposes. Two
-    transposes stay outside, as textbooks write them: that of a column sum, (x - m)^T
-    (row_sum_transposed), and that of an elementwise operation, tanh(W x)^T, unless the
-    transposed argument reads simpler (tanh(x^T W^T)^T = tanh(W x))."""
+    """(A B)^T = B^T A^T, (A^T)^T = A, A^T = A for symmetric A, (X^-1)^T = X^-1 and
+    f(X)^T = f(X) for symmetric X, Df(X)[W]^T = Df(X^T)[W^T]; a scalar, I, diag(v) and
+    v1 v1^T are their own transposes. Two transposes stay outside, as textbooks write them:
+    that of a column sum, (x - m)^T (row_sum_transposed), and that of an elementwise
+    operation, tanh(W x)^T, unless the transposed argument reads simpler
+    (tanh(x^T W^T)^T = tanh(W x))."""
     a = e.arg
     if a.is_scalar:
         return a
@@ -54,6 +56,10 @@ def simplify_transpose(e, simp):
             return simp(mul(*scalars, *chain))
         case E.MatPower(b, k):
             return MatPower(simp(Transpose(b)), k)
+        case E.MatFunc(b, which, (W,)):
+            return simp(E.MatFunc(Transpose(b), which, (Transpose(W),)))
+        case E.MatFunc(b):
+            return a if simp.is_symmetric(b) else e
         case E.Inverse(b):
             return a if simp.is_symmetric(b) else e
         case E.Hadamard(l, r):
@@ -127,6 +133,40 @@ def simplify_matpower(e, simp):
     if isinstance(e.base, Zero) and e.k > 0:
         return e.base
     return e.base if e.k == 1 else e
+
+
+DERIVATIVES = {"expm": lambda X: E.MatFunc(X, "expm"), "logm": Inverse,
+               "sqrtm": lambda X: mul(Number(sympy.Rational(1, 2)), Inverse(E.MatFunc(X, "sqrtm")))}
+"""f'(X) of each matrix function: Df(X)[I] = f'(X)."""
+
+
+@rule(E.MatFunc)
+def simplify_matrix_function(e, simp):
+    """f(X^T) = f(X)^T; Df(X)[I] = f'(X) (expm(X), X^-1, 1/2 sqrtm(X)^-1), Df(X)[0] = 0,
+    Df(X)[c W] = c Df(X)[W] for a scalar c."""
+    match e:
+        case E.MatFunc(E.Transpose(b), which, ()):
+            return Transpose(E.MatFunc(b, which))
+        case E.MatFunc(X, which, (Identity(),)):
+            return simp(DERIVATIVES[which](X))
+        case E.MatFunc(_, _, (Zero(),)):
+            return Zero(e.shape)
+        case E.MatFunc(X, which, (E.Mul(factors),)) if any(f.is_scalar for f in factors):
+            scalars = [f for f in factors if f.is_scalar]
+            rest = mul(*(f for f in factors if not f.is_scalar))
+            return simp(mul(*scalars, E.MatFunc(X, which, (rest,))))
+    return e
+
+
+@rule(E.SymbolicPower)
+def simplify_symbolic_power(e, simp):
+    """X^k for a number k is the integer power; I^k = I."""
+    if isinstance(e.base, Identity):
+        return e.base
+    k = e.exponent
+    if isinstance(k, Number) and k.value.is_integer:
+        return simp(MatPower(e.base, int(k.value)))
+    return e
 
 
 @rule(E.Diag)

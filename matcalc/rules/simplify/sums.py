@@ -32,6 +32,8 @@ def simplify_add(e, simp):
         if not isinstance(shorter, E.Add):
             return shorter
         terms = list(shorter.terms)
+    if (merged := merge_directions(terms, simp)) != terms:
+        return simp(add(*merged))
     atoms = Atoms()
     items = collect(terms, atoms)
     if (scaled := expand_scaled_sums(terms)) != terms:     # c (P + Q) multiplied out
@@ -44,6 +46,27 @@ def simplify_add(e, simp):
     if isinstance(out, E.Add) and is_column(Transpose(out)):
         return row_sum_transposed(out, simp)
     return out
+
+
+def merge_directions(terms, simp):
+    """Df(X)[A] + c Df(X)[B] = Df(X)[A + c B]: a Frechet derivative is linear in its direction."""
+    groups, out = {}, []
+    for t in terms:
+        factors = t.factors if isinstance(t, Mul) else (t,)
+        D = [f for f in factors if isinstance(f, E.MatFunc) and f.direction]
+        if len(D) == 1 and all(f.is_scalar for f in factors if f is not D[0]):
+            rest = mul(*(f for f in factors if f is not D[0]), D[0].direction[0])
+            key = (D[0].arg, D[0].which)
+            if key not in groups:
+                groups[key] = []
+                out.append(key)
+            groups[key].append(rest)
+        else:
+            out.append(t)
+    if all(len(g) == 1 for g in groups.values()):
+        return terms
+    return [E.MatFunc(t[0], t[1], (simp(add(*groups[t])),)) if isinstance(t, tuple) else t
+            for t in out]
 
 
 def term_order(a, b) -> int:
