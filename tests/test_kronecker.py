@@ -211,7 +211,7 @@ def test_the_hessian_of_a_squared_norm_through_diag():
 def test_a_power_whose_exponent_is_the_scalar_variable():
     """d/dt sum(x.^t) = (x.^t .* log(x))^T 1, for x > 0."""
     d = mc.derivative("sum(x.^t)", wrt="t", shapes={"t": "scalar"})
-    assert str(d) == "1^T (x.^t .* log(x))"
+    assert str(d) == "(x.^t)^T log(x)"
     assert [str(c) for c in d.conditions] == ["x.^t: x > 0"]
     for dims, rng in settings():
         values = {**draw({"x": ("n", 1)}, dims, rng, positive="x"), "t": rng.uniform(-2, 2)}

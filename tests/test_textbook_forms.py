@@ -55,7 +55,7 @@ CASES = [
     ("gradient", "sum(1.7 x)", "x", "1.7 1",
      lambda x, **_: np.sum(1.7 * x), lambda x, **_: np.full(N, 1.7)),
     ("gradient", "sum(x .* sigma(1.702 x))", "x",
-     "sigma(1.702 x) + 1.702 (x .* sigma(1.702 x) .* (1 - sigma(1.702 x)))",
+     "h + 1.702 (x .* h .* (1 - h))\nwhere h = sigma(1.702 x)",      # the activation named
      lambda x, **_: np.sum(x / (1 + np.exp(-1.702 * x))),
      lambda x, **_: (lambda s: s + 1.702 * x * s * (1 - s))(1 / (1 + np.exp(-1.702 * x)))),
     ("gradient", "sum(0.5 x .* (1 + tanh(0.7978845608 (x + 0.044715 x.^3))))", "x", None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from ..backends.code import jax_source, numpy_source, torch_source
-from .compile import compile
+from .compile import compile as compiled
 
 SOURCES = {"numpy": numpy_source, "jax": jax_source, "torch": torch_source}
 """The libraries a module can be written for, and the writer of a result's source in each."""
@@ -27,8 +27,8 @@ def results_module(doc: str, results, stem: str, backend: str = "numpy") -> str:
 
 def compiled_module(doc: str, f, wrt, order: int, name: str, backend: str, options) -> str:
     """The one function compile() writes for f (value and gradients, and Hessian)."""
-    return module(doc, [(name, compile(f, wrt=wrt, order=order, name=name, source=True,
-                                       backend=backend, **options))])
+    return module(doc, [(name, compiled(f, wrt=wrt, order=order, name=name, source=True,
+                                        backend=backend, **options))])
 
 
 def module(doc: str, sources: list[tuple[str, str]]) -> str:

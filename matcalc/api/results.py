@@ -362,8 +362,14 @@ class HessianBlock(Hessian):
         return rf"{head}\,[{latex(E.Differential(self.wrt))}] = {latex(self.map, self.context)}"
 
 
-@dataclass(frozen=True)
-class Hessians(Mapping):
+class Printed:
+    """A repr that is the printed result on one line (a list of results reads in Jupyter)."""
+    def __repr__(self):
+        return f"<{type(self).__name__}: " + str(self).replace("\n", "; ") + ">"
+
+
+@dataclass(frozen=True, repr=False)
+class Hessians(Printed, Mapping):
     """The block Hessian of one f with respect to several variables x_1, ..., x_k:
     ``H[x_i, x_j]`` (a HessianBlock) for every pair, in the order of wrt; iterating gives
     the pairs. ``full(values)`` is the Hessian with respect to the stacked variable
@@ -416,8 +422,8 @@ class Hessians(Mapping):
         return combined([b.verify(**options) for b in self.blocks.values()])
 
 
-@dataclass(frozen=True)
-class Gradients(Mapping):
+@dataclass(frozen=True, repr=False)
+class Gradients(Printed, Mapping):
     """The gradients of one f with respect to several variables, by name."""
     by_name: dict
 
@@ -471,7 +477,7 @@ class Gradients(Mapping):
         return combined([g.verify(**options) for g in self.by_name.values()])
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Jacobians(Gradients):
     """The Jacobians of one F with respect to several variables, by name: dF = J[x] dx +
     J[y] dy (vec layout). ``full(values)`` is the Jacobian with respect to the stacked
@@ -500,8 +506,8 @@ def _is_matrix(j: Jacobian) -> bool:
     return j.expr is not None and j.wrt.shape[1] == 1 and j.base.shape[1] == 1
 
 
-@dataclass(frozen=True)
-class DifferentialForm:
+@dataclass(frozen=True, repr=False)
+class DifferentialForm(Printed):
     """df = <G, dX>, printed with scalar factors outside the bracket."""
     function: E.Expr
     wrt: E.Symbol

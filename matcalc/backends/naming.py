@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from ..ir import expr as E
 from ..ir.traverse import free_symbols, replace_all, walk
 
-SHORT = 60          # characters: results printed shorter than this get no names
+SHORT = 80          # characters: results printed shorter than this get no names
 MARGIN = 3          # nodes a name must save, beyond its where line (activations: 0)
 ROLES = [(E.Softmax, "p", "P"), (E.Func, "h", "H"), (E.Hadamard, "delta", "Delta")]
 """(node class, name of a vector, name of a matrix): the role of a named value by its top node;
