@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 import matcalc as mc
 from matcalc.ir import expr as E
-from matcalc.ir.traverse import free_symbols
+from matcalc.ir.traverse import free_symbols, walk
 from matcalc.backends import numeric
 from matcalc.language.lexer import lark_parser as _lark
 from harness import profile
@@ -85,6 +85,22 @@ def test_gradient_of_an_elementwise_power_of_a_power():
     assert_close(g.evaluate(values), 4 * values["X"] ** 3)
     assert_close(g.evaluate(values), central_gradient(f, values, "X"), rtol=1e-5, atol=1e-6)
     assert str(g) == "4 X.^3"      # a matrix of ones times X.^3 entrywise is X.^3
+
+
+@pytest.mark.parametrize("text, f_np, closed", [
+    ("t^3", lambda t: t ** 3, lambda t: 3 * t ** 2),
+    ("t^-2 + t^2", lambda t: t ** -2 + t ** 2, lambda t: -2 / t ** 3 + 2 * t)])
+def test_a_power_of_a_letter_found_scalar_is_a_scalar_power(text, f_np, closed):
+    """t is a vector letter; t^k makes it a 1 x 1 matrix, so its power is the scalar power: the
+    derivative of t^3 is 3 t^2 (it printed t^2 + 2 t^2, a matrix power not collected)."""
+    e = mc.parse(text)
+    assert e.is_scalar and not any(isinstance(n, mc.ir.expr.MatPower) for n in walk(e))
+    g = mc.gradient(text, wrt="t")
+    values = {"t": 1.3}
+    f = lambda v: f_np(v["t"])
+    assert_close(g.evaluate(values), closed(1.3))
+    assert_close(g.evaluate(values), central_gradient(f, values, "t"), rtol=1e-5, atol=1e-6)
+    assert str(mc.gradient("t^3", wrt="t")) == "3 t^2"
 
 
 def test_gradient_of_an_inverse_times_elementwise():

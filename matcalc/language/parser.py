@@ -183,6 +183,8 @@ def _rebuild_strict(e, final, memo):
                 out = type(node)(tuple(final(d) for d in dims))
             case E.Transpose(arg) if memo[arg].is_scalar:     # 1^T of a scalar: the scalar
                 out = memo[arg]
+            case E.MatPower(base, k) if memo[base].is_scalar:  # t^3 of a t found scalar
+                out = E.Power(memo[base], E.Number(k))
             case E.Mul(factors) if all(isinstance(memo[f], E.Number) for f in factors) and \
                     in_float_range(product := sympy.Mul(*(memo[f].value for f in factors))):
                 out = E.Number(product)
