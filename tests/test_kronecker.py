@@ -254,6 +254,21 @@ def test_an_exponent_that_is_not_the_base():
             reads_back(g, shapes, values)
 
 
+def test_a_transposed_base_and_exponent():
+    """sum((X^T).^(Y^T)) = sum(X.^Y): the transpose of a power with a matrix exponent takes
+    both transposes (it built X^T .^ Y and a shape error)."""
+    shapes = {"X": ("m", "n"), "Y": ("m", "n")}
+    for wrt, closed in (("X", lambda X, Y: Y * X ** (Y - 1)),
+                        ("Y", lambda X, Y: X ** Y * np.log(X))):
+        g = mc.gradient("sum((X^T).^(Y^T))", wrt=wrt, shapes=shapes)
+        for dims, rng in settings():
+            values = draw(shapes, dims, rng, positive="XY")
+            assert_close(g.evaluate(values), closed(**values))
+            assert_close(g.evaluate(values), central_gradient(
+                lambda v: np.sum(v["X"].T ** v["Y"].T), values, wrt), rtol=1e-5, atol=1e-6)
+            reads_back(g, shapes, values)
+
+
 # (text, variable, printed vec form): the Kronecker form reduced to a matrix form
 REDUCED = [
     ("||X||_F^2", "X", "2 I"),

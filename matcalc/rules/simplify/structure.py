@@ -86,12 +86,13 @@ def row_sum_transposed(e: E.Add, simp) -> E.Expr:
 def transpose_outside(e: E.Func | E.Power | E.Hadamard, simp) -> E.Expr:
     """f(U), U.^c or U .* V written with the transpose outside when the arguments read
     simpler transposed: tanh(x^T W^T) = tanh(W x)^T, (x^T).^2 = (x.^2)^T,
-    x^T .* y^T = (x .* y)^T."""
-    parts = [e.base] if isinstance(e, E.Power) else list(e.children)
+    x^T .* y^T = (x .* y)^T, (X^T).^(Y^T) = (X.^Y)^T."""
+    scalar_exponent = isinstance(e, E.Power) and e.exponent.is_scalar
+    parts = [e.base] if scalar_exponent else list(e.children)    # U.^V: both transposed
     inside = [simp(Transpose(p)) for p in parts]
     if sum(map(transposes, inside)) >= sum(map(transposes, parts)):
         return e
-    return Transpose(e.with_children([*inside, e.exponent] if isinstance(e, E.Power) else inside))
+    return Transpose(e.with_children([*inside, e.exponent] if scalar_exponent else inside))
 
 
 @rule(E.Inverse)
