@@ -87,12 +87,13 @@ def transpose_outside(e: E.Func | E.Power | E.Hadamard, simp) -> E.Expr:
     """f(U), U.^c or U .* V written with the transpose outside when the arguments read
     simpler transposed: tanh(x^T W^T) = tanh(W x)^T, (x^T).^2 = (x.^2)^T,
     x^T .* y^T = (x .* y)^T, (X^T).^(Y^T) = (X.^Y)^T."""
-    scalar_exponent = isinstance(e, E.Power) and e.exponent.is_scalar
-    parts = [e.base] if scalar_exponent else list(e.children)    # U.^V: both transposed
-    inside = [simp(Transpose(p)) for p in parts]
-    if sum(map(transposes, inside)) >= sum(map(transposes, parts)):
+    if isinstance(e, E.Power) and e.exponent.is_scalar:
+        base = simp(Transpose(e.base))
+        return e if transposes(base) >= transposes(e.base) else Transpose(E.Power(base, e.exponent))
+    inside = [simp(Transpose(p)) for p in e.children]        # U.^V: both transposed
+    if sum(map(transposes, inside)) >= sum(map(transposes, e.children)):
         return e
-    return Transpose(e.with_children([*inside, e.exponent] if scalar_exponent else inside))
+    return Transpose(e.with_children(inside))
 
 
 @rule(E.Inverse)
