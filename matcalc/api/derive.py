@@ -81,8 +81,8 @@ def _require_scalar(f, what):
         return
     if what == "a gradient":
         raise MatcalcError(f"{text(f)} is a {E.describe(f.shape)}, not a scalar: {what} "
-                           "needs a scalar function; use jacobian() for the derivative of "
-                           "a vector or matrix")
+                           "needs a scalar function; the derivative of a vector or matrix is "
+                           "its Jacobian (jacobian(), or matcalc jac)")
     c = "c" if f.shape[1] == 1 else "C"
     raise UnsupportedError(f"{text(f):.60} is a {E.describe(f.shape)}, not a scalar: its "
                            "second derivative is a tensor of order 3 (in vec layout), which "
