@@ -3,21 +3,25 @@ identities, and the structure of a constant (diag(c 1) = c I, eig(0) = 0); Krone
 products are in kronecker.py."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 from ...backends.printing import text
 from ...errors import NotDifferentiableError
 from ...ir import expr as E
 from ...ir.constants import constant_value
 from ...ir.expr import Identity, Inverse, MatPower, Number, Transpose, Zero, add, mul
 from ...ir.shapes import resolve
-from ..scalar import printed
 from ...lazy import sympy
 from .core import rule
 
 
+@lru_cache(maxsize=8192)
 def transposes(e: E.Expr) -> int:
-    """How many transposes e prints with (X^T and X^-T alike)."""
-    text = printed(e)
-    return text.count("^T") + text.count("^-T")
+    """How many transposes e prints with (X^T and X^-T alike, a row of ones 1^T too), each
+    occurrence of a shared subtree counted; read off the tree, each distinct node once."""
+    own = isinstance(e, Transpose) and not e.arg.is_scalar or \
+        isinstance(e, E.Ones) and resolve(e.shape[0]) == 1 and resolve(e.shape[1]) != 1
+    return own + sum(transposes(c) for c in e.children)
 
 
 def is_column(e: E.Expr) -> bool:
