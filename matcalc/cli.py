@@ -46,7 +46,8 @@ import matcalc as mc
 from . import problems as P
 from .api.results import Gradients, HessianBlock, Hessians, Jacobian
 from .api.steps import latex_derivation
-from .api.modules import COMPILED, SOURCES, compiled_module, results_module
+from .api.modules import COMPILED, compiled_module, results_module
+from .backends.code import BACKENDS, is_matrix
 from .backends.printing import text
 from .deadline import set_time_limit
 from .ir.expr import Symbol
@@ -227,9 +228,7 @@ def _code_backend(args) -> str | None:
         raise UsageError("--compile writes the value and gradients (grad) or the value, "
                          "gradient and Hessian (hess); for the code of the result alone, "
                          "drop --compile")
-    chosen = [name for name in SOURCES if getattr(args, name)]
-    if len(chosen) > 1:
-        raise UsageError("one library at a time: " + " or ".join(f"--{n}" for n in chosen))
+    chosen = [name for name in BACKENDS if getattr(args, name)]   # exclusive options
     return chosen[0] if chosen else "numpy" if args.compile else None
 
 
@@ -238,7 +237,7 @@ def _module(args, text, wrt, options, backend, parts, doc) -> str:
     --compile, else one function per variable (grad_W_1, grad_W_2, ...)."""
     if args.compile:
         order, name = COMPILED[args.command]
-        if order == 2 and parts[0].wrt.shape[1] != 1:
+        if order == 2 and is_matrix(parts[0].wrt.shape):      # as compile() decides
             name = "value_grad_hvp"
         return compiled_module(doc, text, wrt, order, name, backend, options)
     stem = {"diff": "grad", "deriv": "deriv" if getattr(args, "order", 1) == 1 else

@@ -2,13 +2,8 @@
 imports and helpers of the generated sources once each, then the functions."""
 from __future__ import annotations
 
-import re
-
-from ..backends.code import jax_source, numpy_source, torch_source
+from ..backends.code import BACKENDS, source
 from .compile import compile as compiled
-
-SOURCES = {"numpy": numpy_source, "jax": jax_source, "torch": torch_source}
-"""The libraries a module can be written for, and the writer of a result's source in each."""
 
 COMPILED = {"grad": (1, "value_and_grad"), "hess": (2, "value_grad_hess")}
 """The derivation commands whose results compile() writes as one function: its order and
@@ -18,11 +13,9 @@ Hessian-vector product hvp(V))."""
 
 def results_module(doc: str, results, stem: str, backend: str = "numpy") -> str:
     """One function per result, named stem_<variable> (grad_W_1, grad_W_2, ...)."""
-    sources = []
-    for r in results:
-        name = identifier(f"{stem}_{r.wrt.name}")
-        sources.append((name, SOURCES[backend](r, name=name)))
-    return module(doc, sources)
+    names = [f"{stem}_{r.wrt.name}" for r in results]   # variable names are identifiers
+    return module(doc, [(name, source(r, BACKENDS[backend], name=name))
+                        for name, r in zip(names, results)])
 
 
 def compiled_module(doc: str, f, wrt, order: int, name: str, backend: str, options) -> str:
@@ -36,18 +29,13 @@ def module(doc: str, sources: list[tuple[str, str]]) -> str:
     the imports and helpers once each, then the functions named."""
     head: list[str] = []
     functions = []
-    for name, source in sources:
-        for block in source.strip("\n").split("\n\n\n"):   # as program.Program.source
+    for name, code in sources:
+        for block in code.strip("\n").split("\n\n\n"):   # as program.Program.source
             if block.startswith(f"def {name}("):
                 functions.append(block)
             elif block not in head:
                 head.append(block)
     return "\n\n\n".join([docstring(doc) + "\n" + head[0], *head[1:], *functions])
-
-
-def identifier(name: str) -> str:
-    """A Python name: grad_W_1 stays, grad_θ stays, anything else becomes _."""
-    return name if name.isidentifier() else re.sub(r"\W", "_", name)
 
 
 def docstring(doc: str) -> str:

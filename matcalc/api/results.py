@@ -73,8 +73,10 @@ class Result:
 
     @cached_property
     def named(self) -> Named:
-        """The printed expression with named intermediates (backends/naming.py)."""
-        return name_intermediates([self.shown], self.context,
+        """The printed expression with named intermediates (backends/naming.py); the names
+        avoid the symbols of the context and the letters of the prefix (H of H[dX] = ...)."""
+        heading = tuple(E.Symbol(c) for c in self.prefix if c.isupper())
+        return name_intermediates([self.shown], self.context + heading,
                                   lambda e: len(text(e, self.context)))
 
     @property
@@ -213,7 +215,7 @@ class Gradient(Result):
     def boxed(self) -> str:
         return f"\\nabla_{{{latex(self.wrt)}}} f = {self.main_latex}"
 
-    @property
+    @cached_property
     def differential(self) -> DifferentialForm:
         return DifferentialForm(self.base, self.wrt, self.expr)
 
@@ -485,12 +487,12 @@ class Jacobians(Gradients):
 
     def __str__(self):
         """One line per variable: J[x] = A, or J[X]: dX -> ... for a linear map."""
-        return "\n".join(f"J[{name}] = {j}" if _is_matrix(j) else f"J[{name}]: {j}"
+        return "\n".join(f"J[{name}] = {j}" if j.vectors else f"J[{name}]: {j}"
                           for name, j in self.by_name.items())
 
     def _repr_latex_(self):
         rows = r" \\ ".join(
-            j.boxed.replace("=", "&=", 1) if _is_matrix(j)
+            j.boxed.replace("=", "&=", 1) if j.vectors
             else rf"d_{{{latex(j.wrt)}}} F &= {latex(j.map, j.context)}"
             for j in self.by_name.values())
         return rf"$\displaystyle \begin{{aligned}} {rows} \end{{aligned}}$"
@@ -499,11 +501,6 @@ class Jacobians(Gradients):
     def full(self, values: dict) -> np.ndarray:
         """size(F) x (size(x_1) + ... + size(x_k)): the blocks side by side."""
         return np.hstack([j.evaluate(values) for j in self.by_name.values()])
-
-
-def _is_matrix(j: Jacobian) -> bool:
-    """Whether a Jacobian prints as a matrix: F and the variable are vectors (or scalars)."""
-    return j.expr is not None and j.wrt.shape[1] == 1 and j.base.shape[1] == 1
 
 
 @dataclass(frozen=True, repr=False)

@@ -42,13 +42,13 @@ class Named:
     definitions: tuple = ()
 
 
-def name_intermediates(exprs, context=(), printed_length=None) -> Named:
+def name_intermediates(exprs, context, printed_length) -> Named:
     """The named form of exprs (several results share one set of names). ``context``: further
     expressions whose symbols and dimensions the names must not take; ``printed_length``
     (expression -> characters) decides whether the results are long enough to name."""
     exprs = tuple(exprs)
-    short = printed_length is not None and sum(map(E.size, exprs)) < SHORT and \
-        sum(map(printed_length, exprs)) < SHORT      # a node prints as a character at least
+    length = sum(map(printed_length, exprs)) if sum(map(E.size, exprs)) < SHORT else SHORT
+    short = length < SHORT      # a node prints as a character at least: large ones are long
     taken = _taken(exprs + tuple(context))
     normal: tuple[dict, dict, dict] = ({}, {}, {})   # (node, t) -> number; form -> number;
     #                                                     node -> group key
@@ -74,7 +74,7 @@ def name_intermediates(exprs, context=(), printed_length=None) -> Named:
                   tuple((rename[s], replace_all(definitions[s], rename, memo)) for s in order))
     if short and not powers_named and sum(map(printed_length, named.main)) + sum(
             len(" where  = ") + printed_length(s) + printed_length(v)
-            for s, v in named.definitions) >= sum(map(printed_length, exprs)):
+            for s, v in named.definitions) >= length:
         return Named(exprs)      # a short result keeps names that shorten it, and s = x^T x
     return named
 

@@ -196,8 +196,7 @@ class _Reader:
         if not isinstance(s, sympy.Function) or len(s.args) != 1:
             return None
         cls = type(s)
-        return SYMPY_TO_NAME[cls] if cls in SYMPY_TO_NAME else \
-            "cosh" if cls is sympy.cosh else None
+        return SYMPY_TO_NAME.get(cls)
 
     def read_MatrixSymbol(self, s):
         return E.Symbol(s.name, tuple(map(matcalc_dim, s.shape)))

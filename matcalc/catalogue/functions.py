@@ -219,7 +219,8 @@ class _FunctionNames(Mapping):
 @cache
 def _function_names() -> dict:
     return {f.sympy.function(): f.name for f in ELEMENTWISE.values()} | {sympy.Abs: "abs",
-                                                                         sympy.sign: "sign"}
+                                                                         sympy.sign: "sign",
+                                                                         sympy.cosh: "cosh"}
 
 
 SYMPY_TO_NAME = _FunctionNames()

@@ -97,9 +97,11 @@ def _unvec(W, shape):
             return G
         case E.Transpose(E.Transpose(G)):
             return _unvec(G, shape)
-        case E.Transpose(E.Mul(factors) | E.Add(factors)):      # (s v^T)^T = s v
-            parts = [f if f.is_scalar else Transpose(f) for f in factors]
-            return _unvec(mul(*parts) if isinstance(W.arg, E.Mul) else add(*parts), shape)
+        case E.Transpose(E.Mul(factors)):                 # (s A B)^T = s B^T A^T
+            parts = [f if f.is_scalar else Transpose(f) for f in reversed(factors)]
+            return _unvec(mul(*parts), shape)
+        case E.Transpose(E.Add(terms)):
+            return _unvec(add(*(Transpose(t) for t in terms)), shape)
         case E.Ones():
             return mul(*ones_of(shape))
         case E.Zero():

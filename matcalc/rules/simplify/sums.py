@@ -3,7 +3,7 @@
 SymPy, and the terms in one order."""
 from __future__ import annotations
 
-from functools import cmp_to_key
+from functools import cmp_to_key, lru_cache
 
 from ...ir import expr as E
 from ...ir.expr import Identity, Mul, Number, Transpose, Zero, add, mul
@@ -149,6 +149,7 @@ def _leads_negative(t) -> bool:
     return isinstance(t, Mul) and isinstance(t.factors[0], Number) and bool(t.factors[0].value < 0)
 
 
+@lru_cache(maxsize=4096)
 def _orientation(total: E.Add):
     """(key, sign): one key for a sum and its negation; sign -1 for the one not chosen."""
     mine = tuple(sorted(printed(t) for t in total.terms))
