@@ -32,22 +32,17 @@ from oracle import assert_close, central_gradient, central_jacobian
 GRADIENTS = cases(problems.LOSSES, ("gradient",))
 HESSIANS = cases(problems.LOSSES, ("hessian",))
 
-# Known engine gaps: case id -> reason. Marked xfail(strict=True) so that a fix shows
-# up as an unexpected pass.
-XFAIL = {}
 
 
-def params(chosen, with_gaps=True):
-    marks = lambda c: ([pytest.mark.xfail(strict=True, reason=XFAIL[c.id])]
-                       if with_gaps and c.id in XFAIL else [])
-    return [pytest.param(c, id=c.id, marks=marks(c)) for c in chosen]
+def params(chosen):
+    return [pytest.param(c, id=c.id) for c in chosen]
 
 
 def size(value):
     return int(np.size(value))
 
 
-@pytest.mark.parametrize("loss", params(GRADIENTS, with_gaps=False))
+@pytest.mark.parametrize("loss", params(GRADIENTS))
 def test_gradient_oracles(loss):
     """Engine-free: the paper's gradient vs central differences of f."""
     for label, values in draws(loss):
@@ -71,7 +66,7 @@ def test_gradient(loss):
                      what=f"{label}: engine vs closed form")
 
 
-@pytest.mark.parametrize("loss", params(HESSIANS, with_gaps=False))
+@pytest.mark.parametrize("loss", params(HESSIANS))
 def test_hessian_oracles(loss):
     """Engine-free: the closed-form Hessian is symmetric and equals central
     differences of the (separately checked) NumPy gradient."""
@@ -110,37 +105,23 @@ def test_hessian(loss):
 # Printed as short as the paper, and read back: the acceptance test of losses.md
 # ---------------------------------------------------------------------------
 
-# Losses whose printed answer is short only once repeated subexpressions are named
-# (`where` lines): case id -> reason. None at present; a row here is marked
-# xfail(strict=True), so that the fix shows up as an unexpected pass.
-NEEDS_NAMES: dict[str, str] = {}
-
-
 def tokens(text: str) -> int:
     """Symbols, numbers, operators and brackets: how long a formula reads (as
     notebooks/04_losses.py measures it)."""
     return len(re.findall(r"[A-Za-z_][A-Za-z_0-9]*|\d+(?:\.\d+)?|\S", text))
 
 
-def printed_params():
-    marks = lambda c: ([pytest.mark.xfail(strict=True, reason=NEEDS_NAMES[c.id])]
-                       if c.id in NEEDS_NAMES else [])
-    return [pytest.param(loss, id=loss.id, marks=marks(loss)) for loss in problems.LOSSES
-            if loss.id not in XFAIL]
-
-
-@pytest.mark.parametrize("loss", printed_params())
+@pytest.mark.parametrize("loss", params(problems.LOSSES))
 def test_printed_no_longer_than_the_paper(loss):
-    shown = str(problems.solve(loss))
+    shown = str(engine(loss.kind, loss.id))
     assert tokens(shown) <= tokens(loss.answer), (shown, loss.answer)
 
 
-@pytest.mark.parametrize("loss", [pytest.param(c, id=c.id) for c in problems.LOSSES
-                                  if c.id not in XFAIL])
+@pytest.mark.parametrize("loss", params(problems.LOSSES))
 def test_printed_answer_reads_back_through_check(loss):
     """The printed answer, parsed back, is the derivative (mc.check, symbolic or at random
     points that respect the assumptions); the paper's form is too."""
-    shown = str(problems.solve(loss))
+    shown = str(engine(loss.kind, loss.id))
     for answer in (shown, loss.answer):
         verdict = mc.check(loss.text, wrt=loss.wrt, answer=answer, kind=loss.kind,
                            shapes=loss.shapes, assume=loss.assume)

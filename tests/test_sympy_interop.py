@@ -131,6 +131,9 @@ def test_the_function_to_sympy_and_back(c):
     same(sympy_value(s, values, np.shape(expected)), expected, f"{c.id}: SymPy's value of {s}")
     back = mc.from_sympy(s)
     same(back.evaluate(values), expected, f"{c.id}: from_sympy(to_sympy(e)) = {back}")
+    shapes = {a.name: a.shape for a in walk(back) if isinstance(a, E.Symbol)}
+    same(mc.parse(str(back), shapes=shapes).evaluate(values), expected,
+         f"{c.id}: the printed {back} read back")
 
 
 @pytest.mark.parametrize("c", CASES, ids=[c.id for c in CASES])

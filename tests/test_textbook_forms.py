@@ -100,6 +100,8 @@ def test_textbook_form(kind, f, wrt, printed, f_np, closed):
         assert_close(engine, fd, rtol=1e-4, atol=1e-5, what=f"{f}: engine vs differences")
         assert_close(engine, closed(**values), rtol=1e-9, atol=1e-9,
                      what=f"{f}: engine vs closed form")
+        assert_close(np.asarray(result.to_numpy()(**values), dtype=float), engine, rtol=1e-12,
+                     atol=1e-12, what=f"{f}: generated code vs evaluate()")
 
 
 def test_decimals_print_as_written_and_read_back():
