@@ -60,20 +60,18 @@ class Condition:
             return None
 
 
-def _singular_gap(A):
-    s = np.linalg.svd(np.atleast_2d(A), compute_uv=False)
-    return len(s) < 2 or s[0] - s[1] > 1e-8 * max(s[0], 1.0)
-
-
-def _eigen_gap(A):
-    w = np.linalg.eigvalsh(np.atleast_2d(A))
-    return len(w) < 2 or w[-1] - w[-2] > 1e-8 * max(abs(w[-1]), 1.0)
-
-
 def _unique_top(v):
     """The largest entry of v stands apart from the next one."""
     w = np.sort(np.ravel(v))
     return len(w) < 2 or w[-1] - w[-2] > 1e-8 * max(abs(w[-1]), 1.0)
+
+
+def _singular_gap(A):
+    return _unique_top(np.linalg.svd(np.atleast_2d(A), compute_uv=False))
+
+
+def _eigen_gap(A):
+    return _unique_top(np.linalg.eigvalsh(np.atleast_2d(A)))
 
 
 def _full_rank(A):
