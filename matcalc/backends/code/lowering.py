@@ -1,15 +1,15 @@
 """Lowering: every expression becomes a sum of terms ``c F1 F2 ... Fk`` (a Lin).
 
-``c`` is a scalar coefficient (a number times powers of scalar values) and the
-``Fi`` factors are kept symbolic: dense arrays, diagonal matrices ``diag(u)``
-(kept as the vector ``u``), all-ones arrays and inverses ``X^-1`` (kept as X);
-the products pass (products.py) turns them into nodes. Each node class of the
-expression tree has one rule in RULES, registered by ``@lowers(NodeClass)``.
+``c`` is a scalar coefficient (a number times powers of scalar values) and the ``Fi`` factors
+are kept symbolic: dense arrays, diagonal matrices ``diag(u)`` (kept as the vector ``u``),
+all-ones arrays and inverses ``X^-1`` (kept as X); the products pass (products.py) turns them
+into nodes. Each node class of the tree has one rule in RULES, registered by ``@lowers``.
 """
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import replace
+from functools import lru_cache
 
 from ... import deadline
 from ...catalogue.functions import ELEMENTWISE
@@ -22,9 +22,7 @@ from .products import MIN_SHIFTS, Products, cyclic_pattern, shifted_products
 from .terms import ONE, Coef, Lin, Val, all_ones, merge_terms
 
 MAX_CHAINS = 256    # chains a sum is multiplied out to when looking for cyclic shifts
-
-RULES: dict = {}
-"""Node class of the expression tree -> its rule, rule(lowering, e) -> Lin."""
+RULES: dict = {}    # node class of the expression tree -> its rule, rule(lowering, e) -> Lin
 
 
 def lowers(*classes):
@@ -528,10 +526,11 @@ def lower_commutation(low, e):
     return low.single(Val("dense", node, e.shape))
 
 
+@lru_cache(maxsize=4096)
 def expanded_chains(e: E.Expr) -> dict | None:
     """A sum of products of numbers and matrix symbols (or their transposes) multiplied
-    out: {chain of factors: coefficient}; None for any other expression, or one that
-    multiplies out to more than MAX_CHAINS chains."""
+    out: {chain of factors: coefficient}; None for any other expression, or one of more than
+    MAX_CHAINS chains. Cached: its readers leave the dict as it is."""
     if isinstance(e, E.Symbol) or isinstance(e, E.Transpose) and isinstance(e.arg, E.Symbol):
         return {(e,): 1.0} if is_matrix(e.shape) else None
     if isinstance(e, E.Number):
