@@ -94,8 +94,8 @@ def _joint_program(f, names, order, shapes, assume, name, backend) -> Program:
                                "wrt=name) gives one variable's Hessian or Hessian-vector "
                                "product")
     f_expr, _, assume = prepare(f, names[0], shapes, assume)
-    variables = [prepare(f_expr, n, shapes, assume)[1] for n in names]
     gradients = gradient(f_expr, names, shapes, assume)
+    variables = [gradients[n].wrt for n in names]
     outputs = [Output("value", simplify(f_expr, assume))]
     doc = [f"f = {text(f_expr)}"]
     for n in names:
